@@ -1,0 +1,76 @@
+/**
+ * The `sessiongraph` command (SPEC §6). `serve` (the default) runs the collector until
+ * SIGTERM/SIGINT, then drains: stops accepting, stores what it accepted, closes storage, exits 0.
+ */
+import { ConfigError, describeOptions, parseConfig, parseFlags } from '../src/config.ts';
+import { createConsoleLogger } from '../src/logger.ts';
+import { UnsupportedServerError } from '../src/storage/schema.ts';
+import { startCollector } from './server.ts';
+
+const HELP = `sessiongraph — an OpenTelemetry trace collector for AI agents
+
+Usage:
+  sessiongraph [serve] [options]     run the collector (OTLP/HTTP on POST /v1/traces)
+  sessiongraph --help                this text
+
+With no options it listens on http://127.0.0.1:4318 and stores everything in an embedded
+ClickHouse engine (chDB) under ./data. Set --clickhouse-url (CLICKHOUSE_URL) to use a
+ClickHouse server instead.
+
+Options (flag, then environment variable; flags win):
+${describeOptions()}
+`;
+
+/** Runs the CLI with the given arguments; resolves to the process exit code for one-shot commands. */
+export async function main(argv: readonly string[]): Promise<number | undefined> {
+  const args = [...argv];
+  if (args.includes('--help') || args.includes('-h') || args[0] === 'help') {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const command = args[0] && !args[0].startsWith('-') ? args.shift() : 'serve';
+  if (command !== 'serve') {
+    process.stderr.write(`sessiongraph: unknown command ${JSON.stringify(command)} (see sessiongraph --help)\n`);
+    return 2;
+  }
+  const logger = createConsoleLogger();
+  let config;
+  try {
+    config = parseConfig(process.env, parseFlags(args));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`sessiongraph: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  let collector;
+  try {
+    collector = await startCollector(config, logger);
+  } catch (err) {
+    const reason = err instanceof UnsupportedServerError ? err.message : `cannot start: ${(err as Error).message}`;
+    process.stderr.write(`sessiongraph: ${reason}\n`);
+    return 1;
+  }
+  logger.info(`sessiongraph listening on ${collector.url}`, {
+    otlp: `${collector.url}/v1/traces`,
+    storage: `${collector.storage.engine} ${collector.storage.location}`,
+    database: collector.storage.database,
+  });
+  const stop = (signal: string): void => {
+    logger.info(`${signal} received: draining`);
+    collector
+      .close()
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error('shutdown failed', { error: String(err) });
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+  return undefined;
+}

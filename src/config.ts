@@ -1,0 +1,159 @@
+/**
+ * Collector configuration: explicit flags ?? environment ?? documented default (SPEC §6).
+ * This is the only module that reads the environment; every bad value fails with the
+ * variable's (or flag's) name and the value given.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  /** Embedded engine (chDB) data directory; ignored when `clickhouse.url` is set. */
+  dataDir: string;
+  clickhouse: {
+    url: string | undefined;
+    user: string;
+    password: string;
+    database: string;
+  };
+  /** Largest accepted request body, checked before and after decompression (OTLP: 413). */
+  maxBodyBytes: number;
+  /** Group commit: most spans in one insert, and how long a lone request waits for company. */
+  batchMaxSpans: number;
+  batchLingerMs: number;
+  /** Bounded queue of accepted-but-not-yet-stored spans; beyond it requests get 429. */
+  queueMaxSpans: number;
+  queueMaxBytes: number;
+}
+
+/** A configuration value that cannot be used; the message names the variable and the value. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+interface Option {
+  flag: string;
+  env: string;
+  help: string;
+  default: string | undefined;
+}
+
+/** Every option, with its flag, environment variable and default, in `--help` order. */
+export const OPTIONS = {
+  host: { flag: '--host', env: 'SESSIONGRAPH_HOST', default: '127.0.0.1', help: 'address to listen on' },
+  port: { flag: '--port', env: 'SESSIONGRAPH_PORT', default: '4318', help: 'OTLP/HTTP, API and dashboard port (0 = any free port)' },
+  dataDir: { flag: '--data-dir', env: 'SESSIONGRAPH_DATA_DIR', default: './data', help: 'embedded ClickHouse (chDB) data directory' },
+  clickhouseUrl: { flag: '--clickhouse-url', env: 'CLICKHOUSE_URL', default: undefined, help: 'ClickHouse server URL, e.g. http://localhost:8123 (replaces the embedded engine)' },
+  clickhouseUser: { flag: '--clickhouse-user', env: 'CLICKHOUSE_USER', default: 'default', help: 'ClickHouse server user' },
+  clickhousePassword: { flag: '--clickhouse-password', env: 'CLICKHOUSE_PASSWORD', default: '', help: 'ClickHouse server password' },
+  clickhouseDatabase: { flag: '--clickhouse-database', env: 'CLICKHOUSE_DATABASE', default: 'sessiongraph', help: 'database holding the tables (created if missing)' },
+  maxBodySize: { flag: '--max-body-size', env: 'SESSIONGRAPH_MAX_BODY_SIZE', default: '64MiB', help: 'largest request body, compressed or not (bytes, or KiB/MiB/GiB)' },
+  batchMaxSpans: { flag: '--batch-max-spans', env: 'SESSIONGRAPH_BATCH_MAX_SPANS', default: '5000', help: 'most spans written in one insert (group commit)' },
+  batchLingerMs: { flag: '--batch-linger-ms', env: 'SESSIONGRAPH_BATCH_LINGER_MS', default: '5', help: 'how long a batch waits for more requests before it is written' },
+  queueMaxSpans: { flag: '--queue-max-spans', env: 'SESSIONGRAPH_QUEUE_MAX_SPANS', default: '100000', help: 'spans waiting for storage before requests get 429' },
+  queueMaxBytes: { flag: '--queue-max-bytes', env: 'SESSIONGRAPH_QUEUE_MAX_BYTES', default: '256MiB', help: 'bytes of spans waiting for storage before requests get 429' },
+} as const satisfies Record<string, Option>;
+
+type OptionName = keyof typeof OPTIONS;
+
+/** Splits `--flag value` / `--flag=value` arguments into option values keyed by option name. */
+export function parseFlags(argv: readonly string[]): Partial<Record<OptionName, string>> {
+  const byFlag = new Map<string, OptionName>(
+    (Object.keys(OPTIONS) as OptionName[]).map((name) => [OPTIONS[name].flag, name]),
+  );
+  const out: Partial<Record<OptionName, string>> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const name = byFlag.get(flag);
+    if (!name) throw new ConfigError(`unknown option ${flag} (see --help)`);
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Builds a validated Config from flags and environment; throws ConfigError on any bad value. */
+export function parseConfig(
+  env: Record<string, string | undefined> = process.env,
+  flags: Partial<Record<OptionName, string>> = {},
+): Config {
+  const raw = (name: OptionName): { value: string | undefined; source: string } => {
+    const opt: Option = OPTIONS[name];
+    if (flags[name] !== undefined) return { value: flags[name], source: opt.flag };
+    const fromEnv = env[opt.env];
+    if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: opt.env };
+    return { value: opt.default, source: opt.env };
+  };
+  const str = (name: OptionName): string => raw(name).value ?? '';
+  const int = (name: OptionName, min: number, max: number): number => {
+    const { value, source } = raw(name);
+    const n = Number(value);
+    if (!/^\d+$/.test(value ?? '') || n < min || n > max) {
+      throw new ConfigError(`${source}=${JSON.stringify(value)} is invalid: expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+  const bytes = (name: OptionName): number => {
+    const { value, source } = raw(name);
+    const n = parseByteSize(value ?? '');
+    if (n === undefined || n < 1024) {
+      throw new ConfigError(`${source}=${JSON.stringify(value)} is invalid: expected a size of at least 1KiB, e.g. 1048576 or 64MiB`);
+    }
+    return n;
+  };
+
+  const url = raw('clickhouseUrl').value;
+  if (url !== undefined) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !['http:', 'https:'].includes(parsed.protocol)) {
+      throw new ConfigError(`${raw('clickhouseUrl').source}=${JSON.stringify(url)} is invalid: expected an http(s) URL such as http://localhost:8123`);
+    }
+  }
+  const database = str('clickhouseDatabase');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) {
+    throw new ConfigError(`${raw('clickhouseDatabase').source}=${JSON.stringify(database)} is invalid: expected letters, digits and _ only`);
+  }
+  const host = str('host');
+  if (host.trim() === '') throw new ConfigError(`${raw('host').source} must not be empty`);
+
+  return {
+    host,
+    port: int('port', 0, 65535),
+    dataDir: str('dataDir'),
+    clickhouse: { url, user: str('clickhouseUser'), password: str('clickhousePassword'), database },
+    maxBodyBytes: bytes('maxBodySize'),
+    batchMaxSpans: int('batchMaxSpans', 1, 1_000_000),
+    batchLingerMs: int('batchLingerMs', 0, 10_000),
+    queueMaxSpans: int('queueMaxSpans', 1, 100_000_000),
+    queueMaxBytes: bytes('queueMaxBytes'),
+  };
+}
+
+/** Parses `1048576`, `512KiB`, `64MiB`, `1GiB` (also KB/MB/GB as powers of 1024) into bytes. */
+export function parseByteSize(text: string): number | undefined {
+  const m = /^(\d+)\s*(|B|KiB|KB|K|MiB|MB|M|GiB|GB|G)$/i.exec(text.trim());
+  if (!m) return undefined;
+  const unit = (m[2] ?? '').toUpperCase().replace('I', '').replace(/B$/, '');
+  const factor = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit];
+  return factor === undefined ? undefined : Number(m[1]) * factor;
+}
+
+/** The `--help` table of options, generated from OPTIONS so it cannot drift from the code. */
+export function describeOptions(): string {
+  return (Object.keys(OPTIONS) as OptionName[])
+    .map((name) => {
+      const o: Option = OPTIONS[name];
+      const def = o.default === undefined ? '' : ` (default ${o.default || '""'})`;
+      return `  ${`${o.flag} <value>`.padEnd(30)} ${o.env}\n  ${''.padEnd(30)} ${o.help}${def}`;
+    })
+    .join('\n');
+}

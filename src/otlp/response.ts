@@ -1,0 +1,71 @@
+/**
+ * OTLP/HTTP response bodies in the request's encoding (OTLP spec, "OTLP/HTTP Response"):
+ * `ExportTraceServiceResponse` with `partial_success` on success, `google.rpc.Status` on failure.
+ */
+export type OtlpFormat = 'protobuf' | 'json';
+
+/** A ready response body and its content type. */
+export interface OtlpBody {
+  contentType: string;
+  body: Uint8Array<ArrayBuffer> | string;
+}
+
+const CONTENT_TYPE: Record<OtlpFormat, string> = {
+  protobuf: 'application/x-protobuf',
+  json: 'application/json',
+};
+
+/** Success body; `partial_success` is set only when spans were rejected. */
+export function encodeExportResponse(format: OtlpFormat, rejectedSpans: number, errorMessage: string): OtlpBody {
+  if (format === 'json') {
+    const body = rejectedSpans > 0 ? { partialSuccess: { rejectedSpans: String(rejectedSpans), errorMessage } } : {};
+    return { contentType: CONTENT_TYPE.json, body: JSON.stringify(body) };
+  }
+  if (rejectedSpans === 0) return { contentType: CONTENT_TYPE.protobuf, body: new Uint8Array(0) };
+  // ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
+  const partial = [...tag(1, 0), ...varint(rejectedSpans), ...lengthDelimited(2, utf8(errorMessage))];
+  return { contentType: CONTENT_TYPE.protobuf, body: Uint8Array.from(lengthDelimited(1, Uint8Array.from(partial))) };
+}
+
+/** gRPC status codes used in `google.rpc.Status` bodies, chosen to match the HTTP status. */
+export const RPC_CODE = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  RESOURCE_EXHAUSTED: 8,
+  UNAUTHENTICATED: 16,
+  PERMISSION_DENIED: 7,
+  UNAVAILABLE: 14,
+} as const;
+
+/** Failure body: `google.rpc.Status { int32 code = 1; string message = 2; }`. */
+export function encodeStatus(format: OtlpFormat, code: number, message: string): OtlpBody {
+  if (format === 'json') return { contentType: CONTENT_TYPE.json, body: JSON.stringify({ code, message }) };
+  return {
+    contentType: CONTENT_TYPE.protobuf,
+    body: Uint8Array.from([...tag(1, 0), ...varint(code), ...lengthDelimited(2, utf8(message))]),
+  };
+}
+
+function utf8(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
+
+function tag(field: number, wireType: number): number[] {
+  return varint(field * 8 + wireType);
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = BigInt(n);
+  do {
+    let byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v > 0n) byte |= 0x80;
+    out.push(byte);
+  } while (v > 0n);
+  return out;
+}
+
+function lengthDelimited(field: number, bytes: Uint8Array): number[] {
+  return [...tag(field, 2), ...varint(bytes.length), ...bytes];
+}

@@ -1,0 +1,172 @@
+/**
+ * Group commit for spans: concurrent requests are gathered into one insert, each request's
+ * promise settles when the insert holding its spans has been stored (a 2xx means stored).
+ * The queue is bounded in spans and bytes; beyond it, writes fail fast with OverloadedError.
+ */
+import { ClickHouseError } from '@clickhouse/client';
+import { BadDataError, OverloadedError, UnavailableError } from '../errors.ts';
+import type { SpanRow } from '../otlp/span-row.ts';
+
+/** Limits of the writer; see the matching options in `config.ts`. */
+export interface SpanWriterLimits {
+  batchMaxSpans: number;
+  batchLingerMs: number;
+  queueMaxSpans: number;
+  queueMaxBytes: number;
+}
+
+/** Counters for /metrics and the bench. */
+export interface SpanWriterStats {
+  spansStored: number;
+  requestsStored: number;
+  inserts: number;
+  insertFailures: number;
+  rejectedOverload: number;
+}
+
+interface Pending {
+  lines: string;
+  spans: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Batches span writes into few inserts; see the file comment. */
+export class SpanWriter {
+  readonly stats: SpanWriterStats = { spansStored: 0, requestsStored: 0, inserts: 0, insertFailures: 0, rejectedOverload: 0 };
+  private queue: Pending[] = [];
+  private queuedSpans = 0;
+  private queuedBytes = 0;
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly insert: (jsonLines: string) => Promise<void>,
+    private readonly limits: SpanWriterLimits,
+  ) {}
+
+  /** Spans accepted but not yet stored (including the insert in flight). */
+  get backlogSpans(): number {
+    return this.queuedSpans;
+  }
+
+  /** Queues the rows and resolves when they are stored; rejects with a typed error otherwise. */
+  write(rows: readonly SpanRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    const lines = rows.map((r) => JSON.stringify(r)).join('\n');
+    const full =
+      this.queue.length > 0 &&
+      (this.queuedSpans + rows.length > this.limits.queueMaxSpans || this.queuedBytes + lines.length > this.limits.queueMaxBytes);
+    if (full) {
+      this.stats.rejectedOverload++;
+      return Promise.reject(
+        new OverloadedError(`collector queue is full (${this.queuedSpans} spans, ${this.queuedBytes} bytes waiting for storage); retry later`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ lines, spans: rows.length, resolve, reject });
+      this.queuedSpans += rows.length;
+      this.queuedBytes += lines.length;
+      this.schedule();
+    });
+  }
+
+  /** Writes everything queued now and waits for it (shutdown). */
+  async drain(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0 || this.running) {
+      await (this.running ?? this.start());
+    }
+  }
+
+  private schedule(): void {
+    if (this.running) return; // the running loop picks new requests up when its insert ends
+    if (this.queuedSpans >= this.limits.batchMaxSpans || this.limits.batchLingerMs === 0) {
+      void this.start();
+    } else {
+      this.timer ??= setTimeout(() => void this.start(), this.limits.batchLingerMs);
+    }
+  }
+
+  private start(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running ??= this.loop().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.takeBatch();
+      try {
+        await this.insertBatch(batch);
+      } finally {
+        for (const p of batch) {
+          this.queuedSpans -= p.spans;
+          this.queuedBytes -= p.lines.length;
+        }
+      }
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let spans = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0];
+      if (!next || (batch.length > 0 && spans + next.spans > this.limits.batchMaxSpans)) break;
+      batch.push(next);
+      spans += next.spans;
+      this.queue.shift();
+    }
+    return batch;
+  }
+
+  private async insertBatch(batch: Pending[]): Promise<void> {
+    try {
+      await this.insertCounted(batch);
+      for (const p of batch) p.resolve();
+    } catch (err) {
+      if (batch.length > 1 && err instanceof ClickHouseError) {
+        // The engine refused the data itself: store each request alone so one bad request
+        // cannot take the others down with it.
+        for (const p of batch) await this.insertBatch([p]);
+        return;
+      }
+      for (const p of batch) p.reject(classifyInsertError(err));
+    }
+  }
+
+  private async insertCounted(batch: Pending[]): Promise<void> {
+    try {
+      await this.insert(batch.map((p) => p.lines).join('\n'));
+    } catch (err) {
+      this.stats.insertFailures++;
+      throw err;
+    }
+    this.stats.inserts++;
+    this.stats.requestsStored += batch.length;
+    for (const p of batch) this.stats.spansStored += p.spans;
+  }
+}
+
+/** ClickHouse refusing the rows is the request's fault (400); anything else is storage being unavailable (503). */
+function classifyInsertError(err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ClickHouseError && isDataErrorCode(err.code)) {
+    return new BadDataError(`storage refused the spans: ${message.split('\n')[0]}`, { cause: err });
+  }
+  return new UnavailableError(`storage is unavailable: ${message.split('\n')[0]}`, 5, { cause: err });
+}
+
+// ClickHouse error codes that mean "this data cannot be stored", not "the server is unwell":
+// CANNOT_PARSE_* (6, 26, 27, 38, 41, 72), INCORRECT_DATA (117), ARGUMENT_OUT_OF_BOUND (69),
+// VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE (321), TOO_LARGE_STRING_SIZE (131), CANNOT_READ_ARRAY_FROM_TEXT (130).
+const DATA_ERROR_CODES = new Set(['6', '26', '27', '38', '41', '69', '72', '117', '130', '131', '321']);
+
+function isDataErrorCode(code: string): boolean {
+  return DATA_ERROR_CODES.has(code);
+}

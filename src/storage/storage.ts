@@ -1,0 +1,71 @@
+/**
+ * Storage: the opened ClickHouse client, its migrated schema, and the raw-span insert.
+ * Table names are qualified with the configured database, which config validation restricts
+ * to `[A-Za-z_][A-Za-z0-9_]*`, so interpolating it into SQL is safe.
+ */
+import { Readable } from 'node:stream';
+import type { ClickHouseClient } from '@clickhouse/client';
+import type { Config } from '../config.ts';
+import { openClickHouse, type ClickHouseHandle } from './client.ts';
+import { migrate } from './schema.ts';
+
+/** Everything the collector needs from ClickHouse. */
+export interface Storage {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  readonly engine: ClickHouseHandle['engine'];
+  readonly location: string;
+  /** Inserts spans given as JSONEachRow lines into `otel_traces`; resolves once stored. */
+  insertSpans(jsonLines: string): Promise<void>;
+  /** True when a trivial query succeeds. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Opens the client, checks the server version and migrates the schema. */
+export async function openStorage(config: Pick<Config, 'dataDir' | 'clickhouse'>): Promise<Storage> {
+  const handle = openClickHouse(config);
+  const db = config.clickhouse.database;
+  try {
+    await migrate(handle.client, db);
+  } catch (err) {
+    await handle.client.close();
+    throw err;
+  }
+  return createStorage(handle, db);
+}
+
+function createStorage(handle: ClickHouseHandle, db: string): Storage {
+  const { client } = handle;
+  // Settings go inside the statement: chDB turns per-call clickhouse_settings into
+  // session-wide SETs that leak into later calls (NOTES.md). async_insert=0 so the
+  // statement returns only when the part is written (ClickHouse ≥ 26.2 defaults to async).
+  const insertSql = `INSERT INTO ${db}.otel_traces SETTINGS async_insert = 0 FORMAT JSONEachRow`;
+  return {
+    client,
+    database: db,
+    engine: handle.engine,
+    location: handle.location,
+    async insertSpans(jsonLines) {
+      const result = await client.exec({ query: insertSql, values: Readable.from([jsonLines]) });
+      result.stream.resume();
+      await new Promise<void>((resolve, reject) => {
+        result.stream.once('end', resolve);
+        result.stream.once('close', resolve);
+        result.stream.once('error', reject);
+      });
+    },
+    async ping() {
+      try {
+        const r = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
+        await r.json();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      await client.close();
+    },
+  };
+}
