@@ -8,6 +8,7 @@ import { HTTP_STATUS, SessiongraphError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import type { SpanWriter } from '../src/storage/span-writer.ts';
 import type { Storage } from '../src/storage/storage.ts';
+import { apiRoutes } from './routes/api.ts';
 import { healthRoutes } from './routes/health.ts';
 import { otlpRoutes, type ReceiverStats } from './routes/otlp.ts';
 
@@ -25,9 +26,11 @@ export function createApp(deps: AppDeps): Hono {
   const receiver: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0 };
   app.route('/', otlpRoutes(deps, receiver));
   app.route('/', healthRoutes(deps, receiver));
+  app.route('/', apiRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
     if (err instanceof SessiongraphError) {
+      if ('retryAfterSeconds' in err && typeof err.retryAfterSeconds === 'number') c.header('retry-after', String(err.retryAfterSeconds));
       return c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]);
     }
     deps.logger.error('unhandled error', { path: c.req.path, error: String(err) });

@@ -5,12 +5,15 @@
 import { ConfigError, describeOptions, parseConfig, parseFlags } from '../src/config.ts';
 import { createConsoleLogger } from '../src/logger.ts';
 import { UnsupportedServerError } from '../src/storage/schema.ts';
+import { sqlCommand, type ClientOptions } from './commands/sql.ts';
 import { startCollector } from './server.ts';
 
 const HELP = `sessiongraph — an OpenTelemetry trace collector for AI agents
 
 Usage:
   sessiongraph [serve] [options]     run the collector (OTLP/HTTP on POST /v1/traces)
+  sessiongraph sql "<query>"         run read-only SQL through a running collector
+        [--url http://127.0.0.1:4318] [--json]   (SESSIONGRAPH_URL sets the default --url)
   sessiongraph --help                this text
 
 With no options it listens on http://127.0.0.1:4318 and stores everything in an embedded
@@ -29,10 +32,40 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
     return 0;
   }
   const command = args[0] && !args[0].startsWith('-') ? args.shift() : 'serve';
-  if (command !== 'serve') {
-    process.stderr.write(`sessiongraph: unknown command ${JSON.stringify(command)} (see sessiongraph --help)\n`);
-    return 2;
+  if (command === 'serve') return serve(args);
+  if (command === 'sql') {
+    const parsed = parseClientArgs(args);
+    if (typeof parsed === 'string') return usageError(parsed);
+    if (parsed.positional.length !== 1) return usageError('sql needs exactly one query argument, e.g. sessiongraph sql "SELECT count() FROM otel_traces"');
+    return sqlCommand(parsed.positional[0] ?? '', parsed.options);
   }
+  return usageError(`unknown command ${JSON.stringify(command)}`);
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`sessiongraph: ${message} (see sessiongraph --help)\n`);
+  return 2;
+}
+
+/** Splits `--url U`, `--json` and positional arguments of the client commands. */
+function parseClientArgs(args: string[]): { options: ClientOptions; positional: string[] } | string {
+  const port = process.env.SESSIONGRAPH_PORT ?? '4318';
+  const options: ClientOptions = { url: process.env.SESSIONGRAPH_URL ?? `http://127.0.0.1:${port}`, json: false };
+  const positional: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '--json') options.json = true;
+    else if (arg === '--url') options.url = args[++i] ?? '';
+    else if (arg.startsWith('--url=')) options.url = arg.slice(6);
+    else if (arg.startsWith('--')) return `unknown option ${arg}`;
+    else positional.push(arg);
+  }
+  if (!/^https?:\/\/\S+$/.test(options.url)) return `--url must be an http(s) URL, got ${JSON.stringify(options.url)}`;
+  options.url = options.url.replace(/\/+$/, '');
+  return { options, positional };
+}
+
+async function serve(args: string[]): Promise<number | undefined> {
   const logger = createConsoleLogger();
   let config;
   try {

@@ -32,6 +32,8 @@ export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono {
       maxSize: deps.config.maxBodyBytes,
       onError: (c) => {
         count(413);
+        // The rest of the body is never read: close the connection so it is not parsed as the next request.
+        c.header('connection', 'close');
         return otlpError(c, guessFormat(c), new TooLargeError(`request body exceeds the ${deps.config.maxBodyBytes}-byte limit (--max-body-size)`));
       },
     }),
@@ -47,7 +49,7 @@ export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono {
         stats.spansRejected += decoded.rejectedSpans;
         count(200);
         const message = decoded.rejectReasons.join('; ');
-        return send(200, encodeExportResponse(format, decoded.rejectedSpans, message));
+        return send(c, 200, encodeExportResponse(format, decoded.rejectedSpans, message));
       } catch (err) {
         const known = err instanceof SessiongraphError ? err : new UnavailableError('internal error while storing spans', 5, { cause: err });
         if (!(err instanceof SessiongraphError)) deps.logger.error('unexpected receiver error', { error: String(err) });
@@ -81,9 +83,9 @@ export function otlpError(c: Context, format: OtlpFormat, err: SessiongraphError
   if ('retryAfterSeconds' in err && typeof err.retryAfterSeconds === 'number') {
     headers['retry-after'] = String(err.retryAfterSeconds);
   }
-  return send(HTTP_STATUS[err.kind], encodeStatus(format, RPC_FOR_KIND[err.kind], err.message), headers);
+  return send(c, HTTP_STATUS[err.kind], encodeStatus(format, RPC_FOR_KIND[err.kind], err.message), headers);
 }
 
-function send(status: number, body: OtlpBody, headers: Record<string, string> = {}): Response {
-  return new Response(body.body, { status, headers: { ...headers, 'content-type': body.contentType } });
+function send(c: Context, status: number, body: OtlpBody, headers: Record<string, string> = {}): Response {
+  return new Response(body.body, { status, headers: { ...Object.fromEntries(c.res.headers), ...headers, 'content-type': body.contentType } });
 }

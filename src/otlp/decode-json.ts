@@ -134,7 +134,8 @@ function toSpanRow(span: JsonObject, path: string, ctx: SpanContext): SpanRow | 
  */
 export function quoteBigIntegers(text: string): string {
   if (!/\d{16}/.test(text)) return text;
-  return text.replace(/"(?:[^"\\]|\\.)*"|-?\d{16,}(?![.eE\d])/g, (m) => (m.charCodeAt(0) === 34 ? m : `"${m}"`));
+  // The lookbehind keeps fraction and exponent digits (0.30000000000000004, 1e-1234567890123456) out.
+  return text.replace(/"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![.eE\d])/g, (m) => (m.charCodeAt(0) === 34 ? m : `"${m}"`));
 }
 
 function field(obj: JsonObject, camel: string, snake?: string): Json | undefined {
@@ -223,10 +224,11 @@ function anyValue(v: Json | undefined, path: string, depth: number): PlainValue 
   const n = field(o, 'intValue', 'int_value');
   if (n !== undefined && n !== null) {
     const text = typeof n === 'number' && Number.isInteger(n) ? BigInt(n).toString() : String(n);
-    if (typeof n === 'object' || !/^-?\d{1,20}$/.test(text)) {
+    const value = typeof n !== 'object' && /^-?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
+    if (value === undefined || value < -(2n ** 63n) || value >= 2n ** 63n) {
       throw new BadDataError(`${path}.intValue: expected a 64-bit integer, got ${JSON.stringify(n)}`);
     }
-    return BigInt(text);
+    return value;
   }
   const d = field(o, 'doubleValue', 'double_value');
   if (d !== undefined && d !== null) {

@@ -24,13 +24,7 @@ const ZERO_SPAN_ID = '0000000000000000';
 // Tags are (field number << 3) | wire type; wire types: 0 varint, 1 fixed64, 2 length-delimited.
 // A known field number with an unexpected wire type falls to `default` and is skipped as
 // unknown, as the Go protobuf runtime does.
-const LEN_1 = 10;
-const LEN_2 = 18;
-const LEN_3 = 26;
-const LEN_4 = 34;
-const LEN_5 = 42;
-const LEN_6 = 50;
-const LEN_7 = 58;
+const [LEN_1, LEN_2, LEN_3, LEN_4, LEN_5, LEN_6, LEN_7] = [10, 18, 26, 34, 42, 50, 58] as const;
 
 /** Rows are created before their resource and scope are known; these placeholders are always overwritten. */
 const PENDING_ATTRIBUTES: Record<string, string> = {};
@@ -104,7 +98,7 @@ function decodeScopeSpans(r: ProtoReader, out: DecodedTraces, ri: number, si: nu
       r.leave(outer);
     } else if (tag === LEN_2) {
       const outer = r.enter();
-      decodeSpan(r, out, `resource ${ri} scope ${si} span ${spanIndex++}`);
+      decodeSpan(r, out, ri, si, spanIndex++);
       r.leave(outer);
     } else {
       r.skip(tag & 7); // 3 schema_url, unknown
@@ -117,17 +111,10 @@ function decodeScopeSpans(r: ProtoReader, out: DecodedTraces, ri: number, si: nu
   }
 }
 
-function decodeSpan(r: ProtoReader, out: DecodedTraces, where: string): void {
-  let traceId = '';
-  let spanId = '';
-  let parentSpanId = '';
-  let traceState = '';
-  let name = '';
-  let kind = 0;
-  let start = 0n;
-  let end = 0n;
-  let statusCode = 0;
-  let statusMessage = '';
+/** Decodes one Span and appends its row, or counts it rejected; `ri`/`si`/`pi` locate it for the reason. */
+function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, pi: number): void {
+  let traceId = '', spanId = '', parentSpanId = '', traceState = '', name = '', statusMessage = '';
+  let kind = 0, statusCode = 0, start = 0n, end = 0n;
   let linkProblem: string | null = null;
   const attributes: Record<string, string> = {};
   const eventTimes: string[] = [];
@@ -152,8 +139,7 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, where: string): void {
       case 74: readKeyValueInto(r, attributes); break; // 9 attributes
       case 90: { // 11 events: 1 time_unix_nano, 2 name, 3 attributes
         const outer = r.enter();
-        let time = 0n;
-        let eventName = '';
+        let time = 0n, eventName = '';
         const attrs: Record<string, string> = {};
         while (r.pos < r.end) {
           const t = r.readTag();
@@ -170,9 +156,7 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, where: string): void {
       }
       case 106: { // 13 links: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes (6 flags unused)
         const outer = r.enter();
-        let linkTrace = '';
-        let linkSpan = '';
-        let state = '';
+        let linkTrace = '', linkSpan = '', state = '';
         const attrs: Record<string, string> = {};
         while (r.pos < r.end) {
           const t = r.readTag();
@@ -212,7 +196,7 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, where: string): void {
   const problem = checkSpanIds(traceId, spanId, parentSpanId) ?? linkProblem;
   if (problem !== null) {
     out.rejectedSpans++;
-    const reason = `${where}: ${problem}`;
+    const reason = `resource ${ri} scope ${si} span ${pi}: ${problem}`;
     if (out.rejectReasons.length < MAX_REASONS && !out.rejectReasons.includes(reason)) out.rejectReasons.push(reason);
     return;
   }

@@ -20,10 +20,16 @@ export const WireType = { VARINT: 0, FIXED64: 1, LEN: 2, FIXED32: 5 } as const;
 // U+FEFF as a character, as Go (and the Collector) does, rather than silently dropping it.
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
-const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const HEX_DIGITS: readonly number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const HEX_SCRATCH_BYTES = 32; // ids are 8 or 16 bytes; longer (invalid) ones take a slower path
+const hexScratch = new Uint8Array(2 * HEX_SCRATCH_BYTES);
 
-/** Strings up to this length are decoded by hand when ASCII: TextDecoder's call cost dominates below it. */
+/** Strings up to this length go through the cache in `readString`. */
 const SHORT_STRING = 32;
+const STRING_CACHE_SIZE = 1024; // a power of two; slots are overwritten, so hostile input only costs misses
+const cacheLengths = new Uint8Array(STRING_CACHE_SIZE); // 0 = empty (empty strings are not cached)
+const cacheBytes = new Uint8Array(STRING_CACHE_SIZE * SHORT_STRING);
+const cacheStrings: string[] = new Array<string>(STRING_CACHE_SIZE).fill('');
 
 /**
  * Sequential reader over one buffer. `end` is the limit of the message being read: `enter()`
@@ -124,29 +130,48 @@ export class ProtoReader {
   readHex(): string {
     const len = this.readLength();
     const b = this.buf;
-    let s = '';
-    for (let i = this.pos, stop = this.pos + len; i < stop; i++) s += HEX[b[i]!]!;
-    this.pos += len;
-    return s;
+    const start = this.pos;
+    this.pos = start + len;
+    if (len > HEX_SCRATCH_BYTES) return Buffer.from(b.buffer, b.byteOffset + start, len).toString('hex');
+    // Hex digits are ASCII: writing them to a scratch buffer and decoding once yields a flat
+    // string, cheaper than concatenating 16 pairs and flattening the result later.
+    for (let i = 0; i < len; i++) {
+      const x = b[start + i]!;
+      hexScratch[2 * i] = HEX_DIGITS[x >> 4]!;
+      hexScratch[2 * i + 1] = HEX_DIGITS[x & 15]!;
+    }
+    return utf8.decode(hexScratch.subarray(0, 2 * len));
   }
 
   /** Reads a length-delimited UTF-8 string; invalid sequences become U+FFFD, never an error. */
   readString(): string {
     const len = this.readLength();
+    const b = this.buf;
     const start = this.pos;
     const stop = start + len;
     this.pos = stop;
-    if (len <= SHORT_STRING) {
-      const b = this.buf;
-      let s = '';
-      for (let i = start; i < stop; i++) {
-        const c = b[i]!;
-        if (c >= 0x80) return utf8.decode(b.subarray(start, stop));
-        s += String.fromCharCode(c);
-      }
-      return s;
+    if (len === 0) return '';
+    if (len > SHORT_STRING) return utf8.decode(b.subarray(start, stop));
+    // Short strings are mostly attribute keys and values that repeat span after span. Reusing
+    // the previous string object skips the decode, and (for keys) lets V8 reuse the already
+    // internalized property name. The slot hashes four bytes; a hit compares all the bytes.
+    let h = Math.imul(len ^ b[start]!, 0x9e3779b1);
+    h = Math.imul(h ^ b[stop - 1]!, 0x9e3779b1);
+    h = Math.imul(h ^ b[start + (len >> 1)]!, 0x9e3779b1);
+    h = Math.imul(h ^ b[start + (len >> 2)]!, 0x9e3779b1);
+    const slot = (h ^ (h >>> 16)) & (STRING_CACHE_SIZE - 1);
+    const base = slot * SHORT_STRING;
+    if (cacheLengths[slot] === len) {
+      let i = 0;
+      while (i < len && cacheBytes[base + i] === b[start + i]) i++;
+      if (i === len) return cacheStrings[slot]!;
     }
-    return utf8.decode(this.buf.subarray(start, stop));
+    const bytes = b.subarray(start, stop);
+    const s = utf8.decode(bytes);
+    cacheLengths[slot] = len;
+    cacheBytes.set(bytes, base);
+    cacheStrings[slot] = s;
+    return s;
   }
 
   /** Enters a length-delimited sub-message: returns the outer limit to hand back to `leave()`. */
@@ -172,9 +197,11 @@ export class ProtoReader {
       case WireType.FIXED64:
         this.need(8, 'fixed64');
         return;
-      case WireType.LEN:
-        this.pos += this.readLength();
+      case WireType.LEN: {
+        const len = this.readLength(); // not `this.pos += this.readLength()`: that adds to the pos before the length
+        this.pos += len;
         return;
+      }
       case WireType.FIXED32:
         this.need(4, 'fixed32');
         return;

@@ -112,7 +112,8 @@ function toJson(value: PlainValue): string {
 }
 
 function jsonString(s: string): string {
-  return JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const json = JSON.stringify(s);
+  return /[<>&\u2028\u2029]/.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
 }
 
 /** Go sorts map keys by UTF-8 bytes, i.e. by code point; JS's default sort uses UTF-16 units. */

@@ -3,7 +3,7 @@
  * promise settles when the insert holding its spans has been stored (a 2xx means stored).
  * The queue is bounded in spans and bytes; beyond it, writes fail fast with OverloadedError.
  */
-import { ClickHouseError } from '@clickhouse/client';
+import { isEngineError } from './clickhouse-error.ts';
 import { BadDataError, OverloadedError, UnavailableError } from '../errors.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 
@@ -130,7 +130,7 @@ export class SpanWriter {
       await this.insertCounted(batch);
       for (const p of batch) p.resolve();
     } catch (err) {
-      if (batch.length > 1 && err instanceof ClickHouseError) {
+      if (batch.length > 1 && isEngineError(err)) {
         // The engine refused the data itself: store each request alone so one bad request
         // cannot take the others down with it.
         for (const p of batch) await this.insertBatch([p]);
@@ -156,7 +156,7 @@ export class SpanWriter {
 /** ClickHouse refusing the rows is the request's fault (400); anything else is storage being unavailable (503). */
 function classifyInsertError(err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof ClickHouseError && isDataErrorCode(err.code)) {
+  if (isEngineError(err) && isDataErrorCode(err.code)) {
     return new BadDataError(`storage refused the spans: ${message.split('\n')[0]}`, { cause: err });
   }
   return new UnavailableError(`storage is unavailable: ${message.split('\n')[0]}`, 5, { cause: err });

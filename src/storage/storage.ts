@@ -5,9 +5,10 @@
  */
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
+import { isEngineError } from './clickhouse-error.ts';
 import type { Config } from '../config.ts';
 import { openClickHouse, type ClickHouseHandle } from './client.ts';
-import { migrate } from './schema.ts';
+import { UnsupportedServerError, migrate } from './schema.ts';
 
 /** Everything the collector needs from ClickHouse. */
 export interface Storage {
@@ -30,12 +31,14 @@ export async function openStorage(config: Pick<Config, 'dataDir' | 'clickhouse'>
     await migrate(handle.client, db);
   } catch (err) {
     await handle.client.close();
-    throw err;
+    if (err instanceof UnsupportedServerError || isEngineError(err)) throw err;
+    throw new Error(`cannot reach ClickHouse at ${handle.location}: ${(err as Error).message}`, { cause: err });
   }
   return createStorage(handle, db);
 }
 
-function createStorage(handle: ClickHouseHandle, db: string): Storage {
+/** Storage over an already opened client, without migrating (used after `migrate`, and by tests of outages). */
+export function createStorage(handle: ClickHouseHandle, db: string): Storage {
   const { client } = handle;
   // Settings go inside the statement: chDB turns per-call clickhouse_settings into
   // session-wide SETs that leak into later calls (NOTES.md). async_insert=0 so the

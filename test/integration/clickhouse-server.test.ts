@@ -1,0 +1,51 @@
+/**
+ * Server mode against a real ClickHouse server: Debian's 18.16 is far too old for the schema,
+ * so the collector must refuse to start with a message naming the minimum version.
+ * `.ci/run` installs the package; elsewhere the test is skipped with the reason printed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.ts';
+import { MIN_SERVER_VERSION, UnsupportedServerError } from '../../src/storage/schema.ts';
+import { openStorage } from '../../src/storage/storage.ts';
+import { runCli } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/collector.ts';
+import { hasClickHouseServer, startClickHouseServer, type LocalServer } from '../helpers/old-clickhouse.ts';
+
+// In CI the server must be there (.ci/run installs it): a missing install fails loudly there.
+const available = hasClickHouseServer() || process.env.CI === 'true';
+if (!available) console.warn('clickhouse-server is not installed (apt-get install clickhouse-server): skipping the server-mode tests');
+
+describe.runIf(available)('server mode against Debian clickhouse-server 18.16', () => {
+  let server: LocalServer;
+  beforeAll(async () => {
+    server = await startClickHouseServer(tempDir('sessiongraph-ch18-'));
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('openStorage refuses the old server, naming the minimum version', async () => {
+    const config = parseConfig({ CLICKHOUSE_URL: server.url });
+    const error = await openStorage(config).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(UnsupportedServerError);
+    expect((error as Error).message).toContain(`ClickHouse server 18.16`);
+    expect((error as Error).message).toContain(`version ${MIN_SERVER_VERSION} or newer is required`);
+  });
+
+  it('the command exits 1 with the same message and creates nothing on the server', async () => {
+    const { code, output } = await runCli(['serve', '--port', '0', '--clickhouse-url', server.url]);
+    expect(code).toBe(1);
+    expect(output).toMatch(new RegExp(`sessiongraph: ClickHouse server 18\\.16[\\d.]* is too old .* version ${MIN_SERVER_VERSION.replace('.', '\\.')} or newer`));
+    const dbs = await (await fetch(`${server.url}/?query=${encodeURIComponent("SELECT count() FROM system.databases WHERE name = 'sessiongraph'")}`)).text();
+    expect(dbs.trim()).toBe('0');
+  });
+
+  it('an unreachable server fails the start with a clear message', async () => {
+    const { code, output } = await runCli(['serve', '--port', '0', '--clickhouse-url', 'http://127.0.0.1:9']);
+    expect(code).toBe(1);
+    expect(output).toMatch(/sessiongraph: cannot start: cannot reach ClickHouse at http:\/\/127\.0\.0\.1:9\/: .*ECONNREFUSED/);
+  });
+});

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseByteSize, parseConfig, parseFlags } from '../../src/config.ts';
+import { runCli } from '../helpers/cli.ts';
+
+describe('parseConfig', () => {
+  it('defaults to the embedded engine on 127.0.0.1:4318 under ./data', () => {
+    const c = parseConfig({});
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 4318, dataDir: './data', maxBodyBytes: 64 * 1024 * 1024 });
+    expect(c.clickhouse).toEqual({ url: undefined, user: 'default', password: '', database: 'sessiongraph' });
+  });
+
+  it('flags win over environment variables', () => {
+    const c = parseConfig({ SESSIONGRAPH_PORT: '5000', SESSIONGRAPH_HOST: '0.0.0.0' }, parseFlags(['--port', '6000', '--data-dir=/tmp/x']));
+    expect(c).toMatchObject({ port: 6000, host: '0.0.0.0', dataDir: '/tmp/x' });
+  });
+
+  it.each([
+    [{ SESSIONGRAPH_PORT: 'abc' }, 'SESSIONGRAPH_PORT="abc" is invalid: expected an integer from 0 to 65535'],
+    [{ SESSIONGRAPH_PORT: '70000' }, 'SESSIONGRAPH_PORT="70000" is invalid'],
+    [{ SESSIONGRAPH_MAX_BODY_SIZE: 'lots' }, 'SESSIONGRAPH_MAX_BODY_SIZE="lots" is invalid'],
+    [{ CLICKHOUSE_URL: 'localhost:8123' }, 'CLICKHOUSE_URL="localhost:8123" is invalid: expected an http(s) URL'],
+    [{ CLICKHOUSE_DATABASE: 'x; DROP TABLE y' }, 'CLICKHOUSE_DATABASE="x; DROP TABLE y" is invalid'],
+    [{ SESSIONGRAPH_BATCH_MAX_SPANS: '0' }, 'SESSIONGRAPH_BATCH_MAX_SPANS="0" is invalid'],
+  ])('rejects %j naming the variable and value', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('names the flag when the bad value came from a flag', () => {
+    expect(() => parseConfig({}, parseFlags(['--port', '-1']))).toThrow('--port="-1" is invalid');
+    expect(() => parseFlags(['--prot', '1'])).toThrow('unknown option --prot');
+    expect(() => parseFlags(['--port'])).toThrow('option --port needs a value');
+  });
+
+  it('parses byte sizes', () => {
+    expect(parseByteSize('1048576')).toBe(1048576);
+    expect(parseByteSize('64MiB')).toBe(64 * 1024 * 1024);
+    expect(parseByteSize('512kb')).toBe(512 * 1024);
+    expect(parseByteSize('1GiB')).toBe(1024 ** 3);
+    expect(parseByteSize('1.5MiB')).toBeUndefined();
+  });
+});
+
+describe('the sessiongraph command', () => {
+  it('--help lists every option with its environment variable', async () => {
+    const { code, output } = await runCli(['--help']);
+    expect(code).toBe(0);
+    for (const needle of ['--port', 'SESSIONGRAPH_PORT', '--clickhouse-url', 'CLICKHOUSE_URL', '--max-body-size', 'SESSIONGRAPH_DATA_DIR']) {
+      expect(output).toContain(needle);
+    }
+  });
+
+  it('a bad value stops the start with exit code 2 and the variable named', async () => {
+    const { code, output } = await runCli(['serve'], { SESSIONGRAPH_PORT: 'eighty' });
+    expect(code).toBe(2);
+    expect(output).toContain('sessiongraph: SESSIONGRAPH_PORT="eighty" is invalid');
+  });
+});
