@@ -10,6 +10,7 @@ import {
   checkSpanIds,
   durationNanos,
   formatAttributeValue,
+  setKey,
   type DecodedTraces,
   type PlainValue,
   type SpanRow,
@@ -204,7 +205,7 @@ function attributes(v: Json | undefined, path: string): Record<string, string> {
   asArray(v, path).forEach((kvJson, i) => {
     const kv = asObject(kvJson, `${path}[${i}]`);
     const key = optString(field(kv, 'key'), `${path}[${i}].key`);
-    out[key] = formatAttributeValue(anyValue(field(kv, 'value'), `${path}[${i}].value`, 0));
+    setKey(out, key, formatAttributeValue(anyValue(field(kv, 'value'), `${path}[${i}].value`, 0)));
   });
   return out;
 }
@@ -248,7 +249,7 @@ function anyValue(v: Json | undefined, path: string, depth: number): PlainValue 
     const out: { [key: string]: PlainValue } = {};
     asArray(field(asObject(kvl, `${path}.kvlistValue`), 'values'), `${path}.kvlistValue.values`).forEach((kvJson, i) => {
       const kv = asObject(kvJson, `${path}.kvlistValue.values[${i}]`);
-      out[optString(field(kv, 'key'), `${path}.kvlistValue.values[${i}].key`)] = anyValue(field(kv, 'value'), `${path}.kvlistValue.values[${i}].value`, depth + 1);
+      setKey(out, optString(field(kv, 'key'), `${path}.kvlistValue.values[${i}].key`), anyValue(field(kv, 'value'), `${path}.kvlistValue.values[${i}].value`, depth + 1));
     });
     return out;
   }

@@ -11,6 +11,7 @@ import {
   checkSpanIds,
   durationNanos,
   formatAttributeValue,
+  setKey,
   type DecodedTraces,
   type PlainValue,
   type SpanRow,
@@ -312,10 +313,4 @@ function decodeAnyValue(r: ProtoReader, depth: number): PlainValue {
     }
   }
   return value;
-}
-
-/** Plain assignment of `__proto__` would change the object's prototype instead of adding a key. */
-function setKey<T>(obj: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-  else obj[key] = value;
 }

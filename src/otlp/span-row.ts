@@ -154,3 +154,9 @@ export function checkSpanIds(traceId: string, spanId: string, parentSpanId: stri
   }
   return null;
 }
+
+/** Sets `obj[key]`; a `__proto__` key becomes an own property instead of replacing the prototype. */
+export function setKey<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}

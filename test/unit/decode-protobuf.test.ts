@@ -404,11 +404,17 @@ describe('ProtoReader', () => {
   });
 
   it('refuses to read past the end of the current message', () => {
+    // The varint's byte follows the one-byte sub-message, so it is out of reach.
     const r = reader(len(1, [0x08]), [0x01]);
     r.readTag();
-    const outer = r.enter();
+    r.enter();
     r.readTag();
     expect(() => r.readVarint()).toThrow(/truncated varint at offset 3/);
-    expect(() => r.leave(outer)).toThrow(ProtobufDecodeError);
+    // Leaving a sub-message before its end is a decoder bug, caught rather than silently misparsed.
+    const half = reader(len(1, [0x08, 0x01]));
+    half.readTag();
+    const outer = half.enter();
+    half.readTag();
+    expect(() => half.leave(outer)).toThrow(/sub-message not consumed/);
   });
 });
