@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { Config } from '../src/config.ts';
 import { HTTP_STATUS, SessiongraphError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
+import type { GraphWriter } from '../src/storage/graph-writer.ts';
 import type { SpanWriter } from '../src/storage/span-writer.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import { apiRoutes } from './routes/api.ts';
@@ -16,6 +17,7 @@ import { otlpRoutes, type ReceiverStats } from './routes/otlp.ts';
 export interface AppDeps {
   storage: Storage;
   writer: SpanWriter;
+  graph: GraphWriter;
   config: Config;
   logger: Logger;
 }

@@ -4,6 +4,7 @@
  */
 import { ConfigError, describeOptions, parseConfig, parseFlags } from '../src/config.ts';
 import { createConsoleLogger } from '../src/logger.ts';
+import { PriceFileError } from '../src/pricing/price-file.ts';
 import { UnsupportedServerError } from '../src/storage/schema.ts';
 import { sqlCommand, type ClientOptions } from './commands/sql.ts';
 import { startCollector } from './server.ts';
@@ -81,6 +82,10 @@ async function serve(args: string[]): Promise<number | undefined> {
   try {
     collector = await startCollector(config, logger);
   } catch (err) {
+    if (err instanceof PriceFileError) {
+      process.stderr.write(`sessiongraph: --prices ${err.message}\n`);
+      return 2;
+    }
     const reason = err instanceof UnsupportedServerError ? err.message : `cannot start: ${(err as Error).message}`;
     process.stderr.write(`sessiongraph: ${reason}\n`);
     return 1;

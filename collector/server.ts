@@ -9,6 +9,9 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
+import { createPricer } from '../src/pricing/pricer.ts';
+import { loadPriceFile } from '../src/pricing/price-file.ts';
+import { createGraphWriter, type GraphWriter } from '../src/storage/graph-writer.ts';
 import { SpanWriter } from '../src/storage/span-writer.ts';
 import { openStorage, type Storage } from '../src/storage/storage.ts';
 import { createApp } from './app.ts';
@@ -20,14 +23,19 @@ export interface RunningCollector {
   app: Hono;
   storage: Storage;
   writer: SpanWriter;
+  graph: GraphWriter;
   close(): Promise<void>;
 }
 
 /** Opens storage and listens on `config.host:config.port` (port 0 picks a free port). */
 export async function startCollector(config: Config, logger: Logger): Promise<RunningCollector> {
+  // Read the price file before opening storage: a bad file fails the start with its own message.
+  const pricer = createPricer(config.pricesFile ? loadPriceFile(config.pricesFile) : undefined);
   const storage = await openStorage(config);
-  const writer = new SpanWriter((lines) => storage.insertSpans(lines), config);
-  const app = createApp({ storage, writer, config, logger });
+  const graph = createGraphWriter(storage, { pricer, sessionTimeoutMs: config.sessionTimeoutMs });
+  const writer = new SpanWriter((batch) => graph.storeBatch(batch), config);
+  const app = createApp({ storage, writer, graph, config, logger });
+  const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.requestTimeout = 120_000;
   try {
@@ -48,6 +56,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     app,
     storage,
     writer,
+    graph,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -57,9 +66,35 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
         await writer.drain();
         await stopped;
         clearTimeout(force);
+        clearInterval(sweeper);
         await storage.close();
       })();
       return closing;
     },
   };
+}
+
+/**
+ * Marks rootless sessions abandoned once the timeout has passed (SPEC §3): every minute, or
+ * more often for short timeouts, and once right after start for sessions left from before.
+ */
+function startAbandonSweeper(graph: GraphWriter, timeoutMs: number, logger: Logger): NodeJS.Timeout {
+  let running = false;
+  const sweep = (): void => {
+    if (running) return;
+    running = true;
+    graph
+      .sweepAbandoned()
+      .then((n) => {
+        if (n > 0) logger.info('sessions abandoned', { count: n });
+      })
+      .catch((err: unknown) => logger.warn('abandoned-session sweep failed', { error: String(err) }))
+      .finally(() => {
+        running = false;
+      });
+  };
+  setImmediate(sweep);
+  const timer = setInterval(sweep, Math.min(60_000, Math.max(1000, Math.floor(timeoutMs / 4))));
+  timer.unref();
+  return timer;
 }

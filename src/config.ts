@@ -22,6 +22,10 @@ export interface Config {
   /** Bounded queue of accepted-but-not-yet-stored spans; beyond it requests get 429. */
   queueMaxSpans: number;
   queueMaxBytes: number;
+  /** A session whose root never arrives is `abandoned` this long after its newest span. */
+  sessionTimeoutMs: number;
+  /** Price override file (JSON or YAML), if any. */
+  pricesFile: string | undefined;
 }
 
 /** A configuration value that cannot be used; the message names the variable and the value. */
@@ -53,6 +57,8 @@ export const OPTIONS = {
   batchLingerMs: { flag: '--batch-linger-ms', env: 'SESSIONGRAPH_BATCH_LINGER_MS', default: '5', help: 'how long a batch waits for more requests before it is written' },
   queueMaxSpans: { flag: '--queue-max-spans', env: 'SESSIONGRAPH_QUEUE_MAX_SPANS', default: '100000', help: 'spans waiting for storage before requests get 429' },
   queueMaxBytes: { flag: '--queue-max-bytes', env: 'SESSIONGRAPH_QUEUE_MAX_BYTES', default: '256MiB', help: 'bytes of spans waiting for storage before requests get 429' },
+  sessionTimeout: { flag: '--session-timeout', env: 'SESSIONGRAPH_SESSION_TIMEOUT', default: '1h', help: 'a session whose root span never arrives is abandoned this long after its last span (e.g. 90s, 30m, 1h)' },
+  prices: { flag: '--prices', env: 'SESSIONGRAPH_PRICES', default: undefined, help: 'JSON or YAML file of model prices (USD per million tokens) overriding the bundled table' },
 } as const satisfies Record<string, Option>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -106,6 +112,12 @@ export function parseConfig(
     return n;
   };
 
+  const timeout = raw('sessionTimeout');
+  const sessionTimeoutMs = parseDuration(timeout.value ?? '');
+  if (sessionTimeoutMs === undefined || sessionTimeoutMs < 1000) {
+    throw new ConfigError(`${timeout.source}=${JSON.stringify(timeout.value)} is invalid: expected a duration of at least 1s, e.g. 90s, 30m, 1h or seconds`);
+  }
+
   const url = raw('clickhouseUrl').value;
   if (url !== undefined) {
     let parsed: URL | undefined;
@@ -135,6 +147,8 @@ export function parseConfig(
     batchLingerMs: int('batchLingerMs', 0, 10_000),
     queueMaxSpans: int('queueMaxSpans', 1, 100_000_000),
     queueMaxBytes: bytes('queueMaxBytes'),
+    sessionTimeoutMs,
+    pricesFile: raw('prices').value,
   };
 }
 
@@ -145,6 +159,14 @@ export function parseByteSize(text: string): number | undefined {
   const unit = (m[2] ?? '').toUpperCase().replace('I', '').replace(/B$/, '');
   const factor = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit];
   return factor === undefined ? undefined : Number(m[1]) * factor;
+}
+
+/** Parses `90s`, `30m`, `1h`, `2d` or plain seconds into milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's').toLowerCase()];
+  return factor === undefined ? undefined : Math.round(Number(m[1]) * factor);
 }
 
 /** The `--help` table of options, generated from OPTIONS so it cannot drift from the code. */

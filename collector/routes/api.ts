@@ -5,12 +5,20 @@
 import { Hono } from 'hono';
 import { isEngineError } from '../../src/storage/clickhouse-error.ts';
 import { BadDataError, UnavailableError } from '../../src/errors.ts';
+import { createGraphQueries } from '../../src/storage/graph-queries.ts';
 import { runReadOnlyQuery } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
 
 /** Builds the `/api/*` routes. */
 export function apiRoutes(deps: AppDeps): Hono {
   const app = new Hono();
+  const graph = createGraphQueries(deps.storage);
+
+  app.get('/api/sessions', async (c) => c.json(await graph.sessions(c.req.query())));
+  app.get('/api/sessions/:id', async (c) => c.json(await graph.session(c.req.param('id'))));
+  app.get('/api/decisions/:id', async (c) => c.json(await graph.decision(c.req.param('id'))));
+  app.get('/api/agents', async (c) => c.json({ agents: await graph.agents() }));
+  app.get('/api/agents/:id', async (c) => c.json(await graph.agent(c.req.param('id'))));
 
   // Read-only SQL: the body is the query (text/plain), or JSON `{ "query": "…" }`.
   app.post('/api/sql', async (c) => {

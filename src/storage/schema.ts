@@ -55,9 +55,68 @@ PARTITION BY toDate(Timestamp)
 ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
 
+/**
+ * The graph (SPEC §2–§5). `session_spans` holds each span's facts for the roll-up, one row per
+ * (trace_id, span_id) after merges; readers de-duplicate with LIMIT 1 BY. Node tables are
+ * Replacing/AggregatingMergeTree so a rewrite never double counts: read them with FINAL.
+ */
+const GRAPH_TABLES = (db: string): string[] => [
+  `CREATE TABLE IF NOT EXISTS ${db}.session_spans (
+    trace_id String, span_id String, parent_span_id String, span_name String,
+    start_time DateTime64(9, 'UTC'), end_time DateTime64(9, 'UTC'),
+    service_name LowCardinality(String), environment LowCardinality(String), status_code LowCardinality(String),
+    is_llm UInt8, is_embedding UInt8, is_tool UInt8, is_agent UInt8, is_aggregate UInt8,
+    agent_name String, agent_id String, agent_version String, agent_description String,
+    conversation_id String, user_id String, tags Array(String),
+    model LowCardinality(String), provider LowCardinality(String),
+    reports_usage UInt8, input_tokens UInt64, output_tokens UInt64, cache_read_tokens UInt64,
+    cache_write_tokens UInt64, reasoning_tokens UInt64, total_tokens UInt64,
+    precomputed_cost Nullable(Float64), tool_name String, has_error UInt8,
+    input_text String, output_text String, turns Nullable(UInt32), decisions String,
+    inserted_at DateTime64(3, 'UTC') DEFAULT now64(3)
+  ) ENGINE = ReplacingMergeTree ORDER BY (trace_id, span_id) SETTINGS index_granularity = 1024`,
+  `CREATE TABLE IF NOT EXISTS ${db}.agent_sessions (
+    id UUID, type LowCardinality(String), title String, description String, status LowCardinality(String), tags Array(String),
+    session_start DateTime64(9, 'UTC'), session_end Nullable(DateTime64(9, 'UTC')),
+    turns UInt32, tokens_used UInt64, cost Decimal(18, 9), unpriced_models Array(String),
+    tools_invoked Array(String), tool_call_count UInt32, error_count UInt32,
+    session_status LowCardinality(String), output_summary String,
+    trace_id String, root_span_id String, agent_definition_id UUID, agent_name LowCardinality(String),
+    service_name LowCardinality(String), environment LowCardinality(String), conversation_id String, user_id String,
+    input_tokens UInt64, output_tokens UInt64, cache_read_tokens UInt64, cache_write_tokens UInt64, reasoning_tokens UInt64,
+    models Array(String), llm_call_count UInt32, span_count UInt32, duration_ms Nullable(Float64),
+    last_span_at DateTime64(9, 'UTC'), updated_at DateTime64(3, 'UTC') DEFAULT now64(3), version UInt64
+  ) ENGINE = ReplacingMergeTree(version) ORDER BY id`,
+  `CREATE TABLE IF NOT EXISTS ${db}.agent_definitions (
+    id UUID,
+    type SimpleAggregateFunction(any, String),
+    title SimpleAggregateFunction(any, String),
+    description SimpleAggregateFunction(max, String),
+    status SimpleAggregateFunction(any, String),
+    tags SimpleAggregateFunction(groupUniqArrayArray, Array(String)),
+    agent_key SimpleAggregateFunction(any, String),
+    agent_name SimpleAggregateFunction(any, String),
+    agent_id SimpleAggregateFunction(any, String),
+    version SimpleAggregateFunction(max, String),
+    service_name SimpleAggregateFunction(any, String),
+    first_seen SimpleAggregateFunction(min, DateTime64(9, 'UTC')),
+    last_seen SimpleAggregateFunction(max, DateTime64(9, 'UTC'))
+  ) ENGINE = AggregatingMergeTree ORDER BY id`,
+  `CREATE TABLE IF NOT EXISTS ${db}.decisions (
+    id UUID, type LowCardinality(String), title String, description String, status LowCardinality(String), tags Array(String),
+    context String, rationale String, consequences String, decided_at DateTime64(9, 'UTC'),
+    session_id UUID, trace_id String, span_id String
+  ) ENGINE = ReplacingMergeTree ORDER BY id`,
+  `CREATE TABLE IF NOT EXISTS ${db}.graph_edges (
+    edge_type LowCardinality(String), source_id UUID, source_type LowCardinality(String),
+    target_id UUID, target_type LowCardinality(String), created_at DateTime64(9, 'UTC')
+  ) ENGINE = ReplacingMergeTree ORDER BY (edge_type, source_id, target_id)`,
+];
+
 /** Every migration, oldest first. Append only: a released migration never changes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'otel_traces (OpenTelemetry Collector ClickHouse exporter schema)', statements: (db) => [OTEL_TRACES(db)] },
+  { version: 2, description: 'agent graph: session_spans, agent_sessions, agent_definitions, decisions, graph_edges', statements: GRAPH_TABLES },
 ];
 
 /** The server is older than MIN_SERVER_VERSION; the message says which version is needed. */

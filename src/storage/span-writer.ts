@@ -1,11 +1,13 @@
 /**
- * Group commit for spans: concurrent requests are gathered into one insert, each request's
+ * Group commit for spans (and, through the insert function, their session roll-up): concurrent requests are gathered into one insert, each request's
  * promise settles when the insert holding its spans has been stored (a 2xx means stored).
  * The queue is bounded in spans and bytes; beyond it, writes fail fast with OverloadedError.
  */
 import { isEngineError } from './clickhouse-error.ts';
 import { BadDataError, OverloadedError, UnavailableError } from '../errors.ts';
+import { toSpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
+import type { SpanBatch } from './graph-writer.ts';
 
 /** Limits of the writer; see the matching options in `config.ts`. */
 export interface SpanWriterLimits {
@@ -26,6 +28,8 @@ export interface SpanWriterStats {
 
 interface Pending {
   lines: string;
+  factLines: string;
+  traceIds: Set<string>;
   spans: number;
   resolve: () => void;
   reject: (err: Error) => void;
@@ -41,7 +45,7 @@ export class SpanWriter {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly insert: (jsonLines: string) => Promise<void>,
+    private readonly insert: (batch: SpanBatch) => Promise<void>,
     private readonly limits: SpanWriterLimits,
   ) {}
 
@@ -54,6 +58,7 @@ export class SpanWriter {
   write(rows: readonly SpanRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
     const lines = rows.map((r) => JSON.stringify(r)).join('\n');
+    const factLines = rows.map((r) => JSON.stringify(toSpanFacts(r))).join('\n');
     const full =
       this.queue.length > 0 &&
       (this.queuedSpans + rows.length > this.limits.queueMaxSpans || this.queuedBytes + lines.length > this.limits.queueMaxBytes);
@@ -64,9 +69,9 @@ export class SpanWriter {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ lines, spans: rows.length, resolve, reject });
+      this.queue.push({ lines, factLines, traceIds: new Set(rows.map((r) => r.TraceId)), spans: rows.length, resolve, reject });
       this.queuedSpans += rows.length;
-      this.queuedBytes += lines.length;
+      this.queuedBytes += lines.length + factLines.length;
       this.schedule();
     });
   }
@@ -106,7 +111,7 @@ export class SpanWriter {
       } finally {
         for (const p of batch) {
           this.queuedSpans -= p.spans;
-          this.queuedBytes -= p.lines.length;
+          this.queuedBytes -= p.lines.length + p.factLines.length;
         }
       }
     }
@@ -142,7 +147,11 @@ export class SpanWriter {
 
   private async insertCounted(batch: Pending[]): Promise<void> {
     try {
-      await this.insert(batch.map((p) => p.lines).join('\n'));
+      await this.insert({
+        spanLines: batch.map((p) => p.lines).join('\n'),
+        factLines: batch.map((p) => p.factLines).join('\n'),
+        traceIds: [...new Set(batch.flatMap((p) => [...p.traceIds]))],
+      });
     } catch (err) {
       this.stats.insertFailures++;
       throw err;

@@ -16,8 +16,10 @@ export interface Storage {
   readonly database: string;
   readonly engine: ClickHouseHandle['engine'];
   readonly location: string;
-  /** Inserts spans given as JSONEachRow lines into `otel_traces`; resolves once stored. */
-  insertSpans(jsonLines: string): Promise<void>;
+  /** Inserts JSONEachRow lines into `<database>.<table>`; resolves once stored. */
+  insertJsonLines(table: string, jsonLines: string): Promise<void>;
+  /** Runs a query with bound parameters and returns its rows (64-bit integers as numbers). */
+  select<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -40,23 +42,33 @@ export async function openStorage(config: Pick<Config, 'dataDir' | 'clickhouse'>
 /** Storage over an already opened client, without migrating (used after `migrate`, and by tests of outages). */
 export function createStorage(handle: ClickHouseHandle, db: string): Storage {
   const { client } = handle;
-  // Settings go inside the statement: chDB turns per-call clickhouse_settings into
-  // session-wide SETs that leak into later calls (NOTES.md). async_insert=0 so the
-  // statement returns only when the part is written (ClickHouse ≥ 26.2 defaults to async).
-  const insertSql = `INSERT INTO ${db}.otel_traces SETTINGS async_insert = 0 FORMAT JSONEachRow`;
   return {
     client,
     database: db,
     engine: handle.engine,
     location: handle.location,
-    async insertSpans(jsonLines) {
-      const result = await client.exec({ query: insertSql, values: Readable.from([jsonLines]) });
+    async insertJsonLines(table, jsonLines) {
+      // Settings go inside the statement: chDB turns per-call clickhouse_settings into
+      // session-wide SETs that leak into later calls (NOTES.md). async_insert=0 so the
+      // statement returns only when the part is written (ClickHouse ≥ 26.2 defaults to async).
+      const query = `INSERT INTO ${db}.${table} SETTINGS async_insert = 0 FORMAT JSONEachRow`;
+      const result = await client.exec({ query, values: Readable.from([jsonLines]) });
       result.stream.resume();
       await new Promise<void>((resolve, reject) => {
         result.stream.once('end', resolve);
         result.stream.once('close', resolve);
         result.stream.once('error', reject);
       });
+    },
+    async select<T>(query: string, params: Record<string, unknown> = {}) {
+      // The setting sits in the statement for the same reason as above; servers quote 64-bit
+      // integers by default, chDB does not: make both answer numbers.
+      const result = await client.query({
+        query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
+        query_params: params,
+        format: 'JSONEachRow',
+      });
+      return result.json<T>();
     },
     async ping() {
       try {

@@ -8,6 +8,8 @@ import { createApp } from '../../collector/app.ts';
 import type { RunningCollector } from '../../collector/server.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { openClickHouse } from '../../src/storage/client.ts';
+import { createPricer } from '../../src/pricing/pricer.ts';
+import { createGraphWriter } from '../../src/storage/graph-writer.ts';
 import { SpanWriter } from '../../src/storage/span-writer.ts';
 import { createStorage } from '../../src/storage/storage.ts';
 import { queryRows, startTestCollector, tempDir, testConfig } from '../helpers/collector.ts';
@@ -136,8 +138,9 @@ describe('storage unavailable', () => {
   it('answers 503 with Retry-After and a retryable Status, and /readyz says not ready', async () => {
     const config = testConfig(tempDir(), { CLICKHOUSE_URL: 'http://127.0.0.1:9' });
     const storage = createStorage(openClickHouse(config), config.clickhouse.database);
-    const writer = new SpanWriter((lines) => storage.insertSpans(lines), config);
-    const app = createApp({ storage, writer, config, logger: silentLogger });
+    const graph = createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs });
+    const writer = new SpanWriter((batch) => graph.storeBatch(batch), config);
+    const app = createApp({ storage, writer, graph, config, logger: silentLogger });
     const res = await app.request('/v1/traces', { method: 'POST', body: request('lost', [span('x')]), headers: { 'content-type': 'application/json' } });
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -1,0 +1,338 @@
+/**
+ * The session roll-up (SPEC §3–§5): the de-duplicated span facts of one trace → its Agent
+ * Session, Agent Definition, Decisions and edges. Pure and deterministic: the same set of
+ * spans (in any order) and the same clock give the same rows, which is what makes the stored
+ * session converge however spans arrive. The rules where SPEC leaves a choice are in types.ts.
+ */
+import type { Pricer } from '../pricing/pricer.ts';
+import { agentDefinitionId, agentKey, decisionId, sessionIdOf } from './ids.ts';
+import type { SpanFacts } from './span-facts.ts';
+import type { RecordedDecision } from '../conventions/decisions.ts';
+import type { EdgeType, SessionStatus } from './types.ts';
+
+/** An `agent_sessions` row as written (times in ns). */
+export interface SessionRecord {
+  id: string;
+  type: 'agent_session';
+  title: string;
+  description: string;
+  status: SessionStatus;
+  tags: string[];
+  session_start: string;
+  session_end: string | null;
+  turns: number;
+  tokens_used: number;
+  cost: string;
+  unpriced_models: string[];
+  tools_invoked: string[];
+  tool_call_count: number;
+  error_count: number;
+  session_status: SessionStatus;
+  output_summary: string;
+  trace_id: string;
+  root_span_id: string;
+  agent_definition_id: string;
+  agent_name: string;
+  service_name: string;
+  environment: string;
+  conversation_id: string;
+  user_id: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  models: string[];
+  llm_call_count: number;
+  span_count: number;
+  duration_ms: number | null;
+  last_span_at: string;
+  /** Grows with every new span (and once more when the session is abandoned): ReplacingMergeTree keeps the highest. */
+  version: number;
+}
+
+/** An `agent_definitions` row as written (times in ns). */
+export interface DefinitionRecord {
+  id: string;
+  type: 'agent_definition';
+  title: string;
+  description: string;
+  status: 'active';
+  tags: string[];
+  agent_key: string;
+  agent_name: string;
+  agent_id: string;
+  version: string;
+  service_name: string;
+  first_seen: string;
+  last_seen: string;
+}
+
+/** A `decisions` row as written (times in ns). */
+export interface DecisionRecord {
+  id: string;
+  type: 'decision';
+  title: string;
+  description: string;
+  status: string;
+  tags: string[];
+  context: string;
+  rationale: string;
+  consequences: string;
+  decided_at: string;
+  session_id: string;
+  trace_id: string;
+  span_id: string;
+}
+
+/** A `graph_edges` row as written (time in ns). */
+export interface EdgeRecord {
+  edge_type: EdgeType;
+  source_id: string;
+  source_type: string;
+  target_id: string;
+  target_type: string;
+  created_at: string;
+}
+
+/** Everything one trace rolls up to. */
+export interface TraceRollUp {
+  session: SessionRecord;
+  /** Written once the root has arrived (or the session is abandoned): a provisional agent may be a sub-agent. */
+  definition: DefinitionRecord | undefined;
+  decisions: DecisionRecord[];
+  edges: EdgeRecord[];
+}
+
+/** Clock and configuration of a roll-up. */
+export interface RollUpContext {
+  /** Now, in ns since the epoch. */
+  nowNs: bigint;
+  /** A rootless session with no span ending within this many ns before now is abandoned. */
+  abandonAfterNs: bigint;
+  pricer: Pricer;
+}
+
+const SUMMARY_LIMIT = 500;
+
+const byStart = (a: SpanFacts, b: SpanFacts): number => {
+  const d = BigInt(a.start_time) - BigInt(b.start_time);
+  return d < 0n ? -1 : d > 0n ? 1 : a.span_id < b.span_id ? -1 : a.span_id > b.span_id ? 1 : 0;
+};
+
+/** Rolls up the de-duplicated facts of one trace (at least one span). */
+export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): TraceRollUp {
+  const spans = [...facts].sort(byStart);
+  const first = spans[0];
+  if (!first) throw new Error('rollUpTrace needs at least one span');
+  const byId = new Map(spans.map((s) => [s.span_id, s]));
+  const tree = new TraceTree(byId);
+
+  const root = chooseRoot(spans, tree);
+  const arrived = root !== undefined && tree.chainIsComplete(root);
+  const members = arrived ? spans.filter((s) => tree.belongsTo(s, root)) : spans;
+
+  const usageBelow = tree.descendantsReportingUsage();
+  const counted = members.filter(
+    (s) => s.reports_usage === 1 && (s.is_llm === 1 || s.is_embedding === 1 || s.is_aggregate === 1) && !usageBelow.has(s.span_id),
+  );
+  const cost = priceSpans(counted, ctx.pricer);
+  const llmCalls = members.filter((s) => s.is_llm === 1);
+  const toolCalls = members.filter((s) => s.is_tool === 1);
+  const lastSpanAt = spans.reduce((max, s) => (BigInt(s.end_time) > max ? BigInt(s.end_time) : max), 0n);
+
+  const abandoned = !arrived && lastSpanAt + ctx.abandonAfterNs < ctx.nowNs;
+  const status: SessionStatus = arrived ? (root.status_code === 'Error' ? 'failed' : 'completed') : abandoned ? 'abandoned' : 'active';
+  const head = root ?? spans.find((s) => s.is_agent === 1) ?? first;
+  const name = head.agent_name || head.span_name;
+  const start = arrived ? root.start_time : first.start_time;
+  const key = agentKey(head.service_name, head.agent_id, name);
+  const definitionId = agentDefinitionId(key);
+  const sessionId = sessionIdOf(first.trace_id);
+  const fromRootOrFirst = (pick: (s: SpanFacts) => string): string => (root && pick(root)) || members.map(pick).find((v) => v !== '') || '';
+  const sum = (pick: (s: SpanFacts) => number): number => counted.reduce((total, s) => total + pick(s), 0);
+
+  const session: SessionRecord = {
+    id: sessionId,
+    type: 'agent_session',
+    title: `${name} · ${isoSeconds(start)}`,
+    description: trimText(fromRootOrFirst((s) => s.input_text)),
+    status,
+    tags: sortedUnique(members.flatMap((s) => s.tags)),
+    session_start: start,
+    session_end: arrived ? root.end_time : null,
+    turns: (arrived ? root.turns : null) ?? llmCalls.length,
+    tokens_used: sum((s) => s.total_tokens),
+    cost: cost.total.toFixed(9),
+    unpriced_models: cost.unpriced,
+    tools_invoked: [...new Set(toolCalls.map((s) => s.tool_name))],
+    tool_call_count: toolCalls.length,
+    error_count: members.filter((s) => s.has_error === 1).length,
+    session_status: status,
+    output_summary: arrived ? trimText(root.output_text) : '',
+    trace_id: first.trace_id,
+    root_span_id: arrived ? root.span_id : '',
+    agent_definition_id: definitionId,
+    agent_name: name,
+    service_name: head.service_name,
+    environment: fromRootOrFirst((s) => s.environment),
+    conversation_id: fromRootOrFirst((s) => s.conversation_id),
+    user_id: fromRootOrFirst((s) => s.user_id),
+    input_tokens: sum((s) => s.input_tokens),
+    output_tokens: sum((s) => s.output_tokens),
+    cache_read_tokens: sum((s) => s.cache_read_tokens),
+    cache_write_tokens: sum((s) => s.cache_write_tokens),
+    reasoning_tokens: sum((s) => s.reasoning_tokens),
+    models: sortedUnique(counted.map((s) => s.model).filter((m) => m !== '')),
+    llm_call_count: llmCalls.length,
+    span_count: members.length,
+    duration_ms: arrived ? Number(BigInt(root.end_time) - BigInt(root.start_time)) / 1e6 : null,
+    last_span_at: lastSpanAt.toString(),
+    version: spans.length * 2 + (abandoned ? 1 : 0),
+  };
+
+  // A decision id given twice (the same decision.id on two spans) is one decision: keep the first.
+  const decisions = [...new Map(spans.flatMap((s) => decisionsOf(s, sessionId)).reverse().map((d) => [d.id, d] as const)).values()];
+  decisions.sort((a, b) => (BigInt(a.decided_at) < BigInt(b.decided_at) ? -1 : BigInt(a.decided_at) > BigInt(b.decided_at) ? 1 : a.id < b.id ? -1 : 1));
+  const edges: EdgeRecord[] = decisions.map((d) => ({
+    edge_type: 'agent_session_creates_decision',
+    source_id: sessionId,
+    source_type: 'agent_session',
+    target_id: d.id,
+    target_type: 'decision',
+    created_at: d.decided_at,
+  }));
+
+  let definition: DefinitionRecord | undefined;
+  if (status !== 'active') {
+    definition = {
+      id: definitionId,
+      type: 'agent_definition',
+      title: name,
+      description: head.agent_description,
+      status: 'active',
+      tags: [],
+      agent_key: key,
+      agent_name: name,
+      agent_id: head.agent_id,
+      version: head.agent_version,
+      service_name: head.service_name,
+      first_seen: start,
+      last_seen: start,
+    };
+    edges.unshift({
+      edge_type: 'agent_definition_runs_agent_session',
+      source_id: definitionId,
+      source_type: 'agent_definition',
+      target_id: sessionId,
+      target_type: 'agent_session',
+      created_at: start,
+    });
+  }
+  return { session, definition, decisions, edges };
+}
+
+/** Parent/child structure of the spans received so far for one trace. */
+class TraceTree {
+  private readonly children = new Map<string, SpanFacts[]>();
+
+  constructor(private readonly byId: ReadonlyMap<string, SpanFacts>) {
+    for (const s of byId.values()) {
+      const list = this.children.get(s.parent_span_id) ?? [];
+      list.push(s);
+      this.children.set(s.parent_span_id, list);
+    }
+  }
+
+  /** Known ancestors of a span, nearest first; stops at a missing parent. */
+  ancestors(span: SpanFacts): SpanFacts[] {
+    const out: SpanFacts[] = [];
+    const seen = new Set([span.span_id]);
+    for (let p = this.byId.get(span.parent_span_id); p && !seen.has(p.span_id); p = this.byId.get(p.parent_span_id)) {
+      seen.add(p.span_id);
+      out.push(p);
+    }
+    return out;
+  }
+
+  /** True when every ancestor up to a span with no parent has been received. */
+  chainIsComplete(span: SpanFacts): boolean {
+    const chain = this.ancestors(span);
+    const top = chain[chain.length - 1] ?? span;
+    return top.parent_span_id === '';
+  }
+
+  /** In the root's subtree, or under a missing parent (it may belong): not under another known top. */
+  belongsTo(span: SpanFacts, root: SpanFacts): boolean {
+    if (span.span_id === root.span_id) return true;
+    const chain = this.ancestors(span);
+    if (chain.some((a) => a.span_id === root.span_id)) return true;
+    const top = chain[chain.length - 1] ?? span;
+    return top.parent_span_id !== '';
+  }
+
+  /** Ids of spans that have at least one descendant reporting usage. */
+  descendantsReportingUsage(): Set<string> {
+    const out = new Set<string>();
+    for (const s of this.byId.values()) {
+      if (s.reports_usage !== 1) continue;
+      for (const a of this.ancestors(s)) out.add(a.span_id);
+    }
+    return out;
+  }
+}
+
+/** Outermost agent span (earliest start on ties); without agent spans, the trace's root span. */
+function chooseRoot(spans: readonly SpanFacts[], tree: TraceTree): SpanFacts | undefined {
+  const outermostAgent = spans.find((s) => s.is_agent === 1 && !tree.ancestors(s).some((a) => a.is_agent === 1));
+  return outermostAgent ?? spans.find((s) => s.parent_span_id === '');
+}
+
+function priceSpans(counted: readonly SpanFacts[], pricer: Pricer): { total: number; unpriced: string[] } {
+  let total = 0;
+  const unpriced = new Set<string>();
+  for (const s of counted) {
+    if (s.precomputed_cost !== null) {
+      total += s.precomputed_cost;
+      continue;
+    }
+    const usage = { input: s.input_tokens, output: s.output_tokens, cacheRead: s.cache_read_tokens, cacheWrite: s.cache_write_tokens };
+    const price = pricer(usage, s.model, s.provider, new Date(Number(BigInt(s.start_time) / 1_000_000n)));
+    if (price === null) unpriced.add(s.model || 'unknown');
+    else total += price;
+  }
+  return { total, unpriced: [...unpriced].sort() };
+}
+
+function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
+  if (span.decisions === '') return [];
+  const recorded = JSON.parse(span.decisions) as RecordedDecision[];
+  return recorded.map((d) => ({
+    id: decisionId(d.given_id, span.trace_id, span.span_id, d.event_index),
+    type: 'decision',
+    title: d.title,
+    description: d.description,
+    status: d.status,
+    tags: d.tags,
+    context: d.context,
+    rationale: d.rationale,
+    consequences: d.consequences,
+    decided_at: d.decided_at_ns,
+    session_id: sessionId,
+    trace_id: span.trace_id,
+    span_id: span.span_id,
+  }));
+}
+
+function trimText(text: string): string {
+  return text.trim().slice(0, SUMMARY_LIMIT);
+}
+
+function sortedUnique(values: readonly string[]): string[] {
+  return [...new Set(values)].sort();
+}
+
+/** ns since the epoch → `YYYY-MM-DDTHH:MM:SSZ`. */
+function isoSeconds(ns: string): string {
+  return new Date(Number(BigInt(ns) / 1_000_000n)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

@@ -1,0 +1,136 @@
+/**
+ * One span → the facts the session roll-up needs (a row of `session_spans`). Computed once at
+ * ingest, so the roll-up reads a narrow table instead of re-classifying raw spans. Pure.
+ */
+import { classifySpan } from '../conventions/classify.ts';
+import { recordedDecisions, type RecordedDecision, type TimedEvent } from '../conventions/decisions.ts';
+import {
+  agentIdentity,
+  agentName,
+  conversationId,
+  environment,
+  explicitTurns,
+  finalOutput,
+  firstInput,
+  isError,
+  modelName,
+  precomputedCost,
+  providerName,
+  tags,
+  tokenUsage,
+  toolName,
+  userId,
+} from '../conventions/fields.ts';
+import type { SpanRow } from '../otlp/span-row.ts';
+
+/** Longest input/output text kept per span (the session keeps 500 characters). */
+const TEXT_LIMIT = 2000;
+
+/** A row of `session_spans`: what one span contributes to its session. */
+export interface SpanFacts {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  span_name: string;
+  /** Nanoseconds since the epoch, decimal strings. */
+  start_time: string;
+  end_time: string;
+  service_name: string;
+  environment: string;
+  status_code: string;
+  is_llm: 0 | 1;
+  is_embedding: 0 | 1;
+  is_tool: 0 | 1;
+  is_agent: 0 | 1;
+  is_aggregate: 0 | 1;
+  agent_name: string;
+  agent_id: string;
+  agent_version: string;
+  agent_description: string;
+  conversation_id: string;
+  user_id: string;
+  tags: string[];
+  model: string;
+  provider: string;
+  reports_usage: 0 | 1;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  total_tokens: number;
+  precomputed_cost: number | null;
+  tool_name: string;
+  has_error: 0 | 1;
+  input_text: string;
+  output_text: string;
+  turns: number | null;
+  /** JSON array of RecordedDecision. */
+  decisions: string;
+}
+
+const bit = (b: boolean): 0 | 1 => (b ? 1 : 0);
+
+/** The events of a span row in the shape the conventions read. */
+export function spanEvents(row: SpanRow): TimedEvent[] {
+  return row['Events.Name'].map((name, i) => ({
+    name,
+    attributes: row['Events.Attributes'][i] ?? {},
+    timeNs: row['Events.Timestamp'][i] ?? row.Timestamp,
+  }));
+}
+
+/** End time of a span row in nanoseconds. */
+export function endNanos(row: SpanRow): string {
+  return (BigInt(row.Timestamp) + BigInt(row.Duration)).toString();
+}
+
+/** Derives the facts of one span. */
+export function toSpanFacts(row: SpanRow): SpanFacts {
+  const attrs = row.SpanAttributes;
+  const classes = classifySpan(attrs);
+  const events = spanEvents(row);
+  const usage = tokenUsage(attrs);
+  const identity = agentIdentity(attrs);
+  const end = endNanos(row);
+  const decisions: RecordedDecision[] = recordedDecisions(attrs, end, events);
+  return {
+    trace_id: row.TraceId,
+    span_id: row.SpanId,
+    parent_span_id: row.ParentSpanId,
+    span_name: row.SpanName,
+    start_time: row.Timestamp,
+    end_time: end,
+    service_name: row.ServiceName,
+    environment: environment(attrs, row.ResourceAttributes),
+    status_code: row.StatusCode,
+    is_llm: bit(classes.llm),
+    is_embedding: bit(classes.embedding),
+    is_tool: bit(classes.tool),
+    is_agent: bit(classes.agent),
+    is_aggregate: bit(classes.aggregate),
+    agent_name: classes.agent || row.ParentSpanId === '' ? agentName(attrs, row.SpanName) : '',
+    agent_id: identity.id,
+    agent_version: identity.version,
+    agent_description: identity.description,
+    conversation_id: conversationId(attrs),
+    user_id: userId(attrs),
+    tags: tags(attrs, row.ResourceAttributes),
+    model: modelName(attrs),
+    provider: providerName(attrs),
+    reports_usage: bit(usage !== undefined),
+    input_tokens: usage?.input ?? 0,
+    output_tokens: usage?.output ?? 0,
+    cache_read_tokens: usage?.cacheRead ?? 0,
+    cache_write_tokens: usage?.cacheWrite ?? 0,
+    reasoning_tokens: usage?.reasoning ?? 0,
+    total_tokens: usage?.total ?? 0,
+    precomputed_cost: precomputedCost(attrs) ?? null,
+    tool_name: classes.tool ? toolName(attrs, row.SpanName) : '',
+    has_error: bit(isError(attrs, row.StatusCode, events)),
+    input_text: firstInput(attrs).slice(0, TEXT_LIMIT),
+    output_text: finalOutput(attrs, events).slice(0, TEXT_LIMIT),
+    turns: explicitTurns(attrs) ?? null,
+    decisions: decisions.length > 0 ? JSON.stringify(decisions) : '',
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Reads of the graph for the API and CLI (SPEC §6). Every value reaches ClickHouse as a bound
+ * parameter; node tables are read with FINAL so rewrites and duplicates never count twice.
+ */
+import { BadDataError, NotFoundError } from '../errors.ts';
+import { isUuid } from '../mapping/ids.ts';
+import { SESSION_STATUSES, type AgentDefinition, type AgentSession, type Decision, type SessionStatus } from '../mapping/types.ts';
+import type { Storage } from './storage.ts';
+import { readTranscript, type TranscriptEntry } from './transcript.ts';
+
+const ns = (column: string): string => `toString(toUnixTimestamp64Nano(${column}))`;
+
+const SESSION_COLUMNS = `* EXCEPT (version) REPLACE (
+  toString(id) AS id, toString(agent_definition_id) AS agent_definition_id, toFloat64(cost) AS cost,
+  ${ns('session_start')} AS session_start, if(session_end IS NULL, NULL, ${ns('assumeNotNull(session_end)')}) AS session_end,
+  ${ns('last_span_at')} AS last_span_at, ${ns('updated_at')} AS updated_at)`;
+const DEFINITION_COLUMNS = `* REPLACE (toString(id) AS id, ${ns('first_seen')} AS first_seen, ${ns('last_seen')} AS last_seen)`;
+const DECISION_COLUMNS = `* REPLACE (toString(id) AS id, toString(session_id) AS session_id, ${ns('decided_at')} AS decided_at)`;
+
+/** Nanoseconds since the epoch (decimal string) → ISO 8601 with milliseconds. */
+export function nsToIso(value: string): string {
+  return new Date(Number(BigInt(value) / 1_000_000n)).toISOString();
+}
+
+function toSession(row: Record<string, unknown>): AgentSession {
+  const r = row as unknown as AgentSession;
+  return {
+    ...r,
+    session_start: nsToIso(r.session_start),
+    session_end: r.session_end === null ? null : nsToIso(r.session_end),
+    last_span_at: nsToIso(r.last_span_at),
+    updated_at: nsToIso(r.updated_at),
+  };
+}
+
+function toDefinition(row: Record<string, unknown>): AgentDefinition {
+  const r = row as unknown as AgentDefinition;
+  return { ...r, first_seen: nsToIso(r.first_seen), last_seen: nsToIso(r.last_seen) };
+}
+
+function toDecision(row: Record<string, unknown>): Decision {
+  const r = row as unknown as Decision;
+  return { ...r, decided_at: nsToIso(r.decided_at) };
+}
+
+function requireUuid(id: string, what: string): void {
+  if (!isUuid(id)) throw new NotFoundError(`no ${what} with id ${JSON.stringify(id)} (ids are UUIDs)`);
+}
+
+/** Filters of `GET /api/sessions`, as received (strings from the query string). */
+export interface SessionFilters {
+  agent?: string;
+  status?: string;
+  from?: string;
+  to?: string;
+  trace_id?: string;
+  conversation_id?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+/** A page of sessions, newest first; `next_cursor` fetches the next page. */
+export interface SessionPage {
+  sessions: AgentSession[];
+  next_cursor: string | null;
+}
+
+/** Graph reads over one storage. */
+export function createGraphQueries(storage: Storage) {
+  const db = storage.database;
+
+  const definition = async (id: string): Promise<AgentDefinition | null> => {
+    const rows = await storage.select<Record<string, unknown>>(`SELECT ${DEFINITION_COLUMNS} FROM ${db}.agent_definitions FINAL WHERE id = {id:UUID}`, { id });
+    return rows[0] ? toDefinition(rows[0]) : null;
+  };
+  const sessionRow = async (id: string): Promise<AgentSession | undefined> => {
+    const rows = await storage.select<Record<string, unknown>>(`SELECT ${SESSION_COLUMNS} FROM ${db}.agent_sessions FINAL WHERE id = {id:UUID}`, { id });
+    return rows[0] ? toSession(rows[0]) : undefined;
+  };
+
+  return {
+    /** Session + agent definition + decisions + span transcript. */
+    async session(id: string): Promise<{ session: AgentSession; agent_definition: AgentDefinition | null; decisions: Decision[]; transcript: TranscriptEntry[] }> {
+      requireUuid(id, 'session');
+      const session = await sessionRow(id.toLowerCase());
+      if (!session) throw new NotFoundError(`no session with id ${id}`);
+      const decisions = await storage.select<Record<string, unknown>>(
+        `SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE session_id = {id:UUID} ORDER BY decided_at, id`,
+        { id: session.id },
+      );
+      return {
+        session,
+        agent_definition: await definition(session.agent_definition_id),
+        decisions: decisions.map(toDecision),
+        transcript: await readTranscript(storage, session.trace_id),
+      };
+    },
+
+    /** Decision + its session + agent definition + evidence (tool and LLM calls that ended before it). */
+    async decision(id: string): Promise<{ decision: Decision; session: AgentSession | null; agent_definition: AgentDefinition | null; evidence: TranscriptEntry[] }> {
+      requireUuid(id, 'decision');
+      const rows = await storage.select<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE id = {id:UUID}`, { id: id.toLowerCase() });
+      if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
+      const decision = toDecision(rows[0]);
+      const decidedAtNs = (rows[0] as { decided_at: string }).decided_at;
+      const session = (await sessionRow(decision.session_id)) ?? null;
+      const transcript = await readTranscript(storage, decision.trace_id);
+      const evidence = transcript
+        .filter((e) => (e.kind === 'tool' || e.kind === 'llm') && BigInt(e.end_ns) <= BigInt(decidedAtNs))
+        .sort((a, b) => (BigInt(a.end_ns) < BigInt(b.end_ns) ? -1 : BigInt(a.end_ns) > BigInt(b.end_ns) ? 1 : 0));
+      return { decision, session, agent_definition: session ? await definition(session.agent_definition_id) : null, evidence };
+    },
+
+    /** Sessions matching the filters, newest first, keyset-paginated. */
+    async sessions(filters: SessionFilters): Promise<SessionPage> {
+      const where: string[] = [];
+      const params: Record<string, unknown> = {};
+      if (filters.agent) {
+        params.agent = filters.agent;
+        where.push(isUuid(filters.agent) ? 'agent_definition_id = {agent:UUID}' : 'agent_name = {agent:String}');
+      }
+      if (filters.status) {
+        if (!SESSION_STATUSES.includes(filters.status as SessionStatus)) {
+          throw new BadDataError(`status must be one of ${SESSION_STATUSES.join(', ')}; got ${JSON.stringify(filters.status)}`);
+        }
+        params.status = filters.status;
+        where.push('session_status = {status:String}');
+      }
+      for (const [key, op] of [['from', '>='], ['to', '<']] as const) {
+        const value = filters[key];
+        if (!value) continue;
+        const ms = Date.parse(value);
+        if (Number.isNaN(ms)) throw new BadDataError(`${key} must be an ISO 8601 time such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`);
+        params[key] = (BigInt(ms) * 1_000_000n).toString();
+        where.push(`toUnixTimestamp64Nano(session_start) ${op} {${key}:Int64}`);
+      }
+      if (filters.trace_id) {
+        if (!/^[0-9a-fA-F]{32}$/.test(filters.trace_id)) throw new BadDataError(`trace_id must be 32 hex digits; got ${JSON.stringify(filters.trace_id)}`);
+        params.trace_id = filters.trace_id.toLowerCase();
+        where.push('trace_id = {trace_id:String}');
+      }
+      if (filters.conversation_id) {
+        params.conversation_id = filters.conversation_id;
+        where.push('conversation_id = {conversation_id:String}');
+      }
+      const limit = filters.limit === undefined ? 50 : Number(filters.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new BadDataError(`limit must be an integer from 1 to 500; got ${JSON.stringify(filters.limit)}`);
+      if (filters.cursor) {
+        const [startNs, id] = decodeCursor(filters.cursor);
+        Object.assign(params, { cursor_start: startNs, cursor_id: id });
+        where.push('(toUnixTimestamp64Nano(session_start), id) < ({cursor_start:Int64}, {cursor_id:UUID})');
+      }
+      params.limit = limit + 1;
+      const rows = await storage.select<Record<string, unknown>>(
+        `SELECT ${SESSION_COLUMNS} FROM ${db}.agent_sessions FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+         ORDER BY session_start DESC, id DESC LIMIT {limit:UInt32}`,
+        params,
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1] as { session_start: string; id: string } | undefined;
+      return { sessions: page.map(toSession), next_cursor: rows.length > limit && last ? encodeCursor(last.session_start, last.id) : null };
+    },
+
+    /** Every agent definition with its session figures. */
+    async agents(): Promise<Array<AgentDefinition & AgentStats>> {
+      const rows = await storage.select<Record<string, unknown>>(
+        `SELECT d.*, s.* EXCEPT (agent_definition_id) FROM (SELECT ${DEFINITION_COLUMNS} FROM ${db}.agent_definitions FINAL) AS d
+         LEFT JOIN (${STATS_SQL(db)}) AS s ON s.agent_definition_id = d.id ORDER BY d.title, d.id`,
+      );
+      return rows.map((r) => ({ ...toDefinition(r), ...toStats(r) }));
+    },
+
+    /** One agent definition, its figures and its latest sessions. */
+    async agent(id: string): Promise<{ agent_definition: AgentDefinition & AgentStats; recent_sessions: AgentSession[] }> {
+      requireUuid(id, 'agent definition');
+      const found = await definition(id.toLowerCase());
+      if (!found) throw new NotFoundError(`no agent definition with id ${id}`);
+      const stats = await storage.select<Record<string, unknown>>(`SELECT * FROM (${STATS_SQL(db)}) WHERE agent_definition_id = {id:String}`, { id: found.id });
+      const recent = await this.sessions({ agent: found.id, limit: '20' });
+      return { agent_definition: { ...found, ...toStats(stats[0] ?? {}) }, recent_sessions: recent.sessions };
+    },
+  };
+}
+
+/** Session figures of one agent definition. */
+export interface AgentStats {
+  session_count: number;
+  failed_sessions: number;
+  total_cost: number;
+  total_tokens: number;
+  error_count: number;
+}
+
+const STATS_SQL = (db: string): string => `
+  SELECT toString(agent_definition_id) AS agent_definition_id, count() AS session_count, countIf(session_status = 'failed') AS failed_sessions,
+         toFloat64(sum(cost)) AS total_cost, sum(tokens_used) AS total_tokens, sum(error_count) AS error_count
+  FROM ${db}.agent_sessions FINAL GROUP BY agent_definition_id`;
+
+function toStats(r: Record<string, unknown>): AgentStats {
+  const n = (k: string): number => Number(r[k] ?? 0);
+  return { session_count: n('session_count'), failed_sessions: n('failed_sessions'), total_cost: n('total_cost'), total_tokens: n('total_tokens'), error_count: n('error_count') };
+}
+
+function encodeCursor(startNs: string, id: string): string {
+  return Buffer.from(`${startNs}|${id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): [string, string] {
+  const [startNs, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!startNs || !/^\d+$/.test(startNs) || !id || !isUuid(id)) throw new BadDataError('cursor is not one this API returned');
+  return [startNs, id];
+}
+
+/** The graph reads' type. */
+export type GraphQueries = ReturnType<typeof createGraphQueries>;

@@ -1,0 +1,78 @@
+/**
+ * A trace's spans read back from `otel_traces` (de-duplicated) as a transcript: what each step
+ * was (agent, LLM call, tool call…), when, and its inputs and outputs where the span carried them.
+ */
+import { classifySpan } from '../conventions/classify.ts';
+import { finalOutput, isError, llmInput, modelName, tokenUsage, toolArguments, toolName, toolResult } from '../conventions/fields.ts';
+import { endNanos, spanEvents } from '../mapping/span-facts.ts';
+import type { SpanRow } from '../otlp/span-row.ts';
+import type { Storage } from './storage.ts';
+
+/** One step of a session's transcript. */
+export interface TranscriptEntry {
+  span_id: string;
+  parent_span_id: string;
+  name: string;
+  kind: 'agent' | 'llm' | 'embedding' | 'tool' | 'span';
+  start: string;
+  end: string;
+  /** End in ns, for exact ordering and comparison with a decision time. */
+  end_ns: string;
+  duration_ms: number;
+  status_code: string;
+  status_message: string;
+  error: boolean;
+  tool_name?: string;
+  model?: string;
+  input_tokens?: number;
+  output_tokens?: number;
+  input: string;
+  output: string;
+}
+
+const RAW_COLUMNS = `* REPLACE (
+  toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, toString(Duration) AS Duration,
+  arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS \`Events.Timestamp\`)`;
+
+const iso = (ns: string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
+
+/** Reads the spans of a trace in start order, each once. */
+export async function readTranscript(storage: Storage, traceId: string): Promise<TranscriptEntry[]> {
+  const rows = await storage.select<SpanRow>(
+    `SELECT ${RAW_COLUMNS} FROM ${storage.database}.otel_traces WHERE TraceId = {trace:String}
+     ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId`,
+    { trace: traceId },
+  );
+  return rows.map(toTranscriptEntry);
+}
+
+/** One raw span → a transcript entry. */
+export function toTranscriptEntry(row: SpanRow): TranscriptEntry {
+  const attrs = row.SpanAttributes;
+  const classes = classifySpan(attrs);
+  const kind = classes.llm ? 'llm' : classes.tool ? 'tool' : classes.embedding ? 'embedding' : classes.agent ? 'agent' : 'span';
+  const events = spanEvents(row);
+  const end = endNanos(row);
+  const entry: TranscriptEntry = {
+    span_id: row.SpanId,
+    parent_span_id: row.ParentSpanId,
+    name: row.SpanName,
+    kind,
+    start: iso(row.Timestamp),
+    end: iso(end),
+    end_ns: end,
+    duration_ms: Number(row.Duration) / 1e6,
+    status_code: row.StatusCode,
+    status_message: row.StatusMessage,
+    error: isError(attrs, row.StatusCode, events),
+    input: kind === 'tool' ? toolArguments(attrs) : llmInput(attrs),
+    output: kind === 'tool' ? toolResult(attrs) : finalOutput(attrs, events),
+  };
+  if (kind === 'tool') entry.tool_name = toolName(attrs, row.SpanName);
+  if (kind === 'llm' || kind === 'embedding') {
+    const usage = tokenUsage(attrs);
+    entry.model = modelName(attrs);
+    if (usage) Object.assign(entry, { input_tokens: usage.input, output_tokens: usage.output });
+  }
+  return entry;
+}
