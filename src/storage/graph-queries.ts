@@ -10,37 +10,42 @@ import { readTranscript, type TranscriptEntry } from './transcript.ts';
 
 const ns = (column: string): string => `toString(toUnixTimestamp64Nano(${column}))`;
 
-const SESSION_COLUMNS = `* EXCEPT (version) REPLACE (
-  toString(id) AS id, toString(agent_definition_id) AS agent_definition_id, toFloat64(cost) AS cost,
-  ${ns('session_start')} AS session_start, if(session_end IS NULL, NULL, ${ns('assumeNotNull(session_end)')}) AS session_end,
-  ${ns('last_span_at')} AS last_span_at, ${ns('updated_at')} AS updated_at)`;
-const DEFINITION_COLUMNS = `* REPLACE (toString(id) AS id, ${ns('first_seen')} AS first_seen, ${ns('last_seen')} AS last_seen)`;
-const DECISION_COLUMNS = `* REPLACE (toString(id) AS id, toString(session_id) AS session_id, ${ns('decided_at')} AS decided_at)`;
+// Times leave ClickHouse as ns strings under *_ns aliases, so WHERE and ORDER BY still see the
+// real DateTime64 columns (an alias with the column's own name would shadow it there).
+const SESSION_COLUMNS = `* EXCEPT (version) REPLACE (toFloat64(cost) AS cost),
+  ${ns('session_start')} AS session_start_ns, if(session_end IS NULL, NULL, ${ns('assumeNotNull(session_end)')}) AS session_end_ns,
+  ${ns('last_span_at')} AS last_span_at_ns, ${ns('updated_at')} AS updated_at_ns`;
+const DEFINITION_COLUMNS = `*, ${ns('first_seen')} AS first_seen_ns, ${ns('last_seen')} AS last_seen_ns`;
+const DECISION_COLUMNS = `*, ${ns('decided_at')} AS decided_at_ns`;
 
 /** Nanoseconds since the epoch (decimal string) → ISO 8601 with milliseconds. */
 export function nsToIso(value: string): string {
   return new Date(Number(BigInt(value) / 1_000_000n)).toISOString();
 }
 
-function toSession(row: Record<string, unknown>): AgentSession {
-  const r = row as unknown as AgentSession;
-  return {
-    ...r,
-    session_start: nsToIso(r.session_start),
-    session_end: r.session_end === null ? null : nsToIso(r.session_end),
-    last_span_at: nsToIso(r.last_span_at),
-    updated_at: nsToIso(r.updated_at),
-  };
+type Row = Record<string, unknown>;
+
+/** Replaces each `<name>` with ISO text from `<name>_ns` and drops the `_ns` helpers. */
+function withIsoTimes(row: Row, names: readonly string[]): Row {
+  const out: Row = { ...row };
+  for (const name of names) {
+    const value = out[`${name}_ns`];
+    out[name] = typeof value === 'string' ? nsToIso(value) : null;
+    delete out[`${name}_ns`];
+  }
+  return out;
 }
 
-function toDefinition(row: Record<string, unknown>): AgentDefinition {
-  const r = row as unknown as AgentDefinition;
-  return { ...r, first_seen: nsToIso(r.first_seen), last_seen: nsToIso(r.last_seen) };
+function toSession(row: Row): AgentSession {
+  return withIsoTimes(row, ['session_start', 'session_end', 'last_span_at', 'updated_at']) as unknown as AgentSession;
 }
 
-function toDecision(row: Record<string, unknown>): Decision {
-  const r = row as unknown as Decision;
-  return { ...r, decided_at: nsToIso(r.decided_at) };
+function toDefinition(row: Row): AgentDefinition {
+  return withIsoTimes(row, ['first_seen', 'last_seen']) as unknown as AgentDefinition;
+}
+
+function toDecision(row: Row): Decision {
+  return withIsoTimes(row, ['decided_at']) as unknown as Decision;
 }
 
 function requireUuid(id: string, what: string): void {
@@ -102,7 +107,7 @@ export function createGraphQueries(storage: Storage) {
       const rows = await storage.select<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE id = {id:UUID}`, { id: id.toLowerCase() });
       if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
       const decision = toDecision(rows[0]);
-      const decidedAtNs = (rows[0] as { decided_at: string }).decided_at;
+      const decidedAtNs = String(rows[0].decided_at_ns);
       const session = (await sessionRow(decision.session_id)) ?? null;
       const transcript = await readTranscript(storage, decision.trace_id);
       const evidence = transcript
@@ -157,8 +162,8 @@ export function createGraphQueries(storage: Storage) {
         params,
       );
       const page = rows.slice(0, limit);
-      const last = page[page.length - 1] as { session_start: string; id: string } | undefined;
-      return { sessions: page.map(toSession), next_cursor: rows.length > limit && last ? encodeCursor(last.session_start, last.id) : null };
+      const last = page[page.length - 1] as { session_start_ns: string; id: string } | undefined;
+      return { sessions: page.map(toSession), next_cursor: rows.length > limit && last ? encodeCursor(last.session_start_ns, last.id) : null };
     },
 
     /** Every agent definition with its session figures. */
@@ -175,7 +180,7 @@ export function createGraphQueries(storage: Storage) {
       requireUuid(id, 'agent definition');
       const found = await definition(id.toLowerCase());
       if (!found) throw new NotFoundError(`no agent definition with id ${id}`);
-      const stats = await storage.select<Record<string, unknown>>(`SELECT * FROM (${STATS_SQL(db)}) WHERE agent_definition_id = {id:String}`, { id: found.id });
+      const stats = await storage.select<Record<string, unknown>>(`SELECT * FROM (${STATS_SQL(db)}) WHERE agent_definition_id = {id:UUID}`, { id: found.id });
       const recent = await this.sessions({ agent: found.id, limit: '20' });
       return { agent_definition: { ...found, ...toStats(stats[0] ?? {}) }, recent_sessions: recent.sessions };
     },
@@ -192,7 +197,7 @@ export interface AgentStats {
 }
 
 const STATS_SQL = (db: string): string => `
-  SELECT toString(agent_definition_id) AS agent_definition_id, count() AS session_count, countIf(session_status = 'failed') AS failed_sessions,
+  SELECT agent_definition_id, count() AS session_count, countIf(session_status = 'failed') AS failed_sessions,
          toFloat64(sum(cost)) AS total_cost, sum(tokens_used) AS total_tokens, sum(error_count) AS error_count
   FROM ${db}.agent_sessions FINAL GROUP BY agent_definition_id`;
 
