@@ -6,6 +6,7 @@ import { ConfigError, describeOptions, parseConfig, parseFlags } from '../src/co
 import { createConsoleLogger } from '../src/logger.ts';
 import { PriceFileError } from '../src/pricing/price-file.ts';
 import { UnsupportedServerError } from '../src/storage/schema.ts';
+import { agentsCommand, decisionCommand, sessionCommand, sessionsCommand } from './commands/graph.ts';
 import { sqlCommand, type ClientOptions } from './commands/sql.ts';
 import { startCollector } from './server.ts';
 
@@ -13,8 +14,16 @@ const HELP = `sessiongraph — an OpenTelemetry trace collector for AI agents
 
 Usage:
   sessiongraph [serve] [options]     run the collector (OTLP/HTTP on POST /v1/traces)
+  sessiongraph sessions [--agent NAME|ID] [--status S] [--from ISO] [--to ISO]
+                        [--trace-id HEX] [--conversation-id ID] [--limit N] [--cursor C]
+                                     list agent sessions, newest first
+  sessiongraph session <id>          one session: derived fields, decisions, transcript
+  sessiongraph decision <id>         a decision with its session, agent definition and evidence
+  sessiongraph agents                agent definitions with their session figures
   sessiongraph sql "<query>"         run read-only SQL through a running collector
-        [--url http://127.0.0.1:4318] [--json]   (SESSIONGRAPH_URL sets the default --url)
+
+  These commands ask a running collector: --url http://127.0.0.1:4318 (or SESSIONGRAPH_URL);
+  --json prints the API's JSON instead of tables. Exit code 3 when an id is not found.
   sessiongraph --help                this text
 
 With no options it listens on http://127.0.0.1:4318 and stores everything in an embedded
@@ -34,13 +43,12 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   }
   const command = args[0] && !args[0].startsWith('-') ? args.shift() : 'serve';
   if (command === 'serve') return serve(args);
-  if (command === 'sql') {
-    const parsed = parseClientArgs(args);
-    if (typeof parsed === 'string') return usageError(parsed);
-    if (parsed.positional.length !== 1) return usageError('sql needs exactly one query argument, e.g. sessiongraph sql "SELECT count() FROM otel_traces"');
-    return sqlCommand(parsed.positional[0] ?? '', parsed.options);
-  }
-  return usageError(`unknown command ${JSON.stringify(command)}`);
+  const client = CLIENT_COMMANDS[command ?? ''];
+  if (!client) return usageError(`unknown command ${JSON.stringify(command)}`);
+  const parsed = parseClientArgs(args, client.filters ?? []);
+  if (typeof parsed === 'string') return usageError(parsed);
+  if (parsed.positional.length !== client.args.length) return usageError(`usage: sessiongraph ${command} ${client.args.join(' ')}`.trim());
+  return client.run(parsed.options, parsed.positional, parsed.filters);
 }
 
 function usageError(message: string): number {
@@ -48,8 +56,30 @@ function usageError(message: string): number {
   return 2;
 }
 
-/** Splits `--url U`, `--json` and positional arguments of the client commands. */
-function parseClientArgs(args: string[]): { options: ClientOptions; positional: string[] } | string {
+interface ClientCommand {
+  args: string[];
+  filters?: string[];
+  run(options: ClientOptions, positional: string[], filters: Record<string, string>): Promise<number>;
+}
+
+const CLIENT_COMMANDS: Record<string, ClientCommand> = {
+  sessions: {
+    args: [],
+    filters: ['agent', 'status', 'from', 'to', 'trace-id', 'conversation-id', 'limit', 'cursor'],
+    run: (o, _p, f) => sessionsCommand(o, f),
+  },
+  session: { args: ['<id>'], run: (o, [id]) => sessionCommand(o, id ?? '') },
+  decision: { args: ['<id>'], run: (o, [id]) => decisionCommand(o, id ?? '') },
+  agents: { args: [], run: (o) => agentsCommand(o) },
+  sql: { args: ['"<query>"'], run: (o, [query]) => sqlCommand(query ?? '', o) },
+};
+
+/** Splits `--url U`, `--json`, the command's `--filter value` options and positional arguments. */
+function parseClientArgs(
+  args: string[],
+  filterNames: readonly string[],
+): { options: ClientOptions; positional: string[]; filters: Record<string, string> } | string {
+  const filters: Record<string, string> = {};
   const port = process.env.SESSIONGRAPH_PORT ?? '4318';
   const options: ClientOptions = { url: process.env.SESSIONGRAPH_URL ?? `http://127.0.0.1:${port}`, json: false };
   const positional: string[] = [];
@@ -58,12 +88,13 @@ function parseClientArgs(args: string[]): { options: ClientOptions; positional: 
     if (arg === '--json') options.json = true;
     else if (arg === '--url') options.url = args[++i] ?? '';
     else if (arg.startsWith('--url=')) options.url = arg.slice(6);
+    else if (filterNames.includes(arg.slice(2))) filters[arg.slice(2).replace(/-/g, '_')] = args[++i] ?? '';
     else if (arg.startsWith('--')) return `unknown option ${arg}`;
     else positional.push(arg);
   }
   if (!/^https?:\/\/\S+$/.test(options.url)) return `--url must be an http(s) URL, got ${JSON.stringify(options.url)}`;
   options.url = options.url.replace(/\/+$/, '');
-  return { options, positional };
+  return { options, positional, filters };
 }
 
 async function serve(args: string[]): Promise<number | undefined> {

@@ -218,7 +218,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
       version: head.agent_version,
       service_name: head.service_name,
       first_seen: start,
-      last_seen: start,
+      last_seen: lastSpanAt.toString(),
     };
     edges.unshift({
       edge_type: 'agent_definition_runs_agent_session',

@@ -34,6 +34,9 @@
  *   `agent:<service.name>/<gen_ai.agent.id or agent name>`); decision id = `decision.id` when it
  *   is a UUID, else uuidV5(namespace, `decision:<trace id>:<span id>`) for a decision span and
  *   `decision:<trace id>:<span id>:<event index>` for a `decision` event (index among all events).
+ * - Agent definition: title and agent_name = the agent name, agent_key = `<service.name>/<agent id
+ *   or name>`, description / version from `gen_ai.agent.description` / `gen_ai.agent.version`;
+ *   first_seen = earliest session start, last_seen = newest span end of any of its sessions.
  * - Times in the API are ISO 8601 UTC with milliseconds (`2026-11-24T02:00:00.000Z`).
  */
 
