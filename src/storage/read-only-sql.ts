@@ -3,6 +3,8 @@
  * checked to be exactly one SELECT, then run as a subquery under `readonly = 1` (which also
  * refuses table functions such as file() and url()) with time, row and memory limits given in
  * the statement itself, never as connection settings (chDB would keep them for later calls).
+ * `final = 1` reads every Replacing/AggregatingMergeTree table as with FINAL, so an SRE's query
+ * counts each session once even without writing FINAL.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { BadDataError } from '../errors.ts';
@@ -92,7 +94,7 @@ function skipQuoted(text: string, start: number, quote: string): number {
 export async function runReadOnlyQuery(client: ClickHouseClient, sql: string, limits: SqlLimits = DEFAULT_SQL_LIMITS): Promise<SqlResult> {
   const inner = checkReadOnlyQuery(sql);
   // Newlines around the user's text: a trailing `--` comment cannot swallow the limits.
-  const query = `SELECT * FROM (\n${inner}\n)\nLIMIT ${limits.maxRows + 1}\nSETTINGS readonly = 1, max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxMemoryBytes}, max_result_rows = ${limits.maxRows + 1}, output_format_json_quote_64bit_integers = 1`;
+  const query = `SELECT * FROM (\n${inner}\n)\nLIMIT ${limits.maxRows + 1}\nSETTINGS readonly = 1, max_execution_time = ${limits.maxExecutionSeconds}, max_memory_usage = ${limits.maxMemoryBytes}, max_result_rows = ${limits.maxRows + 1}, output_format_json_quote_64bit_integers = 1, final = 1`;
   const result = await client.query({ query, format: 'JSON' });
   const json = await result.json<Record<string, unknown>>();
   const rows = json.data;

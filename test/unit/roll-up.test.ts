@@ -1,0 +1,140 @@
+/**
+ * Roll-up rules that do not need ClickHouse: the double-counting trap, classification of each
+ * convention family, abandonment, sub-agents and provisional roots.
+ */
+import { describe, expect, it } from 'vitest';
+import { classifySpan } from '../../src/conventions/classify.ts';
+import { finalOutput, firstInput, tokenUsage } from '../../src/conventions/fields.ts';
+import { rollUpTrace } from '../../src/mapping/roll-up.ts';
+import { toSpanFacts } from '../../src/mapping/span-facts.ts';
+import type { SpanRow } from '../../src/otlp/span-row.ts';
+import { createPricer } from '../../src/pricing/pricer.ts';
+
+const START = 1795000000000000000n;
+function span(spanId: string, parent: string, attrs: Record<string, string>, startMs = 0, endMs = 1000, status: SpanRow['StatusCode'] = 'Unset'): SpanRow {
+  return {
+    Timestamp: String(START + BigInt(startMs) * 1_000_000n),
+    TraceId: 'e'.repeat(32),
+    SpanId: spanId,
+    ParentSpanId: parent,
+    TraceState: '',
+    SpanName: attrs.name ?? 'span',
+    SpanKind: 'Internal',
+    ServiceName: 'svc',
+    ResourceAttributes: { 'service.name': 'svc' },
+    ScopeName: '',
+    ScopeVersion: '',
+    SpanAttributes: attrs,
+    Duration: String(BigInt(endMs - startMs) * 1_000_000n),
+    StatusCode: status,
+    StatusMessage: '',
+    'Events.Timestamp': [],
+    'Events.Name': [],
+    'Events.Attributes': [],
+    'Links.TraceId': [],
+    'Links.SpanId': [],
+    'Links.TraceState': [],
+    'Links.Attributes': [],
+  };
+}
+const ctx = { nowNs: START + 10n ** 12n, abandonAfterNs: 3_600_000_000_000n, pricer: createPricer() };
+const rollUp = (rows: SpanRow[], c = ctx) => rollUpTrace(rows.map(toSpanFacts), c);
+
+describe('the double-counting trap', () => {
+  it('a root carrying the total usage of its LLM children counts once, through the children', () => {
+    const rows = [
+      span('0000000000000001', '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a', 'gen_ai.usage.input_tokens': '3000', 'gen_ai.usage.output_tokens': '300' }),
+      span('0000000000000002', '0000000000000001', { 'gen_ai.operation.name': 'agent_step' }),
+      span('0000000000000003', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '1000', 'gen_ai.usage.output_tokens': '100' }),
+      span('0000000000000004', '0000000000000001', { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '2000', 'gen_ai.usage.output_tokens': '200' }),
+    ];
+    expect(rollUp(rows).session).toMatchObject({ tokens_used: 3300, input_tokens: 3000, output_tokens: 300, turns: 2 });
+  });
+
+  it('an aggregate span counts when none of its descendants report usage', () => {
+    const rows = [
+      span('0000000000000001', '', { 'ai.operationId': 'ai.generateText', 'ai.telemetry.functionId': 'writer', 'ai.usage.promptTokens': '500', 'ai.usage.completionTokens': '50' }),
+      span('0000000000000002', '0000000000000001', { 'ai.operationId': 'ai.toolCall', 'ai.toolCall.name': 'search' }),
+    ];
+    expect(rollUp(rows).session).toMatchObject({ tokens_used: 550, turns: 0, agent_name: 'writer', tools_invoked: ['search'] });
+  });
+});
+
+describe('classification across conventions', () => {
+  it.each([
+    [{ 'gen_ai.operation.name': 'chat' }, 'llm'],
+    [{ 'openinference.span.kind': 'LLM' }, 'llm'],
+    [{ 'langfuse.observation.type': 'generation' }, 'llm'],
+    [{ 'ai.operationId': 'ai.streamText.doStream' }, 'llm'],
+    [{ 'llm.request.type': 'completion' }, 'llm'],
+    [{ 'gen_ai.operation.name': 'execute_tool' }, 'tool'],
+    [{ 'openinference.span.kind': 'TOOL' }, 'tool'],
+    [{ 'traceloop.span.kind': 'tool' }, 'tool'],
+    [{ 'ai.operationId': 'ai.toolCall' }, 'tool'],
+    [{ 'gen_ai.tool.call.id': 'c1' }, 'tool'],
+    [{ 'gen_ai.operation.name': 'invoke_workflow' }, 'agent'],
+    [{ 'openinference.span.kind': 'AGENT' }, 'agent'],
+    [{ 'traceloop.span.kind': 'workflow' }, 'agent'],
+    [{ 'langfuse.observation.type': 'agent' }, 'agent'],
+    [{ 'ai.operationId': 'ai.generateObject' }, 'agent'],
+  ])('%j is a %s span', (attrs, cls) => {
+    const c = classifySpan(attrs);
+    expect({ llm: c.llm, tool: c.tool, agent: c.agent }).toEqual({ llm: cls === 'llm', tool: cls === 'tool', agent: cls === 'agent' });
+  });
+
+  it('reads usage with exclusive cache counts corrected, and a total key winning', () => {
+    expect(tokenUsage({ 'gen_ai.usage.input_tokens': '100', 'gen_ai.usage.cache_read_input_tokens': '900', 'gen_ai.usage.output_tokens': '10' })).toEqual({
+      input: 1000, output: 10, cacheRead: 900, cacheWrite: 0, reasoning: 0, total: 1010,
+    });
+    expect(tokenUsage({ 'llm.token_count.prompt': '10', 'llm.token_count.completion': '5', 'llm.token_count.total': '20' })?.total).toBe(20);
+    expect(tokenUsage({ 'gen_ai.request.model': 'x' })).toBeUndefined();
+  });
+
+  it('reads final outputs and first inputs of each family', () => {
+    const parts = (role: string, text: string) => JSON.stringify([{ role: 'system', parts: [{ type: 'text', content: 'sys' }] }, { role, parts: [{ type: 'text', content: text }] }]);
+    expect(finalOutput({ 'gen_ai.output.messages': parts('assistant', 'done') }, [])).toBe('done');
+    expect(finalOutput({ 'traceloop.entity.output': '"quoted"' }, [])).toBe('quoted');
+    expect(finalOutput({ 'gen_ai.completion.0.content': 'a', 'gen_ai.completion.1.content': 'b' }, [])).toBe('b');
+    expect(finalOutput({}, [{ name: 'gen_ai.client.inference.operation.details', attributes: { 'gen_ai.output.messages': parts('assistant', 'from event') } }])).toBe('from event');
+    expect(firstInput({ 'gen_ai.input.messages': parts('user', 'hi') })).toBe('hi');
+    expect(firstInput({ 'ai.prompt': JSON.stringify({ prompt: 'write' }) })).toBe('write');
+    expect(firstInput({ 'llm.input_messages.0.message.content': 'q' })).toBe('q');
+  });
+});
+
+describe('roots, sub-agents and abandonment', () => {
+  const root = span('0000000000000001', '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'outer' }, 0, 5000);
+  const sub = span('0000000000000002', '0000000000000001', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'inner' }, 100, 4000);
+  const chat = span('0000000000000003', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '10' }, 200, 300);
+
+  it('a sub-agent that arrives before the outer root does not complete the session', () => {
+    const r = rollUp([sub, chat]);
+    expect(r.session).toMatchObject({ session_status: 'active', agent_name: 'inner', session_end: null });
+    expect(r.definition).toBeUndefined(); // the provisional agent may be a sub-agent: no definition yet
+    expect(rollUp([root, sub, chat]).session).toMatchObject({ session_status: 'completed', agent_name: 'outer', span_count: 3 });
+  });
+
+  it('a failed root makes the session failed', () => {
+    const failed = { ...root, StatusCode: 'Error' as const };
+    expect(rollUp([failed, sub, chat]).session.session_status).toBe('failed');
+  });
+
+  it('a rootless session is abandoned once its newest span is older than the timeout, and the version grows', () => {
+    const lastEnd = START + 4000n * 1_000_000n;
+    const before = rollUp([sub, chat], { ...ctx, nowNs: lastEnd + ctx.abandonAfterNs }).session;
+    const after = rollUp([sub, chat], { ...ctx, nowNs: lastEnd + ctx.abandonAfterNs + 1n }).session;
+    expect(before.session_status).toBe('active');
+    expect(after.session_status).toBe('abandoned');
+    expect(after.version).toBeGreaterThan(before.version);
+    const completed = rollUp([root, sub, chat], { ...ctx, nowNs: lastEnd + ctx.abandonAfterNs + 1n }).session;
+    expect(completed.session_status).toBe('completed');
+    expect(completed.version).toBeGreaterThan(after.version);
+  });
+
+  it('spans outside the agent root subtree (an enclosing HTTP span) are not part of the session', () => {
+    const http = span('00000000000000aa', '', { name: 'POST /triage' }, 0, 6000);
+    const agent = { ...root, ParentSpanId: '00000000000000aa' };
+    const s = rollUp([http, agent, sub, chat]).session;
+    expect(s).toMatchObject({ root_span_id: '0000000000000001', span_count: 3, session_status: 'completed' });
+  });
+});
