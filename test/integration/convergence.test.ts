@@ -38,9 +38,14 @@ function viaHttp(body: string): Promise<Response> {
 }
 
 type Json = Record<string, unknown>;
+interface Rows {
+  session: Json;
+  agent_definition: Json;
+  decisions: Json[];
+}
 
 /** The session's rows with what legitimately differs per delivery (ids, trace, write time) removed. */
-async function finalRows(traceId: string): Promise<Json> {
+async function finalRows(traceId: string): Promise<Rows> {
   const res = await fetch(`${collector.url}/api/sessions/${uuidOf(traceId)}`);
   expect(res.status).toBe(200);
   const body = (await res.json()) as { session: Json; agent_definition: Json; decisions: Json[] };
@@ -65,7 +70,7 @@ function randomChunks<T>(items: readonly T[], random: () => number, max: number)
 }
 
 describe('convergence', () => {
-  let reference: Json;
+  let reference: Rows;
 
   it('one ordered request gives the hand-computed session', async () => {
     const traceId = nextTraceId();
