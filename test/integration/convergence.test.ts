@@ -142,7 +142,7 @@ describe('convergence', () => {
     const sends = traceIds.flatMap((traceId) => randomChunks(shuffled(agentRunSpans(traceId), random), random, 3).flatMap((c) => [c, c]));
     await Promise.all(
       shuffled(sends, random).map((chunk, i) =>
-        post(chunk, (body) => (instances[i % 2] as ReturnType<typeof createApp>).request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } })),
+        post(chunk, async (body) => (instances[i % 2] as ReturnType<typeof createApp>).request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } })),
       ),
     );
     for (const traceId of traceIds) expect(await finalRows(traceId)).toEqual(reference);
