@@ -7,6 +7,7 @@
 import type { Pricer } from '../pricing/pricer.ts';
 import { agentDefinitionId, agentKey, decisionId, sessionIdOf } from './ids.ts';
 import type { SpanFacts } from './span-facts.ts';
+import { TraceTree } from './trace-tree.ts';
 import type { RecordedDecision } from '../conventions/decisions.ts';
 import type { EdgeType, SessionStatus } from './types.ts';
 
@@ -126,13 +127,13 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   const first = spans[0];
   if (!first) throw new Error('rollUpTrace needs at least one span');
   const byId = new Map(spans.map((s) => [s.span_id, s]));
-  const tree = new TraceTree(byId);
+  const tree = new TraceTree<SpanFacts>(byId);
 
   const root = chooseRoot(spans, tree);
   const arrived = root !== undefined && tree.chainIsComplete(root);
   const members = arrived ? spans.filter((s) => tree.belongsTo(s, root)) : spans;
 
-  const usageBelow = tree.descendantsReportingUsage();
+  const usageBelow = tree.ancestorsOf((s) => s.reports_usage === 1);
   const counted = members.filter(
     (s) => s.reports_usage === 1 && (s.is_llm === 1 || s.is_embedding === 1 || s.is_aggregate === 1) && !usageBelow.has(s.span_id),
   );
@@ -232,58 +233,8 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   return { session, definition, decisions, edges };
 }
 
-/** Parent/child structure of the spans received so far for one trace. */
-class TraceTree {
-  private readonly children = new Map<string, SpanFacts[]>();
-
-  constructor(private readonly byId: ReadonlyMap<string, SpanFacts>) {
-    for (const s of byId.values()) {
-      const list = this.children.get(s.parent_span_id) ?? [];
-      list.push(s);
-      this.children.set(s.parent_span_id, list);
-    }
-  }
-
-  /** Known ancestors of a span, nearest first; stops at a missing parent. */
-  ancestors(span: SpanFacts): SpanFacts[] {
-    const out: SpanFacts[] = [];
-    const seen = new Set([span.span_id]);
-    for (let p = this.byId.get(span.parent_span_id); p && !seen.has(p.span_id); p = this.byId.get(p.parent_span_id)) {
-      seen.add(p.span_id);
-      out.push(p);
-    }
-    return out;
-  }
-
-  /** True when every ancestor up to a span with no parent has been received. */
-  chainIsComplete(span: SpanFacts): boolean {
-    const chain = this.ancestors(span);
-    const top = chain[chain.length - 1] ?? span;
-    return top.parent_span_id === '';
-  }
-
-  /** In the root's subtree, or under a missing parent (it may belong): not under another known top. */
-  belongsTo(span: SpanFacts, root: SpanFacts): boolean {
-    if (span.span_id === root.span_id) return true;
-    const chain = this.ancestors(span);
-    if (chain.some((a) => a.span_id === root.span_id)) return true;
-    const top = chain[chain.length - 1] ?? span;
-    return top.parent_span_id !== '';
-  }
-
-  /** Ids of spans that have at least one descendant reporting usage. */
-  descendantsReportingUsage(): Set<string> {
-    const out = new Set<string>();
-    for (const s of this.byId.values()) {
-      if (s.reports_usage !== 1) continue;
-      for (const a of this.ancestors(s)) out.add(a.span_id);
-    }
-    return out;
-  }
-}
-
 /** Outermost agent span (earliest start on ties); without agent spans, the trace's root span. */
-function chooseRoot(spans: readonly SpanFacts[], tree: TraceTree): SpanFacts | undefined {
+function chooseRoot(spans: readonly SpanFacts[], tree: TraceTree<SpanFacts>): SpanFacts | undefined {
   const outermostAgent = spans.find((s) => s.is_agent === 1 && !tree.ancestors(s).some((a) => a.is_agent === 1));
   return outermostAgent ?? spans.find((s) => s.parent_span_id === '');
 }

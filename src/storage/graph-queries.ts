@@ -4,6 +4,7 @@
  */
 import { BadDataError, NotFoundError } from '../errors.ts';
 import { isUuid } from '../mapping/ids.ts';
+import { sessionMembers } from '../mapping/trace-tree.ts';
 import { SESSION_STATUSES, type AgentDefinition, type AgentSession, type Decision, type SessionStatus } from '../mapping/types.ts';
 import type { Storage } from './storage.ts';
 import { readTranscript, type TranscriptEntry } from './transcript.ts';
@@ -97,7 +98,7 @@ export function createGraphQueries(storage: Storage) {
         session,
         agent_definition: await definition(session.agent_definition_id),
         decisions: decisions.map(toDecision),
-        transcript: await readTranscript(storage, session.trace_id),
+        transcript: sessionMembers(await readTranscript(storage, session.trace_id), session.root_span_id),
       };
     },
 
@@ -109,9 +110,10 @@ export function createGraphQueries(storage: Storage) {
       const decision = toDecision(rows[0]);
       const decidedAtNs = String(rows[0].decided_at_ns);
       const session = (await sessionRow(decision.session_id)) ?? null;
-      const transcript = await readTranscript(storage, decision.trace_id);
+      const transcript = sessionMembers(await readTranscript(storage, decision.trace_id), session?.root_span_id ?? '');
+      // SPEC §5: the session's tool and LLM calls that ended before the decision.
       const evidence = transcript
-        .filter((e) => (e.kind === 'tool' || e.kind === 'llm') && BigInt(e.end_ns) <= BigInt(decidedAtNs))
+        .filter((e) => (e.kind === 'tool' || e.kind === 'llm') && BigInt(e.end_ns) < BigInt(decidedAtNs))
         .sort((a, b) => (BigInt(a.end_ns) < BigInt(b.end_ns) ? -1 : BigInt(a.end_ns) > BigInt(b.end_ns) ? 1 : 0));
       return { decision, session, agent_definition: session ? await definition(session.agent_definition_id) : null, evidence };
     },
@@ -134,8 +136,8 @@ export function createGraphQueries(storage: Storage) {
       for (const [key, op] of [['from', '>='], ['to', '<']] as const) {
         const value = filters[key];
         if (!value) continue;
-        const ms = Date.parse(value);
-        if (Number.isNaN(ms)) throw new BadDataError(`${key} must be an ISO 8601 time such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`);
+        const ms = parseIsoTime(value);
+        if (ms === undefined) throw new BadDataError(`${key} must be an ISO 8601 time such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`);
         params[key] = (BigInt(ms) * 1_000_000n).toString();
         where.push(`toUnixTimestamp64Nano(session_start) ${op} {${key}:Int64}`);
       }
@@ -148,8 +150,8 @@ export function createGraphQueries(storage: Storage) {
         params.conversation_id = filters.conversation_id;
         where.push('conversation_id = {conversation_id:String}');
       }
-      const limit = filters.limit === undefined ? 50 : Number(filters.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new BadDataError(`limit must be an integer from 1 to 500; got ${JSON.stringify(filters.limit)}`);
+      const limit = filters.limit === undefined ? 50 : /^\d{1,3}$/.test(filters.limit) ? Number(filters.limit) : NaN;
+      if (!(limit >= 1 && limit <= 500)) throw new BadDataError(`limit must be an integer from 1 to 500; got ${JSON.stringify(filters.limit)}`);
       if (filters.cursor) {
         const [startNs, id] = decodeCursor(filters.cursor);
         Object.assign(params, { cursor_start: startNs, cursor_id: id });
@@ -204,6 +206,14 @@ const STATS_SQL = (db: string): string => `
 function toStats(r: Record<string, unknown>): AgentStats {
   const n = (k: string): number => Number(r[k] ?? 0);
   return { session_count: n('session_count'), failed_sessions: n('failed_sessions'), total_cost: n('total_cost'), total_tokens: n('total_tokens'), error_count: n('error_count') };
+}
+
+/** An ISO 8601 date or date-time in ms; without an offset it is UTC (never the server's zone). */
+function parseIsoTime(text: string): number | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function encodeCursor(startNs: string, id: string): string {
