@@ -6,6 +6,7 @@ import { ConfigError, describeOptions, parseConfig, parseFlags } from '../src/co
 import { createConsoleLogger } from '../src/logger.ts';
 import { PriceFileError } from '../src/pricing/price-file.ts';
 import { UnsupportedServerError } from '../src/storage/schema.ts';
+import { demoCommand } from './commands/demo.ts';
 import { agentsCommand, decisionCommand, sessionCommand, sessionsCommand } from './commands/graph.ts';
 import { sqlCommand, type ClientOptions } from './commands/sql.ts';
 import { startCollector } from './server.ts';
@@ -21,6 +22,8 @@ Usage:
   sessiongraph decision <id>         a decision with its session, agent definition and evidence
   sessiongraph agents                agent definitions with their session figures
   sessiongraph sql "<query>"         run read-only SQL through a running collector
+  sessiongraph demo [--sessions N] [--seed S] [--days D]
+                                     send realistic agent sessions (default 60 over 30 days)
 
   These commands ask a running collector: --url http://127.0.0.1:4318 (or SESSIONGRAPH_URL);
   --json prints the API's JSON instead of tables. Exit code 3 when an id is not found.
@@ -72,6 +75,21 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   decision: { args: ['<id>'], run: (o, [id]) => decisionCommand(o, id ?? '') },
   agents: { args: [], run: (o) => agentsCommand(o) },
   sql: { args: ['"<query>"'], run: (o, [query]) => sqlCommand(query ?? '', o) },
+  demo: {
+    args: [],
+    filters: ['sessions', 'seed', 'days'],
+    run: (o, _p, f) => {
+      const int = (name: string, fallback: number, max: number): number | string => {
+        const raw = f[name];
+        if (raw === undefined) return fallback;
+        return /^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= max ? Number(raw) : `--${name} must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}`;
+      };
+      const options = { sessions: int('sessions', 60, 100_000), seed: int('seed', Date.now() % 1_000_000, 2 ** 31), days: int('days', 30, 365) };
+      const bad = Object.values(options).find((v) => typeof v === 'string');
+      if (typeof bad === 'string') return Promise.resolve(usageError(bad));
+      return demoCommand(o, options as { sessions: number; seed: number; days: number });
+    },
+  },
 };
 
 /** Splits `--url U`, `--json`, the command's `--filter value` options and positional arguments. */

@@ -40,7 +40,7 @@ function sessionLines(s: Json): string {
     ['tokens', `${String(s.tokens_used)} (in ${String(s.input_tokens)}, out ${String(s.output_tokens)}, cache read ${String(s.cache_read_tokens)}, cache write ${String(s.cache_write_tokens)})`],
     ['cost', `${money(s.cost)}${(s.unpriced_models as string[]).length ? `  unpriced: ${(s.unpriced_models as string[]).join(', ')}` : ''}`],
     ['models', (s.models as string[]).join(', ')],
-    ['tools', `${(s.tools_invoked as string[]).join(', ')} (${String(s.tool_call_count)} calls)`],
+    ['tools', `${(s.tools_invoked as string[]).join(', ')} (calls: ${String(s.tool_call_count)})`],
     ['errors', s.error_count],
     ['conversation', s.conversation_id],
     ['input', s.description],
@@ -51,7 +51,7 @@ function sessionLines(s: Json): string {
 
 function stepTable(steps: Json[]): string {
   return formatTable(
-    ['end', 'kind', 'name', 'ms', 'error', 'output'],
+    ['start', 'kind', 'name', 'ms', 'error', 'output'],
     steps.map((t) => ({ ...t, ms: Number(t.duration_ms).toFixed(1), error: t.error ? 'yes' : '', output: String(t.output ?? '').replace(/\s+/g, ' ') })),
   );
 }

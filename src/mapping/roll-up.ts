@@ -116,6 +116,9 @@ export interface RollUpContext {
 
 const SUMMARY_LIMIT = 500;
 
+/** `agent_definition_id` of a session whose agent is not known (the nil UUID). */
+export const UNKNOWN_AGENT_ID = '00000000-0000-0000-0000-000000000000';
+
 const byStart = (a: SpanFacts, b: SpanFacts): number => {
   const d = BigInt(a.start_time) - BigInt(b.start_time);
   return d < 0n ? -1 : d > 0n ? 1 : a.span_id < b.span_id ? -1 : a.span_id > b.span_id ? 1 : 0;
@@ -144,11 +147,15 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
 
   const abandoned = !arrived && lastSpanAt + ctx.abandonAfterNs < ctx.nowNs;
   const status: SessionStatus = arrived ? (root.status_code === 'Error' ? 'failed' : 'completed') : abandoned ? 'abandoned' : 'active';
-  const head = root ?? spans.find((s) => s.is_agent === 1) ?? first;
-  const name = head.agent_name || head.span_name;
+  // Who ran: the root, else the outermost agent span seen so far. With neither (a rootless run
+  // whose spans are all tools and model calls) the agent is unknown: no definition is written.
+  const head = root ?? spans.find((s) => s.is_agent === 1);
+  const known = head !== undefined;
+  const name = head ? head.agent_name || head.span_name : '';
   const start = arrived ? root.start_time : first.start_time;
-  const key = agentKey(head.service_name, head.agent_id, name);
-  const definitionId = agentDefinitionId(key);
+  const serviceName = (head ?? first).service_name;
+  const key = known ? agentKey(serviceName, head.agent_id, name) : '';
+  const definitionId = known ? agentDefinitionId(key) : UNKNOWN_AGENT_ID;
   const sessionId = sessionIdOf(first.trace_id);
   const fromRootOrFirst = (pick: (s: SpanFacts) => string): string => (root && pick(root)) || members.map(pick).find((v) => v !== '') || '';
   const sum = (pick: (s: SpanFacts) => number): number => counted.reduce((total, s) => total + pick(s), 0);
@@ -156,7 +163,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   const session: SessionRecord = {
     id: sessionId,
     type: 'agent_session',
-    title: `${name} · ${isoSeconds(start)}`,
+    title: `${name || 'unknown agent'} · ${isoSeconds(start)}`,
     description: trimText(fromRootOrFirst((s) => s.input_text)),
     status,
     tags: sortedUnique(members.flatMap((s) => s.tags)),
@@ -175,7 +182,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     root_span_id: arrived ? root.span_id : '',
     agent_definition_id: definitionId,
     agent_name: name,
-    service_name: head.service_name,
+    service_name: serviceName,
     environment: fromRootOrFirst((s) => s.environment),
     conversation_id: fromRootOrFirst((s) => s.conversation_id),
     user_id: fromRootOrFirst((s) => s.user_id),
@@ -205,7 +212,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   }));
 
   let definition: DefinitionRecord | undefined;
-  if (status !== 'active') {
+  if (status !== 'active' && known) {
     definition = {
       id: definitionId,
       type: 'agent_definition',
@@ -217,7 +224,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
       agent_name: name,
       agent_id: head.agent_id,
       version: head.agent_version,
-      service_name: head.service_name,
+      service_name: serviceName,
       first_seen: start,
       last_seen: lastSpanAt.toString(),
     };

@@ -30,6 +30,8 @@
  * - `title`: `<agent name> · <session_start as YYYY-MM-DDTHH:MM:SSZ>`.
  * - `conversation_id`, `user_id`, `environment` (`deployment.environment.name`, then
  *   `deployment.environment`): from the root, else from the earliest span (or its resource) having it.
+ * - A session with neither its root nor any agent span has an unknown agent: agent_name '',
+ *   title `unknown agent · …`, agent_definition_id the nil UUID, and no definition row.
  * - Ids: session id = trace id as a UUID; agent definition id = uuidV5(SESSIONGRAPH_NAMESPACE,
  *   `agent:<service.name>/<gen_ai.agent.id or agent name>`); decision id = `decision.id` when it
  *   is a UUID, else uuidV5(namespace, `decision:<trace id>:<span id>`) for a decision span and

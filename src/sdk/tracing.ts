@@ -21,6 +21,8 @@ export interface TracingOptions {
   resourceAttributes?: Record<string, string>;
   /** Replace the OTLP exporter (tests, or another backend). */
   exporter?: SpanExporter;
+  /** Trace and span id source (the demo seeds it so a seed reproduces the same ids). */
+  idGenerator?: { generateTraceId(): string; generateSpanId(): string };
 }
 
 /** A started tracing pipeline. */
@@ -55,6 +57,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
       ...options.resourceAttributes,
     }),
     spanProcessors: [new BatchSpanProcessor(exporter, { maxExportBatchSize: 512, scheduledDelayMillis: 500 })],
+    ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}),
   });
   provider.register();
   return {

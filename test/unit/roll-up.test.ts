@@ -114,6 +114,14 @@ describe('roots, sub-agents and abandonment', () => {
     expect(rollUp([root, sub, chat]).session).toMatchObject({ session_status: 'completed', agent_name: 'outer', span_count: 3 });
   });
 
+  it('an abandoned run with no agent span has an unknown agent and writes no definition', () => {
+    const r = rollUp([chat], { ...ctx, nowNs: START + ctx.abandonAfterNs * 2n });
+    expect(r.session).toMatchObject({ session_status: 'abandoned', agent_name: '', agent_definition_id: '00000000-0000-0000-0000-000000000000' });
+    expect(r.session.title).toMatch(/^unknown agent · /);
+    expect(r.definition).toBeUndefined();
+    expect(r.edges).toEqual([]);
+  });
+
   it('a failed root makes the session failed', () => {
     const failed = { ...root, StatusCode: 'Error' as const };
     expect(rollUp([failed, sub, chat]).session.session_status).toBe('failed');
