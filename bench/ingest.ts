@@ -1,9 +1,12 @@
 /**
- * `npm run bench`: end-to-end ingest throughput of a collector on the embedded engine, with
- * real OTLP protobuf and JSON requests from the SDK's serializers, plus decode cost per request.
- * Figures are printed; nothing here asserts a speed.
+ * `npm run bench`: end-to-end ingest throughput of a collector on the embedded engine (raw
+ * spans, span facts and the session roll-up of every touched trace), with real OTLP protobuf
+ * and JSON requests from the SDK's serializers, plus decode cost per request. Figures are
+ * printed; nothing here asserts a speed. BENCH_SPANS_PER_REQUEST, BENCH_SPANS_PER_TRACE,
+ * BENCH_REQUESTS and BENCH_CONCURRENCY change the shape.
  */
 import { performance } from 'node:perf_hooks';
+import { context, trace } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -14,7 +17,9 @@ import { startTestCollector, tempDir } from '../test/helpers/collector.ts';
 const SPANS_PER_REQUEST = Number(process.env.BENCH_SPANS_PER_REQUEST ?? 512);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const SPANS_PER_TRACE = Number(process.env.BENCH_SPANS_PER_TRACE ?? 16);
 
+/** `n` spans as agent runs of SPANS_PER_TRACE spans: an invoke_agent root with chat children. */
 function makeSpans(n: number): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
@@ -22,21 +27,30 @@ function makeSpans(n: number): ReadableSpan[] {
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer('bench', '1.0.0');
-  for (let i = 0; i < n; i++) {
-    const span = tracer.startSpan(`chat gpt-4o-${i % 7}`, {
-      attributes: {
-        'gen_ai.operation.name': 'chat',
-        'gen_ai.request.model': 'gpt-4o',
-        'gen_ai.usage.input_tokens': 1200 + i,
-        'gen_ai.usage.output_tokens': 300,
-        'gen_ai.usage.cost': 0.0123,
-        'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'x'.repeat(200) }] }]),
-      },
-    });
-    span.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': 'y'.repeat(100) });
-    span.end();
+  for (let made = 0; made < n; ) {
+    const root = tracer.startSpan('invoke_agent bench', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'bench' } });
+    const parent = trace.setSpan(context.active(), root);
+    for (let i = 1; i < SPANS_PER_TRACE && made + i < n; i++) {
+      const span = tracer.startSpan(
+        `chat gpt-4o-${i % 7}`,
+        {
+          attributes: {
+            'gen_ai.operation.name': 'chat',
+            'gen_ai.request.model': 'gpt-4o',
+            'gen_ai.usage.input_tokens': 1200 + i,
+            'gen_ai.usage.output_tokens': 300,
+            'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'x'.repeat(200) }] }]),
+          },
+        },
+        parent,
+      );
+      span.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': 'y'.repeat(100) });
+      span.end();
+    }
+    root.end();
+    made += SPANS_PER_TRACE;
   }
-  return exporter.getFinishedSpans();
+  return exporter.getFinishedSpans().slice(0, n);
 }
 
 function median(values: number[]): number {
@@ -55,7 +69,7 @@ async function main(): Promise<void> {
     protobuf: ProtobufTraceSerializer.serializeRequest(spans) ?? new Uint8Array(),
     json: JsonTraceSerializer.serializeRequest(spans) ?? new Uint8Array(),
   };
-  console.log(`request: ${SPANS_PER_REQUEST} spans; protobuf ${bodies.protobuf.length} B, JSON ${bodies.json.length} B`);
+  console.log(`request: ${SPANS_PER_REQUEST} spans in traces of ${SPANS_PER_TRACE}; protobuf ${bodies.protobuf.length} B, JSON ${bodies.json.length} B`);
 
   for (const [name, decode] of [
     ['protobuf', () => decodeTraceRequestProtobuf(bodies.protobuf)],
