@@ -11,7 +11,8 @@ import type { SpanWriter } from '../src/storage/span-writer.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import { apiRoutes } from './routes/api.ts';
 import { healthRoutes } from './routes/health.ts';
-import { otlpRoutes, type ReceiverStats } from './routes/otlp.ts';
+import { guessFormat, otlpError, otlpRoutes, type ReceiverStats } from './routes/otlp.ts';
+import { requireApiKeys } from './auth-middleware.ts';
 
 /** What the app needs: storage, the span writer over it, configuration and a logger. */
 export interface AppDeps {
@@ -25,6 +26,12 @@ export interface AppDeps {
 /** Builds the collector's HTTP app. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  app.use(
+    '*',
+    requireApiKeys(deps.config.apiKeys, (c, err) =>
+      c.req.path === '/v1/traces' ? otlpError(c, guessFormat(c), err) : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]),
+    ),
+  );
   const receiver: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0 };
   app.route('/', otlpRoutes(deps, receiver));
   app.route('/', healthRoutes(deps, receiver));

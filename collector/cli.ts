@@ -25,8 +25,10 @@ Usage:
   sessiongraph demo [--sessions N] [--seed S] [--days D]
                                      send realistic agent sessions (default 60 over 30 days)
 
-  These commands ask a running collector: --url http://127.0.0.1:4318 (or SESSIONGRAPH_URL);
-  --json prints the API's JSON instead of tables. Exit code 3 when an id is not found.
+  These commands ask a running collector: --url http://127.0.0.1:4318 (or SESSIONGRAPH_URL),
+  --api-key KEY (or SESSIONGRAPH_API_KEY) when the collector has keys (read scope; demo needs
+  ingest + read); --json prints the API's JSON instead of tables. Exit code 3 when an id is
+  not found.
   sessiongraph --help                this text
 
 With no options it listens on http://127.0.0.1:4318 and stores everything in an embedded
@@ -99,13 +101,15 @@ function parseClientArgs(
 ): { options: ClientOptions; positional: string[]; filters: Record<string, string> } | string {
   const filters: Record<string, string> = {};
   const port = process.env.SESSIONGRAPH_PORT ?? '4318';
-  const options: ClientOptions = { url: process.env.SESSIONGRAPH_URL ?? `http://127.0.0.1:${port}`, json: false };
+  const options: ClientOptions = { url: process.env.SESSIONGRAPH_URL ?? `http://127.0.0.1:${port}`, json: false, apiKey: process.env.SESSIONGRAPH_API_KEY || undefined };
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     if (arg === '--json') options.json = true;
     else if (arg === '--url') options.url = args[++i] ?? '';
     else if (arg.startsWith('--url=')) options.url = arg.slice(6);
+    else if (arg === '--api-key') options.apiKey = args[++i] ?? '';
+    else if (arg.startsWith('--api-key=')) options.apiKey = arg.slice(10);
     else if (filterNames.includes(arg.slice(2))) filters[arg.slice(2).replace(/-/g, '_')] = args[++i] ?? '';
     else if (arg.startsWith('--')) return `unknown option ${arg}`;
     else positional.push(arg);

@@ -3,6 +3,9 @@
  * This is the only module that reads the environment; every bad value fails with the
  * variable's (or flag's) name and the value given.
  */
+import fs from 'node:fs';
+import { ApiKeyError, isLoopbackHost, parseApiKeys, type ApiKey } from './auth.ts';
+
 export interface Config {
   host: string;
   port: number;
@@ -26,6 +29,14 @@ export interface Config {
   sessionTimeoutMs: number;
   /** Price override file (JSON or YAML), if any. */
   pricesFile: string | undefined;
+  /** API keys; empty = no authentication (then only loopback may be bound, unless insecure). */
+  apiKeys: ApiKey[];
+  /** Allow binding a non-loopback address without API keys. */
+  insecure: boolean;
+  /** Longest attribute value stored; longer ones are cut and marked. */
+  maxAttributeValueBytes: number;
+  /** Most attributes kept per span; the rest are dropped and counted on the span. */
+  maxAttributesPerSpan: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable and the value. */
@@ -41,6 +52,8 @@ interface Option {
   env: string;
   help: string;
   default: string | undefined;
+  /** A switch: `--flag` alone means true. */
+  boolean?: boolean;
 }
 
 /** Every option, with its flag, environment variable and default, in `--help` order. */
@@ -58,6 +71,11 @@ export const OPTIONS = {
   queueMaxSpans: { flag: '--queue-max-spans', env: 'SESSIONGRAPH_QUEUE_MAX_SPANS', default: '100000', help: 'spans waiting for storage before requests get 429' },
   queueMaxBytes: { flag: '--queue-max-bytes', env: 'SESSIONGRAPH_QUEUE_MAX_BYTES', default: '256MiB', help: 'bytes of spans waiting for storage before requests get 429' },
   sessionTimeout: { flag: '--session-timeout', env: 'SESSIONGRAPH_SESSION_TIMEOUT', default: '1h', help: 'a session whose root span never arrives is abandoned this long after its last span (e.g. 90s, 30m, 1h)' },
+  apiKeys: { flag: '--api-keys', env: 'SESSIONGRAPH_API_KEYS', default: undefined, help: 'API keys as KEY=SCOPES,… with scopes ingest and read joined by + (e.g. k1=ingest,k2=read+ingest)' },
+  apiKeysFile: { flag: '--api-keys-file', env: 'SESSIONGRAPH_API_KEYS_FILE', default: undefined, help: 'file of API keys, one KEY=SCOPES per line (# comments)' },
+  insecure: { flag: '--insecure', env: 'SESSIONGRAPH_INSECURE', default: 'false', help: 'allow listening on a non-loopback address without API keys', boolean: true },
+  maxAttributeValueSize: { flag: '--max-attribute-value-size', env: 'SESSIONGRAPH_MAX_ATTRIBUTE_VALUE_SIZE', default: '64KiB', help: 'longer attribute values are cut and marked "…[truncated N bytes]"' },
+  maxAttributesPerSpan: { flag: '--max-attributes-per-span', env: 'SESSIONGRAPH_MAX_ATTRIBUTES_PER_SPAN', default: '4096', help: 'attributes beyond this are dropped and counted in sessiongraph.dropped_attributes_count' },
   prices: { flag: '--prices', env: 'SESSIONGRAPH_PRICES', default: undefined, help: 'JSON or YAML file of model prices (USD per million tokens) overriding the bundled table' },
 } as const satisfies Record<string, Option>;
 
@@ -75,7 +93,8 @@ export function parseFlags(argv: readonly string[]): Partial<Record<OptionName, 
     const flag = eq > 0 ? arg.slice(0, eq) : arg;
     const name = byFlag.get(flag);
     if (!name) throw new ConfigError(`unknown option ${flag} (see --help)`);
-    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    const isSwitch = (OPTIONS[name] as Option).boolean === true;
+    const value = eq > 0 ? arg.slice(eq + 1) : isSwitch ? 'true' : argv[++i];
     if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
     out[name] = value;
   }
@@ -137,6 +156,19 @@ export function parseConfig(
   const host = str('host');
   if (host.trim() === '') throw new ConfigError(`${raw('host').source} must not be empty`);
 
+  const insecureRaw = raw('insecure');
+  if (!/^(true|false|1|0)$/i.test(insecureRaw.value ?? '')) {
+    throw new ConfigError(`${insecureRaw.source}=${JSON.stringify(insecureRaw.value)} is invalid: expected true or false`);
+  }
+  const insecure = /^(true|1)$/i.test(insecureRaw.value ?? '');
+  const apiKeys = readApiKeys(raw('apiKeys'), raw('apiKeysFile'));
+  if (apiKeys.length === 0 && !isLoopbackHost(host) && !insecure) {
+    throw new ConfigError(
+      `refusing to listen on ${host} without API keys: anyone who can reach it could read and write your traces. ` +
+        'Set SESSIONGRAPH_API_KEYS (or --api-keys / --api-keys-file), or pass --insecure (SESSIONGRAPH_INSECURE=true) if something else guards the network.',
+    );
+  }
+
   return {
     host,
     port: int('port', 0, 65535),
@@ -149,6 +181,10 @@ export function parseConfig(
     queueMaxBytes: bytes('queueMaxBytes'),
     sessionTimeoutMs,
     pricesFile: raw('prices').value,
+    apiKeys,
+    insecure,
+    maxAttributeValueBytes: bytes('maxAttributeValueSize'),
+    maxAttributesPerSpan: int('maxAttributesPerSpan', 16, 1_000_000),
   };
 }
 
@@ -159,6 +195,25 @@ export function parseByteSize(text: string): number | undefined {
   const unit = (m[2] ?? '').toUpperCase().replace('I', '').replace(/B$/, '');
   const factor = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[unit];
   return factor === undefined ? undefined : Number(m[1]) * factor;
+}
+
+function readApiKeys(inline: { value: string | undefined; source: string }, file: { value: string | undefined; source: string }): ApiKey[] {
+  try {
+    const keys = inline.value ? parseApiKeys(inline.value, inline.source) : [];
+    if (file.value) {
+      let text: string;
+      try {
+        text = fs.readFileSync(file.value, 'utf8');
+      } catch (err) {
+        throw new ApiKeyError(`${file.source}=${JSON.stringify(file.value)}: cannot read the keys file: ${(err as Error).message}`);
+      }
+      keys.push(...parseApiKeys(text, `${file.source} (${file.value})`, /\r?\n/));
+    }
+    return keys;
+  } catch (err) {
+    if (err instanceof ApiKeyError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 /** Parses `90s`, `30m`, `1h`, `2d` or plain seconds into milliseconds. */

@@ -85,3 +85,17 @@ export const HTTP_STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 413 | 415 | 
   overloaded: 429,
   unavailable: 503,
 };
+
+/** No API key, or one that is not configured (HTTP 401). */
+export class UnauthorizedError extends SessiongraphError {
+  constructor(message: string) {
+    super('unauthorized', message);
+  }
+}
+
+/** A valid API key without the scope the route needs (HTTP 403). */
+export class ForbiddenError extends SessiongraphError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}

@@ -7,7 +7,7 @@
 import { DEMO_AGENTS, Dice, SimulatedClock, type DemoAgent, type RunOutcome } from '../../src/demo/workload.ts';
 import { setClock } from '../../src/sdk/clock.ts';
 import { startTracing } from '../../src/sdk/tracing.ts';
-import type { ClientOptions } from './sql.ts';
+import { authHeaders, type ClientOptions } from './sql.ts';
 
 /** Options of the demo command. */
 export interface DemoOptions {
@@ -80,7 +80,7 @@ export async function demoCommand(client: ClientOptions, options: DemoOptions): 
   try {
     for (const service of [...new Set(runs.map((r) => r.agent.service))]) {
       // One tracer provider per service, as each agent would run in its own process.
-      const tracing = startTracing({ endpoint: client.url, serviceName: service, resourceAttributes: { 'deployment.environment.name': 'demo' }, idGenerator: ids });
+      const tracing = startTracing({ endpoint: client.url, serviceName: service, resourceAttributes: { 'deployment.environment.name': 'demo' }, idGenerator: ids, ...(client.apiKey ? { headers: authHeaders(client) } : {}) });
       for (const run of runs.filter((r) => r.agent.service === service)) {
         clock.set(run.startMs);
         outcomes.push({ ...(await run.agent.run(dice, clock)), agent: run.agent.name });
@@ -99,7 +99,7 @@ async function report(client: ClientOptions, outcomes: ReadonlyArray<RunOutcome 
   const example = outcomes.find((o) => o.agent === 'roadmap-triage' && o.kind === 'completed' && o.decisionIds.length > 0) ?? outcomes.find((o) => o.decisionIds.length > 0) ?? outcomes[0];
   const count = (kind: RunOutcome['kind']): number => outcomes.filter((o) => o.kind === kind).length;
   if (example) {
-    const res = await fetch(`${client.url}/api/sessions/${uuid(example.traceId)}`);
+    const res = await fetch(`${client.url}/api/sessions/${uuid(example.traceId)}`, { headers: authHeaders(client) });
     if (!res.ok) {
       process.stderr.write(`sessiongraph demo: the collector did not store the sessions (GET /api/sessions/${uuid(example.traceId)} → ${res.status}); see its log.\n`);
       return 1;

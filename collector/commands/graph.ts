@@ -2,7 +2,7 @@
  * `sessiongraph sessions | session <id> | decision <id> | agents`: the graph API from a
  * terminal. Tables for people, `--json` for scripts (the API's JSON, unchanged).
  */
-import type { ClientOptions } from './sql.ts';
+import { authHeaders, type ClientOptions } from './sql.ts';
 import { formatTable } from './format-table.ts';
 
 type Json = Record<string, unknown>;
@@ -10,7 +10,7 @@ type Json = Record<string, unknown>;
 async function getJson(options: ClientOptions, path: string): Promise<{ ok: true; body: Json } | { ok: false; code: number }> {
   let res: Response;
   try {
-    res = await fetch(`${options.url}${path}`);
+    res = await fetch(`${options.url}${path}`, { headers: authHeaders(options) });
   } catch (err) {
     process.stderr.write(`sessiongraph: cannot reach the collector at ${options.url}: ${(err as Error).message} (is it running? set --url or SESSIONGRAPH_URL)\n`);
     return { ok: false, code: 1 };

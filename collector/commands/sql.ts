@@ -8,13 +8,20 @@ import { formatTable } from './format-table.ts';
 export interface ClientOptions {
   url: string;
   json: boolean;
+  /** API key sent as `Authorization: Bearer …` (--api-key or SESSIONGRAPH_API_KEY). */
+  apiKey: string | undefined;
+}
+
+/** Request headers carrying the API key, if one is set. */
+export function authHeaders(options: ClientOptions): Record<string, string> {
+  return options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 }
 
 /** Runs the query and prints a table (or JSON); returns the exit code. */
 export async function sqlCommand(query: string, options: ClientOptions): Promise<number> {
   let res: Response;
   try {
-    res = await fetch(`${options.url}/api/sql`, { method: 'POST', body: query, headers: { 'content-type': 'text/plain' } });
+    res = await fetch(`${options.url}/api/sql`, { method: 'POST', body: query, headers: { 'content-type': 'text/plain', ...authHeaders(options) } });
   } catch (err) {
     process.stderr.write(`sessiongraph: cannot reach the collector at ${options.url}: ${(err as Error).message} (is it running? set --url or SESSIONGRAPH_URL)\n`);
     return 1;

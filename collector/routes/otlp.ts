@@ -62,7 +62,7 @@ export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono {
 }
 
 /** Best guess of the client's encoding for error bodies when Content-Type is unusable. */
-function guessFormat(c: Context): OtlpFormat {
+export function guessFormat(c: Context): OtlpFormat {
   return /protobuf/i.test(c.req.header('content-type') ?? '') ? 'protobuf' : 'json';
 }
 

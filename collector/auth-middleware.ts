@@ -1,0 +1,31 @@
+/**
+ * API-key check in front of every route (SPEC §7): `/v1/traces` needs the `ingest` scope;
+ * the API, `/metrics` and the dashboard need `read`; `/healthz` and `/readyz` stay open for
+ * load balancers. Without configured keys everything passes (the collector then refuses to
+ * bind anything but loopback, see config.ts).
+ */
+import type { MiddlewareHandler } from 'hono';
+import { authorize, presentedKey, type ApiKey, type Scope } from '../src/auth.ts';
+import { ForbiddenError, UnauthorizedError, type SessiongraphError } from '../src/errors.ts';
+
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+
+/** The scope a path needs, or undefined for open paths. */
+export function scopeFor(path: string): Scope | undefined {
+  if (OPEN_PATHS.has(path)) return undefined;
+  return path === '/v1/traces' ? 'ingest' : 'read';
+}
+
+/** Middleware rejecting requests without a key of the needed scope; `reject` renders the error. */
+export function requireApiKeys(keys: readonly ApiKey[], reject: (c: Parameters<MiddlewareHandler>[0], err: SessiongraphError) => Response): MiddlewareHandler {
+  return async (c, next) => {
+    const scope = scopeFor(c.req.path);
+    if (keys.length === 0 || scope === undefined) return next();
+    const result = authorize(keys, presentedKey(c.req.header('authorization'), c.req.header('x-api-key')), scope);
+    if (result === 'ok') return next();
+    c.header('www-authenticate', 'Bearer realm="sessiongraph"');
+    if (result === 'missing') return reject(c, new UnauthorizedError('an API key is required: send Authorization: Bearer <key> or x-api-key: <key>'));
+    if (result === 'invalid') return reject(c, new UnauthorizedError('the API key is not valid'));
+    return reject(c, new ForbiddenError(`the API key does not have the "${scope}" scope this route needs`));
+  };
+}
