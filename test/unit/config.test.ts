@@ -10,7 +10,7 @@ describe('parseConfig', () => {
   });
 
   it('flags win over environment variables', () => {
-    const c = parseConfig({ SESSIONGRAPH_PORT: '5000', SESSIONGRAPH_HOST: '0.0.0.0' }, parseFlags(['--port', '6000', '--data-dir=/tmp/x']));
+    const c = parseConfig({ SESSIONGRAPH_PORT: '5000', SESSIONGRAPH_HOST: '0.0.0.0' }, parseFlags(['--port', '6000', '--data-dir=/tmp/x', '--insecure']));
     expect(c).toMatchObject({ port: 6000, host: '0.0.0.0', dataDir: '/tmp/x' });
   });
 
