@@ -32,7 +32,7 @@ export function createApp(deps: AppDeps): Hono {
       c.req.path === '/v1/traces' ? otlpError(c, guessFormat(c), err) : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]),
     ),
   );
-  const receiver: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0 };
+  const receiver: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0, truncatedValues: 0, droppedAttributes: 0 };
   app.route('/', otlpRoutes(deps, receiver));
   app.route('/', healthRoutes(deps, receiver));
   app.route('/', apiRoutes(deps));

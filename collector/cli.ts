@@ -9,7 +9,10 @@ import { UnsupportedServerError } from '../src/storage/schema.ts';
 import { demoCommand } from './commands/demo.ts';
 import { agentsCommand, decisionCommand, sessionCommand, sessionsCommand } from './commands/graph.ts';
 import { sqlCommand, type ClientOptions } from './commands/sql.ts';
-import { startCollector } from './server.ts';
+import { startCollector, type RunningCollector } from './server.ts';
+
+/** Longest a graceful shutdown may take before the process exits anyway (code 1). */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 const HELP = `sessiongraph — an OpenTelemetry trace collector for AI agents
 
@@ -131,7 +134,34 @@ async function serve(args: string[]): Promise<number | undefined> {
     }
     throw err;
   }
-  let collector;
+  // Signals are handled from the start: a SIGTERM during start-up stops the collector as soon
+  // as it is up, rather than killing it half-started.
+  let collector: RunningCollector | undefined;
+  let stopping: string | undefined;
+  const stop = (running: RunningCollector, signal: string): void => {
+    logger.info(`${signal} received: draining`);
+    // Bounded: requests in flight get their inserts, but a stuck storage cannot hold the exit forever.
+    setTimeout(() => {
+      logger.error(`shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    running
+      .close()
+      .then(() => {
+        logger.info('stopped');
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error('shutdown failed', { error: String(err) });
+        process.exit(1);
+      });
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      stopping = signal;
+      if (collector) stop(collector, signal);
+    });
+  }
   try {
     collector = await startCollector(config, logger);
   } catch (err) {
@@ -148,20 +178,6 @@ async function serve(args: string[]): Promise<number | undefined> {
     storage: `${collector.storage.engine} ${collector.storage.location}`,
     database: collector.storage.database,
   });
-  const stop = (signal: string): void => {
-    logger.info(`${signal} received: draining`);
-    collector
-      .close()
-      .then(() => {
-        logger.info('stopped');
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        logger.error('shutdown failed', { error: String(err) });
-        process.exit(1);
-      });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  if (stopping) stop(collector, stopping);
   return undefined;
 }

@@ -13,7 +13,8 @@ import { createPricer } from '../src/pricing/pricer.ts';
 import { loadPriceFile } from '../src/pricing/price-file.ts';
 import { createGraphWriter, type GraphWriter } from '../src/storage/graph-writer.ts';
 import { SpanWriter } from '../src/storage/span-writer.ts';
-import { openStorage, type Storage } from '../src/storage/storage.ts';
+import { openClickHouse } from '../src/storage/client.ts';
+import { createStorage, migrateStorage, StorageUnreachableError, type Storage } from '../src/storage/storage.ts';
 import { createApp } from './app.ts';
 
 /** A listening collector. */
@@ -31,9 +32,16 @@ export interface RunningCollector {
 export async function startCollector(config: Config, logger: Logger): Promise<RunningCollector> {
   // Read the price file before opening storage: a bad file fails the start with its own message.
   const pricer = createPricer(config.pricesFile ? loadPriceFile(config.pricesFile) : undefined);
-  const storage = await openStorage(config);
+  const storage = createStorage(openClickHouse(config), config.clickhouse.database);
   const graph = createGraphWriter(storage, { pricer, sessionTimeoutMs: config.sessionTimeoutMs });
-  const writer = new SpanWriter((batch) => graph.storeBatch(batch), config);
+  const writer = new SpanWriter((batch) => graph.storeBatch(batch), config, () => storage.ping());
+  let schema: SchemaPreparation;
+  try {
+    schema = await prepareSchema(storage, graph, writer, logger);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
   const app = createApp({ storage, writer, graph, config, logger });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
@@ -44,6 +52,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
       server.listen(config.port, config.host, () => resolve());
     });
   } catch (err) {
+    schema.stop();
     await storage.close();
     throw err;
   }
@@ -67,6 +76,8 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
         await stopped;
         clearTimeout(force);
         clearInterval(sweeper);
+        schema.stop();
+        writer.stop();
         await storage.close();
       })();
       return closing;
@@ -97,4 +108,54 @@ function startAbandonSweeper(graph: GraphWriter, timeoutMs: number, logger: Logg
   const timer = setInterval(sweep, Math.min(60_000, Math.max(1000, Math.floor(timeoutMs / 4))));
   timer.unref();
   return timer;
+}
+
+/** A schema preparation that may still be retrying in the background. */
+interface SchemaPreparation {
+  stop(): void;
+}
+
+/**
+ * Migrates the schema and recovers batches a crash left half-done. A server too old, or one
+ * refusing a statement, fails the start; an unreachable one does not: the collector starts
+ * not ready (503 + Retry-After, /readyz 503) and retries every 5 s, as OpenTelemetry
+ * Collector exporters do, so a collector may start before its ClickHouse.
+ */
+async function prepareSchema(storage: Storage, graph: GraphWriter, writer: SpanWriter, logger: Logger): Promise<SchemaPreparation> {
+  const prepare = async (): Promise<void> => {
+    await migrateStorage(storage);
+    const recovered = await graph.recoverInFlight();
+    if (recovered > 0) logger.info('recomputed the traces of the last batches before the previous stop', { traces: recovered });
+  };
+  try {
+    await prepare();
+    return { stop() {} };
+  } catch (err) {
+    if (!(err instanceof StorageUnreachableError)) throw err;
+    writer.markUnavailable(err.message, false);
+    logger.warn(`${err.message}; starting anyway, not ready, retrying every 5 s`);
+  }
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const retry = (): void => {
+    timer = setTimeout(() => {
+      prepare()
+        .then(() => {
+          writer.markAvailable();
+          logger.info('storage ready', { location: storage.location });
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof StorageUnreachableError)) logger.error('storage refused the schema', { error: String(err) });
+          if (!stopped) retry();
+        });
+    }, 5000);
+    timer.unref();
+  };
+  retry();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

@@ -12,8 +12,11 @@ export function healthRoutes(deps: AppDeps, receiver: ReceiverStats): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const ok = await deps.storage.ping();
-    return c.json({ status: ok ? 'ready' : 'not ready', storage: deps.storage.engine }, ok ? 200 : 503);
+    const reason = deps.writer.unavailableReason ?? ((await deps.storage.ping()) ? undefined : 'storage does not answer');
+    return c.json(
+      { status: reason === undefined ? 'ready' : 'not ready', storage: deps.storage.engine, ...(reason !== undefined ? { reason } : {}) },
+      reason === undefined ? 200 : 503,
+    );
   });
   app.get('/metrics', (c) => {
     const w = deps.writer.stats;
@@ -27,12 +30,21 @@ export function healthRoutes(deps: AppDeps, receiver: ReceiverStats): Hono {
       '# HELP sessiongraph_spans_rejected_total Spans refused in partial successes (invalid ids).',
       '# TYPE sessiongraph_spans_rejected_total counter',
       `sessiongraph_spans_rejected_total ${receiver.spansRejected}`,
+      '# HELP sessiongraph_attribute_values_truncated_total Attribute values cut to --max-attribute-value-size.',
+      '# TYPE sessiongraph_attribute_values_truncated_total counter',
+      `sessiongraph_attribute_values_truncated_total ${receiver.truncatedValues}`,
+      '# HELP sessiongraph_attributes_dropped_total Attributes dropped beyond --max-attributes-per-span.',
+      '# TYPE sessiongraph_attributes_dropped_total counter',
+      `sessiongraph_attributes_dropped_total ${receiver.droppedAttributes}`,
       '# HELP sessiongraph_storage_inserts_total Inserts into otel_traces (one per group-committed batch).',
       '# TYPE sessiongraph_storage_inserts_total counter',
       `sessiongraph_storage_inserts_total ${w.inserts}`,
       '# HELP sessiongraph_storage_insert_failures_total Failed inserts into otel_traces.',
       '# TYPE sessiongraph_storage_insert_failures_total counter',
       `sessiongraph_storage_insert_failures_total ${w.insertFailures}`,
+      '# HELP sessiongraph_storage_available 1 while storage accepts writes, 0 during an outage.',
+      '# TYPE sessiongraph_storage_available gauge',
+      `sessiongraph_storage_available ${deps.writer.unavailableReason === undefined ? 1 : 0}`,
       '# HELP sessiongraph_queue_spans Spans accepted and waiting for storage.',
       '# TYPE sessiongraph_queue_spans gauge',
       `sessiongraph_queue_spans ${deps.writer.backlogSpans}`,

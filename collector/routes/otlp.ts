@@ -5,7 +5,8 @@
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { HTTP_STATUS, SessiongraphError, TooLargeError, UnavailableError } from '../../src/errors.ts';
+import { HTTP_STATUS, OverloadedError, SessiongraphError, TooLargeError, UnavailableError } from '../../src/errors.ts';
+import { applySpanLimits } from '../../src/otlp/limits.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
 import { decompressBody, formatFromContentType } from '../../src/otlp/request-body.ts';
@@ -17,6 +18,8 @@ export interface ReceiverStats {
   requests: Record<string, number>;
   spansAccepted: number;
   spansRejected: number;
+  truncatedValues: number;
+  droppedAttributes: number;
 }
 
 /** Builds the `/v1/traces` route. */
@@ -25,6 +28,11 @@ export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono {
   const count = (status: number): void => {
     stats.requests[status] = (stats.requests[status] ?? 0) + 1;
   };
+
+  // Bytes of request bodies being read and decoded right now: bounded like the queue, so a
+  // burst of large requests is refused (429) before it is read rather than after.
+  let inflightBytes = 0;
+  const budget = deps.config.queueMaxBytes;
 
   app.post(
     '/v1/traces',
@@ -39,11 +47,25 @@ export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono {
     }),
     async (c) => {
       let format: OtlpFormat = guessFormat(c);
+      let reserved = 0;
       try {
         format = formatFromContentType(c.req.header('content-type'));
+        const unavailable = deps.writer.unavailableReason;
+        if (unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${unavailable}); retry later`);
+        const declared = Number(c.req.header('content-length') ?? 0) || 0;
+        if (deps.writer.isFull(declared) || (inflightBytes > 0 && inflightBytes + declared > budget)) {
+          throw new OverloadedError(`collector is at capacity (${inflightBytes} bytes being decoded, queue near its limit); retry later`);
+        }
+        reserved = declared;
+        inflightBytes += reserved;
         const raw = new Uint8Array(await c.req.arrayBuffer());
         const body = await decompressBody(raw, c.req.header('content-encoding'), deps.config.maxBodyBytes);
+        inflightBytes += body.length - reserved;
+        reserved = body.length;
         const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
+        const limited = applySpanLimits(decoded.spans, deps.config);
+        stats.truncatedValues += limited.truncatedValues;
+        stats.droppedAttributes += limited.droppedAttributes;
         await deps.writer.write(decoded.spans);
         stats.spansAccepted += decoded.spans.length;
         stats.spansRejected += decoded.rejectedSpans;
@@ -51,10 +73,17 @@ export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono {
         const message = decoded.rejectReasons.join('; ');
         return send(c, 200, encodeExportResponse(format, decoded.rejectedSpans, message));
       } catch (err) {
-        const known = err instanceof SessiongraphError ? err : new UnavailableError('internal error while storing spans', 5, { cause: err });
-        if (!(err instanceof SessiongraphError)) deps.logger.error('unexpected receiver error', { error: String(err) });
-        count(HTTP_STATUS[known.kind]);
-        return otlpError(c, format, known);
+        if (!(err instanceof SessiongraphError)) {
+          // A bug of ours, not the client's data or storage: 500 is not retried, so a request
+          // that triggers it cannot loop forever.
+          deps.logger.error('unexpected receiver error', { error: String(err) });
+          count(500);
+          return send(c, 500, encodeStatus(format, RPC_CODE.INTERNAL, 'internal error while receiving spans'));
+        }
+        count(HTTP_STATUS[err.kind]);
+        return otlpError(c, format, err);
+      } finally {
+        inflightBytes -= reserved;
       }
     },
   );

@@ -35,6 +35,7 @@ export const RPC_CODE = {
   UNAUTHENTICATED: 16,
   PERMISSION_DENIED: 7,
   UNAVAILABLE: 14,
+  INTERNAL: 13,
 } as const;
 
 /** Failure body: `google.rpc.Status { int32 code = 1; string message = 2; }`. */

@@ -5,7 +5,9 @@
  * store converges on the same rows whatever the order, duplication or split of deliveries.
  */
 import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/roll-up.ts';
-import type { SpanFacts } from '../mapping/span-facts.ts';
+import { toSpanFacts, type SpanFacts } from '../mapping/span-facts.ts';
+import type { SpanRow } from '../otlp/span-row.ts';
+import { RAW_SPAN_COLUMNS } from './transcript.ts';
 import type { Pricer } from '../pricing/pricer.ts';
 import type { Storage } from './storage.ts';
 
@@ -30,6 +32,12 @@ export interface GraphWriter {
   rollUp(traceIds: readonly string[], nowNs?: bigint): Promise<TraceRollUp[]>;
   /** Re-rolls sessions still active whose newest span is older than the timeout; returns how many. */
   sweepAbandoned(nowNs?: bigint): Promise<number>;
+  /**
+   * After a crash: re-derives the facts and sessions of the traces of the batches written in
+   * the minute before the last journal entry (any batch in flight when the process died).
+   * Returns how many traces were recomputed.
+   */
+  recoverInFlight(): Promise<number>;
 }
 
 const FACT_COLUMNS = `* EXCEPT (inserted_at) REPLACE (
@@ -67,6 +75,9 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
 
   return {
     async storeBatch(batch) {
+      // The journal entry comes first: if the process dies anywhere below, the next start
+      // knows which traces to recompute (recoverInFlight).
+      await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: batch.traceIds }));
       await storage.insertJsonLines('otel_traces', batch.spanLines);
       await storage.insertJsonLines('session_spans', batch.factLines);
       await rollUp(batch.traceIds);
@@ -80,6 +91,23 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       );
       await rollUp(stale.map((r) => r.trace_id), nowNs);
       return stale.length;
+    },
+    async recoverInFlight() {
+      const recent = await storage.select<{ trace_id: string }>(
+        `SELECT DISTINCT arrayJoin(trace_ids) AS trace_id FROM ${db}.ingest_journal
+         WHERE written_at >= (SELECT max(written_at) FROM ${db}.ingest_journal) - INTERVAL 60 SECOND`,
+      );
+      const traceIds = recent.map((r) => r.trace_id);
+      for (let i = 0; i < traceIds.length; i += 500) {
+        const chunk = traceIds.slice(i, i + 500);
+        const rows = await storage.select<SpanRow>(
+          `SELECT ${RAW_SPAN_COLUMNS} FROM ${db}.otel_traces WHERE TraceId IN {ids:Array(String)} ORDER BY TraceId, SpanId LIMIT 1 BY TraceId, SpanId`,
+          { ids: chunk },
+        );
+        if (rows.length > 0) await storage.insertJsonLines('session_spans', rows.map((r) => JSON.stringify(toSpanFacts(r))).join('\n'));
+        await rollUp(chunk);
+      }
+      return traceIds.length;
     },
   };
 }

@@ -117,6 +117,14 @@ const GRAPH_TABLES = (db: string): string[] => [
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'otel_traces (OpenTelemetry Collector ClickHouse exporter schema)', statements: (db) => [OTEL_TRACES(db)] },
   { version: 2, description: 'agent graph: session_spans, agent_sessions, agent_definitions, decisions, graph_edges', statements: GRAPH_TABLES },
+  {
+    version: 3,
+    description: 'ingest_journal: traces of each batch, written before the batch, for recovery after a crash',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.ingest_journal (written_at DateTime64(3, 'UTC') DEFAULT now64(3), trace_ids Array(String))
+       ENGINE = MergeTree ORDER BY written_at TTL toDateTime(written_at) + INTERVAL 7 DAY`,
+    ],
+  },
 ];
 
 /** The server is older than MIN_SERVER_VERSION; the message says which version is needed. */

@@ -43,11 +43,63 @@ export class SpanWriter {
   private queuedBytes = 0;
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private unavailable: string | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
 
+  /**
+   * `probe` answers whether storage works again; after a failed insert it is asked every
+   * second, and until it says yes every write is refused at once (503) instead of queueing
+   * up behind a dead server.
+   */
   constructor(
     private readonly insert: (batch: SpanBatch) => Promise<void>,
     private readonly limits: SpanWriterLimits,
+    private readonly probe?: () => Promise<boolean>,
   ) {}
+
+  /** Why writes are refused right now, or undefined when storage is available. */
+  get unavailableReason(): string | undefined {
+    return this.unavailable;
+  }
+
+  /**
+   * Refuses writes (503) until markAvailable, or until the probe succeeds when `probe` is true.
+   * Requests already queued are refused too: their inserts would fail the same way.
+   */
+  markUnavailable(reason: string, probe = true): void {
+    this.unavailable = reason;
+    for (const p of this.queue.splice(0)) {
+      this.queuedSpans -= p.spans;
+      this.queuedBytes -= p.lines.length + p.factLines.length;
+      p.reject(new UnavailableError(`storage is unavailable (${reason}); retry later`));
+    }
+    if (probe && this.probe && !this.probeTimer) {
+      this.probeTimer = setInterval(() => {
+        void this.probe?.().then((ok) => {
+          if (ok) this.markAvailable();
+        });
+      }, 1000);
+      this.probeTimer.unref();
+    }
+  }
+
+  /** Accepts writes again. */
+  markAvailable(): void {
+    this.unavailable = undefined;
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+  }
+
+  /** True when a request of `bytes` more would not fit the queue: answer 429 before reading it. */
+  isFull(bytes = 0): boolean {
+    return this.queue.length > 0 && (this.queuedSpans >= this.limits.queueMaxSpans || this.queuedBytes + bytes > this.limits.queueMaxBytes);
+  }
+
+  /** Stops the probe (shutdown). */
+  stop(): void {
+    clearInterval(this.probeTimer);
+    this.probeTimer = undefined;
+  }
 
   /** Spans accepted but not yet stored (including the insert in flight). */
   get backlogSpans(): number {
@@ -57,11 +109,14 @@ export class SpanWriter {
   /** Queues the rows and resolves when they are stored; rejects with a typed error otherwise. */
   write(rows: readonly SpanRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
+    if (this.unavailable !== undefined) {
+      return Promise.reject(new UnavailableError(`storage is unavailable (${this.unavailable}); retry later`));
+    }
     const lines = rows.map((r) => JSON.stringify(r)).join('\n');
     const factLines = rows.map((r) => JSON.stringify(toSpanFacts(r))).join('\n');
     const full =
       this.queue.length > 0 &&
-      (this.queuedSpans + rows.length > this.limits.queueMaxSpans || this.queuedBytes + lines.length > this.limits.queueMaxBytes);
+      (this.queuedSpans + rows.length > this.limits.queueMaxSpans || this.queuedBytes + lines.length + factLines.length > this.limits.queueMaxBytes);
     if (full) {
       this.stats.rejectedOverload++;
       return Promise.reject(
@@ -141,7 +196,9 @@ export class SpanWriter {
         for (const p of batch) await this.insertBatch([p]);
         return;
       }
-      for (const p of batch) p.reject(classifyInsertError(err));
+      const error = classifyInsertError(err);
+      if (error instanceof UnavailableError) this.markUnavailable(error.message.replace(/^storage is unavailable: /, ''));
+      for (const p of batch) p.reject(error);
     }
   }
 

@@ -25,18 +25,34 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** Opens the client, checks the server version and migrates the schema. */
-export async function openStorage(config: Pick<Config, 'dataDir' | 'clickhouse'>): Promise<Storage> {
-  const handle = openClickHouse(config);
-  const db = config.clickhouse.database;
-  try {
-    await migrate(handle.client, db);
-  } catch (err) {
-    await handle.client.close();
-    if (err instanceof UnsupportedServerError || isEngineError(err)) throw err;
-    throw new Error(`cannot reach ClickHouse at ${handle.location}: ${(err as Error).message}`, { cause: err });
+/** ClickHouse did not answer (connection refused, timeout…), as opposed to refusing a statement. */
+export class StorageUnreachableError extends Error {
+  constructor(location: string, cause: unknown) {
+    super(`cannot reach ClickHouse at ${location}: ${(cause as Error).message}`, { cause });
+    this.name = 'StorageUnreachableError';
   }
-  return createStorage(handle, db);
+}
+
+/** Checks the server version and migrates the schema of an opened storage. */
+export async function migrateStorage(storage: Storage): Promise<void> {
+  try {
+    await migrate(storage.client, storage.database);
+  } catch (err) {
+    if (err instanceof UnsupportedServerError || isEngineError(err)) throw err;
+    throw new StorageUnreachableError(storage.location, err);
+  }
+}
+
+/** Opens the client, checks the server version and migrates the schema; fails if ClickHouse is unreachable. */
+export async function openStorage(config: Pick<Config, 'dataDir' | 'clickhouse'>): Promise<Storage> {
+  const storage = createStorage(openClickHouse(config), config.clickhouse.database);
+  try {
+    await migrateStorage(storage);
+  } catch (err) {
+    await storage.close();
+    throw err;
+  }
+  return storage;
 }
 
 /** Storage over an already opened client, without migrating (used after `migrate`, and by tests of outages). */

@@ -30,7 +30,8 @@ export interface TranscriptEntry {
   output: string;
 }
 
-const RAW_COLUMNS = `* REPLACE (
+/** `otel_traces` columns read back as SpanRow (times as ns strings). */
+export const RAW_SPAN_COLUMNS = `* REPLACE (
   toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, toString(Duration) AS Duration,
   arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS \`Events.Timestamp\`)`;
 
@@ -39,7 +40,7 @@ const iso = (ns: string): string => new Date(Number(BigInt(ns) / 1_000_000n)).to
 /** Reads the spans of a trace in start order, each once. */
 export async function readTranscript(storage: Storage, traceId: string): Promise<TranscriptEntry[]> {
   const rows = await storage.select<SpanRow>(
-    `SELECT ${RAW_COLUMNS} FROM ${storage.database}.otel_traces WHERE TraceId = {trace:String}
+    `SELECT ${RAW_SPAN_COLUMNS} FROM ${storage.database}.otel_traces WHERE TraceId = {trace:String}
      ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId`,
     { trace: traceId },
   );

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { MIN_SERVER_VERSION, UnsupportedServerError } from '../../src/storage/schema.ts';
 import { openStorage } from '../../src/storage/storage.ts';
-import { runCli } from '../helpers/cli.ts';
+import { runCli, spawnCollector } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/collector.ts';
 import { hasClickHouseServer, startClickHouseServer, type LocalServer } from '../helpers/old-clickhouse.ts';
 
@@ -43,9 +43,20 @@ describe.runIf(available)('server mode against Debian clickhouse-server 18.16', 
     expect(dbs.trim()).toBe('0');
   });
 
-  it('an unreachable server fails the start with a clear message', async () => {
-    const { code, output } = await runCli(['serve', '--port', '0', '--clickhouse-url', 'http://127.0.0.1:9']);
-    expect(code).toBe(1);
-    expect(output).toMatch(/sessiongraph: cannot start: cannot reach ClickHouse at http:\/\/127\.0\.0\.1:9\/: .*ECONNREFUSED/);
+  it('an unreachable server does not stop the start: not ready, 503 + Retry-After, healthz alive', async () => {
+    const collector = await spawnCollector(['serve', '--port', '0', '--clickhouse-url', 'http://127.0.0.1:9']);
+    try {
+      expect(collector.output()).toMatch(/cannot reach ClickHouse at http:\/\/127\.0\.0\.1:9\/: .*ECONNREFUSED; starting anyway, not ready, retrying every 5 s/);
+      expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${collector.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { reason: string }).reason).toMatch(/cannot reach ClickHouse/);
+      const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: '{"resourceSpans":[]}', headers: { 'content-type': 'application/json' } });
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      collector.child.kill('SIGTERM');
+      expect(await collector.exited).toBe(0);
+    }
   });
 });

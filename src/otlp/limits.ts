@@ -1,0 +1,58 @@
+/**
+ * Size limits applied to every decoded span before it is stored: an attribute value longer
+ * than the limit is cut and marked, attributes beyond the count limit are dropped and counted
+ * on the span — never silently (issue: "Oversized attribute values are truncated with a marker").
+ */
+import type { SpanRow } from './span-row.ts';
+
+/** Limits, from the collector's configuration. */
+export interface SpanLimits {
+  maxAttributeValueBytes: number;
+  maxAttributesPerSpan: number;
+}
+
+/** Attribute recording how many attributes a span lost to the count limit. */
+export const DROPPED_ATTRIBUTES_KEY = 'sessiongraph.dropped_attributes_count';
+
+/** Counters of what the limits changed, for /metrics. */
+export interface LimitStats {
+  truncatedValues: number;
+  droppedAttributes: number;
+}
+
+/** Applies the limits in place to every attribute map of the rows; returns what changed. */
+export function applySpanLimits(rows: readonly SpanRow[], limits: SpanLimits): LimitStats {
+  const stats: LimitStats = { truncatedValues: 0, droppedAttributes: 0 };
+  const done = new Map<Record<string, string>, Record<string, string>>(); // resource maps are shared between rows
+  const limit = (attrs: Record<string, string>): Record<string, string> => {
+    const already = done.get(attrs);
+    if (already) return already;
+    const keys = Object.keys(attrs);
+    let out = attrs;
+    if (keys.length > limits.maxAttributesPerSpan) {
+      const kept = keys.slice(0, limits.maxAttributesPerSpan - 1);
+      out = Object.fromEntries(kept.map((k) => [k, attrs[k] ?? '']));
+      const dropped = keys.length - kept.length;
+      out[DROPPED_ATTRIBUTES_KEY] = String(dropped);
+      stats.droppedAttributes += dropped;
+    }
+    for (const [key, value] of Object.entries(out)) {
+      // Characters bound bytes from below (UTF-8 ≥ 1 byte each), so short strings skip the byte count.
+      if (value.length * 3 <= limits.maxAttributeValueBytes) continue;
+      const bytes = Buffer.from(value, 'utf8');
+      if (bytes.length <= limits.maxAttributeValueBytes) continue;
+      const kept = bytes.subarray(0, limits.maxAttributeValueBytes).toString('utf8').replace(/\uFFFD$/, '');
+      out[key] = `${kept}…[truncated ${bytes.length - Buffer.byteLength(kept)} bytes]`;
+      stats.truncatedValues++;
+    }
+    done.set(attrs, out);
+    return out;
+  };
+  for (const row of rows) {
+    row.SpanAttributes = limit(row.SpanAttributes);
+    row.ResourceAttributes = limit(row.ResourceAttributes);
+    row['Events.Attributes'] = row['Events.Attributes'].map(limit);
+    row['Links.Attributes'] = row['Links.Attributes'].map(limit);
+  }
+  return stats;
+}
