@@ -26,20 +26,22 @@ const digestOf = (key: string): Buffer => createHash('sha256').update(key, 'utf8
 
 /** Parses `k1=ingest,k2=read+ingest` (or the lines of a keys file) naming `source` in errors. */
 export function parseApiKeys(text: string, source: string, separator: RegExp = /,/): ApiKey[] {
+  const unit = separator.source.includes('n') ? 'line' : 'entry';
   const entries = text
     .split(separator)
-    .map((e) => e.trim())
-    .filter((e) => e !== '' && !e.startsWith('#'));
-  return entries.map((entry, i) => {
+    .map((e, i) => ({ entry: e.trim(), n: i + 1 }))
+    .filter(({ entry }) => entry !== '' && !entry.startsWith('#'));
+  return entries.map(({ entry, n }) => {
+    const where = `${source} ${unit} ${n}`;
     const eq = entry.lastIndexOf('=');
     const key = eq > 0 ? entry.slice(0, eq).trim() : '';
     const scopes = eq > 0 ? entry.slice(eq + 1).split('+').map((s) => s.trim()) : [];
     if (key === '' || scopes.length === 0 || scopes.some((s) => s === '')) {
-      throw new ApiKeyError(`${source} entry ${i + 1} is invalid: expected KEY=SCOPES, e.g. k1=ingest or k2=read+ingest`);
+      throw new ApiKeyError(`${where} is invalid: expected KEY=SCOPES, e.g. k1=ingest or k2=read+ingest`);
     }
-    if (/\s/.test(key)) throw new ApiKeyError(`${source} entry ${i + 1} is invalid: a key must not contain spaces`);
-    const unknown = scopes.find((s) => !(SCOPES as readonly string[]).includes(s));
-    if (unknown !== undefined) throw new ApiKeyError(`${source} entry ${i + 1} has an unknown scope ${JSON.stringify(unknown)} (scopes: ingest, read)`);
+    if (/\s/.test(key)) throw new ApiKeyError(`${where} is invalid: a key must not contain spaces`);
+    // The scope is not quoted: an entry written the wrong way round (read=SECRET) would print the key.
+    if (scopes.some((s) => !(SCOPES as readonly string[]).includes(s))) throw new ApiKeyError(`${where} has an unknown scope (scopes are ingest and read, joined by +)`);
     return { digest: digestOf(key), scopes: new Set(scopes as Scope[]) };
   });
 }

@@ -40,8 +40,38 @@ export function openClickHouse(config: Pick<Config, 'dataDir' | 'clickhouse'>): 
   fs.mkdirSync(dir, { recursive: true });
   return {
     // chdb ships its own copy of @clickhouse/client-common's Connection type; same shape.
-    client: createClient({ connection: createChdbConnection({ path: dir }) as unknown as ChdbAsClientConnection }),
+    client: drainingAfterErrors(createClient({ connection: createChdbConnection({ path: dir }) as unknown as ChdbAsClientConnection })),
     engine: 'embedded',
     location: dir,
   };
+}
+
+/**
+ * chDB 3.4 keeps the partial output of a statement that fails while running (e.g. the `meta`
+ * block of a JSON result) and prepends it to the NEXT statement's result, which then fails to
+ * parse. After any failed call, run a throwaway SELECT that absorbs the residue.
+ */
+function drainingAfterErrors(client: ClickHouseClient): ClickHouseClient {
+  // The residue is taken by the next statement in the same output format, so drain in that format.
+  const drain = async (format: unknown): Promise<void> => {
+    try {
+      await (await client.query({ query: 'SELECT 1', format: (typeof format === 'string' ? format : 'JSON') as 'JSON' })).text();
+    } catch {
+      // nothing left to drain, or the engine is closed: either way the caller's error stands
+    }
+  };
+  for (const method of ['query', 'exec', 'command', 'insert'] as const) {
+    const original = client[method].bind(client) as (params: never) => Promise<unknown>;
+    Object.defineProperty(client, method, {
+      value: async (params: never) => {
+        try {
+          return await original(params);
+        } catch (err) {
+          await drain((params as { format?: unknown }).format);
+          throw err;
+        }
+      },
+    });
+  }
+  return client;
 }

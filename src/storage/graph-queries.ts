@@ -137,7 +137,7 @@ export function createGraphQueries(storage: Storage) {
         const value = filters[key];
         if (!value) continue;
         const ms = parseIsoTime(value);
-        if (ms === undefined) throw new BadDataError(`${key} must be an ISO 8601 time such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`);
+        if (ms === undefined) throw new BadDataError(`${key} must be an ISO 8601 time between 1900 and 2262, such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`);
         params[key] = (BigInt(ms) * 1_000_000n).toString();
         where.push(`toUnixTimestamp64Nano(session_start) ${op} {${key}:Int64}`);
       }
@@ -208,12 +208,16 @@ function toStats(r: Record<string, unknown>): AgentStats {
   return { session_count: n('session_count'), failed_sessions: n('failed_sessions'), total_cost: n('total_cost'), total_tokens: n('total_tokens'), error_count: n('error_count') };
 }
 
+// DateTime64(9) holds 1900-01-01 … 2262-04-11; nanoseconds beyond that would wrap in Int64.
+const MIN_TIME_MS = Date.UTC(1900, 0, 1);
+const MAX_TIME_MS = Date.UTC(2262, 3, 11);
+
 /** An ISO 8601 date or date-time in ms; without an offset it is UTC (never the server's zone). */
 function parseIsoTime(text: string): number | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text.trim());
   if (!m) return undefined;
   const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`);
-  return Number.isNaN(ms) ? undefined : ms;
+  return Number.isNaN(ms) || ms < MIN_TIME_MS || ms > MAX_TIME_MS ? undefined : ms;
 }
 
 function encodeCursor(startNs: string, id: string): string {
@@ -222,7 +226,7 @@ function encodeCursor(startNs: string, id: string): string {
 
 function decodeCursor(cursor: string): [string, string] {
   const [startNs, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!startNs || !/^\d+$/.test(startNs) || !id || !isUuid(id)) throw new BadDataError('cursor is not one this API returned');
+  if (!startNs || !/^\d{1,19}$/.test(startNs) || BigInt(startNs) >= 2n ** 63n || !id || !isUuid(id)) throw new BadDataError('cursor is not one this API returned');
   return [startNs, id];
 }
 

@@ -4,6 +4,7 @@
  * 400/404 JSON error — never a 500 — and `/api/sql` refuses anything that is not a read, runs
  * under time and row limits, and leaves every table and row count as it was.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
 import { DEFAULT_SQL_LIMITS } from '../../src/storage/read-only-sql.ts';
@@ -67,8 +68,6 @@ const PAYLOADS: Array<{ value: string; raw?: boolean }> = [
   `${'A'.repeat(10_240)}' OR 1=1 --`,
   `${ZERO_UUID}' OR 1=1 --`,
   '2026-11-18T00:00:00Z\' OR 1=1 --',
-  '9999-12-31T23:59:59Z',
-  '0000-01-01',
   '99999999999999999999',
   '-1',
   '1e3',
@@ -147,6 +146,23 @@ describe('injection attempts through the query API', () => {
   });
 });
 
+describe('times outside the nanosecond range', () => {
+  // Sessions start on 2026-11-18; Int64 nanoseconds cover 1677-09-21 … 2262-04-11.
+  it.each([
+    ['from', '9999-12-31T23:59:59Z', 0],
+    ['from', '2300-01-01', 0],
+    ['to', '9999-12-31T23:59:59Z', 2],
+    ['to', '2300-01-01', 2],
+    ['from', '1600-01-01', 2],
+    ['to', '1600-01-01', 0],
+  ] as const)('%s=%s → 400, or the sessions that really match (%i)', async (filter, value, expected) => {
+    const o = await probe(`/api/sessions?${filter}=${value}`);
+    if (o.status === 400) return;
+    expect(o.status).toBe(200);
+    expect((o.body as { sessions: unknown[] }).sessions).toHaveLength(expected);
+  });
+});
+
 async function sql(query: string): Promise<{ status: number; body: { rows?: Array<Record<string, unknown>>; truncated?: boolean; error?: { code: string; message: string } } }> {
   checked++;
   const res = await fetch(`${collector.url}/api/sql`, { method: 'POST', body: query, headers: { 'content-type': 'text/plain' } });
@@ -154,6 +170,19 @@ async function sql(query: string): Promise<{ status: number; body: { rows?: Arra
 }
 
 describe('POST /api/sql stays read-only', () => {
+  it(`returns at most ${DEFAULT_SQL_LIMITS.maxRows} rows, flagged truncated`, async () => {
+    const { status, body } = await sql('SELECT number FROM numbers(20000)');
+    expect(status).toBe(200);
+    expect(body.rows).toHaveLength(DEFAULT_SQL_LIMITS.maxRows);
+    expect(body.truncated).toBe(true);
+  });
+
+  it('reads still work (the refusals are not blanket)', async () => {
+    const { status, body } = await sql("SELECT count() AS n FROM sessiongraph.agent_sessions WHERE agent_name = 'x'' OR 1=1 --'");
+    expect(status).toBe(200);
+    expect(body.rows).toEqual([{ n: '0' }]);
+  });
+
   it.each([
     'DROP TABLE sessiongraph.agent_sessions',
     'DROP DATABASE sessiongraph',
@@ -191,11 +220,21 @@ describe('POST /api/sql stays read-only', () => {
     '-- SELECT\nDROP TABLE sessiongraph.otel_traces',
     "SELECT '\\'' ; DROP TABLE sessiongraph.otel_traces",
     'SELECT $$x$$',
-    'SELECT sleepEachRow(1) FROM numbers(20)',
   ])('%s → 400', async (query) => {
     const { status, body } = await sql(query);
     expect(status, JSON.stringify(body)).toBe(400);
     expect(body.error?.code).toBe('bad-data');
+  });
+
+  it.each([
+    "SELECT throwIf(1, 'boom') AS x",
+    'SELECT sleepEachRow(1) FROM numbers(20)', // over the engine's 3 s sleep cap: fails while running
+  ])('%s → 400, and the next request still answers', async (query) => {
+    const failing = await sql(query);
+    expect(failing.status, JSON.stringify(failing.body)).toBe(400);
+    const next = await fetch(`${collector.url}/api/sessions`);
+    expect(next.status, await next.clone().text()).toBe(200);
+    expect((await sql('SELECT 1 AS one')).status).toBe(200);
   });
 
   it('a query that runs too long stops at the time limit with a 400', async () => {
@@ -203,21 +242,14 @@ describe('POST /api/sql stays read-only', () => {
     const { status, body } = await sql('SELECT count() FROM numbers(1000000000000) WHERE NOT ignore(sipHash64(number))');
     const seconds = (Date.now() - started) / 1000;
     expect(status, JSON.stringify(body)).toBe(400);
-    expect(body.error?.message).toMatch(/timeout|time limit|too long|TIMEOUT_EXCEEDED/i);
+    expect(body.error?.message).toMatch(/timeout exceeded/i);
     expect(seconds).toBeLessThan(DEFAULT_SQL_LIMITS.maxExecutionSeconds + 10);
   }, 60_000);
 
-  it(`returns at most ${DEFAULT_SQL_LIMITS.maxRows} rows, flagged truncated`, async () => {
-    const { status, body } = await sql('SELECT number FROM numbers(20000)');
-    expect(status).toBe(200);
-    expect(body.rows).toHaveLength(DEFAULT_SQL_LIMITS.maxRows);
-    expect(body.truncated).toBe(true);
-  });
-
-  it('reads still work (the refusals are not blanket)', async () => {
-    const { status, body } = await sql("SELECT count() AS n FROM sessiongraph.agent_sessions WHERE agent_name = 'x'' OR 1=1 --'");
-    expect(status).toBe(200);
-    expect(body.rows).toEqual([{ n: '0' }]);
+  it('the request after a timed-out query still answers', async () => {
+    const next = await sql('SELECT 1 AS one');
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(next.body.rows).toEqual([{ one: 1 }]);
   });
 });
 
@@ -225,6 +257,7 @@ describe('afterwards', () => {
   it('every table still exists with its row count unchanged', async () => {
     await collector.writer.drain();
     expect(await tableCounts()).toEqual(baseline);
+    expect(fs.existsSync('/tmp/sessiongraph-pwned.txt')).toBe(false);
     const res = await fetch(`${collector.url}/readyz`);
     expect(res.status).toBe(200);
     console.log(`query-safety: ${checked} injection / refusal attempts checked, tables intact: ${Object.keys(baseline).join(', ')}`);
