@@ -2,9 +2,9 @@
  * `createApp(deps)` builds the HTTP app (Hono); nothing is built at import time, so tests
  * call `app.request()` on an app over their own storage, and `main.ts` serves the same app.
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { Config } from '../src/config.ts';
-import { HTTP_STATUS, SessiongraphError } from '../src/errors.ts';
+import { HTTP_STATUS, SessiongraphError, UnavailableError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import type { GraphWriter } from '../src/storage/graph-writer.ts';
 import type { SpanWriter } from '../src/storage/span-writer.ts';
@@ -21,16 +21,25 @@ export interface AppDeps {
   graph: GraphWriter;
   config: Config;
   logger: Logger;
+  /** True once a shutdown began: new requests get 503 and their connection is closed. */
+  isClosing?: () => boolean;
 }
 
 /** Builds the collector's HTTP app. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  const reject = (c: Context, err: SessiongraphError): Response =>
+    c.req.path === '/v1/traces' ? otlpError(c, guessFormat(c), err) : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]);
+  app.use('*', async (c, next) => {
+    if (!deps.isClosing?.()) return next();
+    // Keep-alive clients would otherwise keep this server busy after close(): send them away.
+    c.header('connection', 'close');
+    c.header('retry-after', '5');
+    return reject(c, new UnavailableError('the collector is shutting down; retry', 5));
+  });
   app.use(
     '*',
-    requireApiKeys(deps.config.apiKeys, (c, err) =>
-      c.req.path === '/v1/traces' ? otlpError(c, guessFormat(c), err) : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]),
-    ),
+    requireApiKeys(deps.config.apiKeys, reject),
   );
   const receiver: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0, truncatedValues: 0, droppedAttributes: 0 };
   app.route('/', otlpRoutes(deps, receiver));

@@ -42,7 +42,8 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     await storage.close();
     throw err;
   }
-  const app = createApp({ storage, writer, graph, config, logger });
+  let closing: Promise<void> | undefined;
+  const app = createApp({ storage, writer, graph, config, logger, isClosing: () => closing !== undefined });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.requestTimeout = 120_000;
@@ -58,7 +59,6 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   }
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${port}`,
     port,
