@@ -9,92 +9,18 @@ import { agentDefinitionId, agentKey, decisionId, sessionIdOf } from './ids.ts';
 import type { SpanFacts } from './span-facts.ts';
 import { TraceTree } from './trace-tree.ts';
 import type { RecordedDecision } from '../conventions/decisions.ts';
-import type { EdgeType, SessionStatus } from './types.ts';
+import type { AgentDefinition, AgentSession, Decision, GraphEdge, SessionStatus } from './types.ts';
 
-/** An `agent_sessions` row as written (times in ns). */
-export interface SessionRecord {
-  id: string;
-  type: 'agent_session';
-  title: string;
-  description: string;
-  status: SessionStatus;
-  tags: string[];
-  session_start: string;
-  session_end: string | null;
-  turns: number;
-  tokens_used: number;
-  cost: string;
-  unpriced_models: string[];
-  tools_invoked: string[];
-  tool_call_count: number;
-  error_count: number;
-  session_status: SessionStatus;
-  output_summary: string;
-  trace_id: string;
-  root_span_id: string;
-  agent_definition_id: string;
-  agent_name: string;
-  service_name: string;
-  environment: string;
-  conversation_id: string;
-  user_id: string;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  models: string[];
-  llm_call_count: number;
-  span_count: number;
-  duration_ms: number | null;
-  last_span_at: string;
-  /** Grows with every new span (and once more when the session is abandoned): ReplacingMergeTree keeps the highest. */
-  version: number;
-}
-
-/** An `agent_definitions` row as written (times in ns). */
-export interface DefinitionRecord {
-  id: string;
-  type: 'agent_definition';
-  title: string;
-  description: string;
-  status: 'active';
-  tags: string[];
-  agent_key: string;
-  agent_name: string;
-  agent_id: string;
-  version: string;
-  service_name: string;
-  first_seen: string;
-  last_seen: string;
-}
-
-/** A `decisions` row as written (times in ns). */
-export interface DecisionRecord {
-  id: string;
-  type: 'decision';
-  title: string;
-  description: string;
-  status: string;
-  tags: string[];
-  context: string;
-  rationale: string;
-  consequences: string;
-  decided_at: string;
-  session_id: string;
-  trace_id: string;
-  span_id: string;
-}
-
-/** A `graph_edges` row as written (time in ns). */
-export interface EdgeRecord {
-  edge_type: EdgeType;
-  source_id: string;
-  source_type: string;
-  target_id: string;
-  target_type: string;
-  created_at: string;
-}
+/**
+ * The rows as written: the API shapes of types.ts, with every time as nanoseconds since the
+ * epoch (a decimal string, exact), the cost as a 9-decimal string (Decimal(18,9)), and the
+ * session's version (it grows with every new span, and once more when the session is
+ * abandoned: ReplacingMergeTree keeps the highest).
+ */
+export type SessionRecord = Omit<AgentSession, 'cost' | 'updated_at'> & { cost: string; version: number };
+export type DefinitionRecord = AgentDefinition;
+export type DecisionRecord = Decision;
+export type EdgeRecord = GraphEdge;
 
 /** Everything one trace rolls up to. */
 export interface TraceRollUp {

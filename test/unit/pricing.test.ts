@@ -12,6 +12,7 @@ import { createPricer, toPriceProviderId } from '../../src/pricing/pricer.ts';
 import { loadPriceFile, parsePriceFile, PriceFileError } from '../../src/pricing/price-file.ts';
 import type { SpanRow } from '../../src/otlp/span-row.ts';
 import { tempDir } from '../helpers/collector.ts';
+import { testSpan } from '../helpers/span-row.ts';
 
 const AT = new Date('2026-11-20T00:00:00Z');
 
@@ -80,33 +81,7 @@ describe('price file', () => {
   });
 });
 
-function row(spanId: string, parent: string, attrs: Record<string, string>, extra: Partial<SpanRow> = {}): SpanRow {
-  return {
-    Timestamp: '1795000000000000000',
-    TraceId: 'f'.repeat(32),
-    SpanId: spanId,
-    ParentSpanId: parent,
-    TraceState: '',
-    SpanName: attrs['gen_ai.operation.name'] ?? 'span',
-    SpanKind: 'Internal',
-    ServiceName: 'svc',
-    ResourceAttributes: { 'service.name': 'svc' },
-    ScopeName: '',
-    ScopeVersion: '',
-    SpanAttributes: attrs,
-    Duration: '1000000',
-    StatusCode: 'Unset',
-    StatusMessage: '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
-    'Links.TraceId': [],
-    'Links.SpanId': [],
-    'Links.TraceState': [],
-    'Links.Attributes': [],
-    ...extra,
-  };
-}
+const row = (spanId: string, parent: string, attrs: Record<string, string>): SpanRow => testSpan(spanId, parent, attrs);
 
 describe('session cost', () => {
   const root = row('0000000000000001', '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' });

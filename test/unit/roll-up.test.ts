@@ -9,34 +9,11 @@ import { rollUpTrace } from '../../src/mapping/roll-up.ts';
 import { toSpanFacts } from '../../src/mapping/span-facts.ts';
 import type { SpanRow } from '../../src/otlp/span-row.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
+import { TEST_START_NS, testSpan } from '../helpers/span-row.ts';
 
-const START = 1795000000000000000n;
-function span(spanId: string, parent: string, attrs: Record<string, string>, startMs = 0, endMs = 1000, status: SpanRow['StatusCode'] = 'Unset'): SpanRow {
-  return {
-    Timestamp: String(START + BigInt(startMs) * 1_000_000n),
-    TraceId: 'e'.repeat(32),
-    SpanId: spanId,
-    ParentSpanId: parent,
-    TraceState: '',
-    SpanName: attrs.name ?? 'span',
-    SpanKind: 'Internal',
-    ServiceName: 'svc',
-    ResourceAttributes: { 'service.name': 'svc' },
-    ScopeName: '',
-    ScopeVersion: '',
-    SpanAttributes: attrs,
-    Duration: String(BigInt(endMs - startMs) * 1_000_000n),
-    StatusCode: status,
-    StatusMessage: '',
-    'Events.Timestamp': [],
-    'Events.Name': [],
-    'Events.Attributes': [],
-    'Links.TraceId': [],
-    'Links.SpanId': [],
-    'Links.TraceState': [],
-    'Links.Attributes': [],
-  };
-}
+const START = TEST_START_NS;
+const span = (spanId: string, parent: string, attrs: Record<string, string>, startMs = 0, endMs = 1000, status: SpanRow['StatusCode'] = 'Unset'): SpanRow =>
+  testSpan(spanId, parent, attrs, { startMs, endMs, status, name: attrs.name ?? 'span' });
 const ctx = { nowNs: START + 10n ** 12n, abandonAfterNs: 3_600_000_000_000n, pricer: createPricer() };
 const rollUp = (rows: SpanRow[], c = ctx) => rollUpTrace(rows.map(toSpanFacts), c);
 
