@@ -97,3 +97,10 @@ export function lastIndexed(attrs: Attrs, prefix: string, suffix: string): strin
   }
   return value;
 }
+
+/** The first `max` UTF-16 units of `text`, never ending inside a surrogate pair. */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}

@@ -117,17 +117,23 @@ export function providerName(attrs: Attrs): string {
 
 /** Token usage of a span, or undefined when it reports none (no input, output or total key). */
 export function tokenUsage(attrs: Attrs): TokenUsage | undefined {
-  const rawInput = firstNumber(attrs, KEYS.input);
-  const output = firstNumber(attrs, KEYS.output);
-  const total = firstNumber(attrs, KEYS.total);
+  const rawInput = tokenCount(attrs, KEYS.input);
+  const output = tokenCount(attrs, KEYS.output);
+  const total = tokenCount(attrs, KEYS.total);
   if (rawInput === undefined && output === undefined && total === undefined) return undefined;
-  const cacheRead = firstNumber(attrs, KEYS.cacheRead) ?? 0;
-  const cacheWrite = firstNumber(attrs, KEYS.cacheWrite) ?? 0;
+  const cacheRead = tokenCount(attrs, KEYS.cacheRead) ?? 0;
+  const cacheWrite = tokenCount(attrs, KEYS.cacheWrite) ?? 0;
   let input = rawInput ?? 0;
   // Input should include cached tokens; some instrumentations send it exclusive (CONVENTIONS.md pitfalls).
   if (input < cacheRead + cacheWrite) input += cacheRead + cacheWrite;
   const out = output ?? 0;
-  return { input, output: out, cacheRead, cacheWrite, reasoning: firstNumber(attrs, KEYS.reasoning) ?? 0, total: total ?? input + out };
+  return { input, output: out, cacheRead, cacheWrite, reasoning: tokenCount(attrs, KEYS.reasoning) ?? 0, total: total ?? input + out };
+}
+
+/** A token count: a whole, non-negative, safe integer (negative or fractional values are clamped, not trusted). */
+function tokenCount(attrs: Attrs, keys: readonly string[]): number | undefined {
+  const n = firstNumber(attrs, keys);
+  return n === undefined ? undefined : Math.min(Math.max(0, Math.round(n)), Number.MAX_SAFE_INTEGER);
 }
 
 /** A cost the instrumentation computed itself (USD), or undefined. */
@@ -207,7 +213,7 @@ export function isError(attrs: Attrs, statusCode: string, events: readonly Event
 /** Explicit turn count on a root span, if any. */
 export function explicitTurns(attrs: Attrs): number | undefined {
   const n = firstNumber(attrs, KEYS.turns);
-  return n !== undefined && Number.isInteger(n) && n >= 0 ? n : undefined;
+  return n !== undefined && Number.isInteger(n) && n >= 0 && n <= 0xffffffff ? n : undefined;
 }
 
 /** Tags from span and resource tag attributes. */

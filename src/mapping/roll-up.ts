@@ -4,6 +4,7 @@
  * spans (in any order) and the same clock give the same rows, which is what makes the stored
  * session converge however spans arrive. The rules where SPEC leaves a choice are in types.ts.
  */
+import { cutText } from '../conventions/attributes.ts';
 import type { Pricer } from '../pricing/pricer.ts';
 import { agentDefinitionId, agentKey, decisionId, sessionIdOf } from './ids.ts';
 import type { SpanFacts } from './span-facts.ts';
@@ -209,7 +210,7 @@ function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
 }
 
 function trimText(text: string): string {
-  return text.trim().slice(0, SUMMARY_LIMIT);
+  return cutText(text.trim(), SUMMARY_LIMIT);
 }
 
 function sortedUnique(values: readonly string[]): string[] {

@@ -2,6 +2,7 @@
  * One span → the facts the session roll-up needs (a row of `session_spans`). Computed once at
  * ingest, so the roll-up reads a narrow table instead of re-classifying raw spans. Pure.
  */
+import { cutText } from '../conventions/attributes.ts';
 import { classifySpan } from '../conventions/classify.ts';
 import { recordedDecisions, type RecordedDecision, type TimedEvent } from '../conventions/decisions.ts';
 import {
@@ -128,8 +129,8 @@ export function toSpanFacts(row: SpanRow): SpanFacts {
     precomputed_cost: precomputedCost(attrs) ?? null,
     tool_name: classes.tool ? toolName(attrs, row.SpanName) : '',
     has_error: bit(isError(attrs, row.StatusCode, events)),
-    input_text: firstInput(attrs).slice(0, TEXT_LIMIT),
-    output_text: finalOutput(attrs, events).slice(0, TEXT_LIMIT),
+    input_text: cutText(firstInput(attrs), TEXT_LIMIT),
+    output_text: cutText(finalOutput(attrs, events), TEXT_LIMIT),
     turns: explicitTurns(attrs) ?? null,
     decisions: decisions.length > 0 ? JSON.stringify(decisions) : '',
   };

@@ -8,6 +8,7 @@ import {
   SPAN_KIND_NAMES,
   STATUS_CODE_NAMES,
   checkSpanIds,
+  checkSpanTimes,
   durationNanos,
   formatAttributeValue,
   setKey,
@@ -27,7 +28,11 @@ export function decodeTraceRequestJson(body: Uint8Array): DecodedTraces {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(body);
   let parsed: Json;
   try {
-    parsed = JSON.parse(quoteBigIntegers(text)) as Json;
+    // `\ud800`-style escapes can make lone surrogates, which no storage encodes: replace them
+    // with U+FFFD as the protobuf path does for invalid UTF-8. Only bodies that contain such
+    // an escape pay for the reviver.
+    const quoted = quoteBigIntegers(text);
+    parsed = (/\\u[dD][89a-fA-F]/.test(quoted) ? JSON.parse(quoted, wellFormed) : JSON.parse(quoted)) as Json;
   } catch (err) {
     throw new BadDataError(`request body is not valid JSON: ${(err as Error).message}`);
   }
@@ -125,7 +130,14 @@ function toSpanRow(span: JsonObject, path: string, ctx: SpanContext): SpanRow | 
     row['Links.TraceState'].push(optString(field(link, 'traceState', 'trace_state'), `${path}.links[${i}].traceState`));
     row['Links.Attributes'].push(attributes(field(link, 'attributes'), `${path}.links[${i}].attributes`));
   }
-  return row;
+  return checkSpanTimes(row.Timestamp, end, row['Events.Timestamp']) ?? row;
+}
+
+// ES2024 string methods, present in Node 20 (V8 11.3) though not in this project's ES2022 lib.
+type Es2024String = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+function wellFormed(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && !(value as Es2024String).isWellFormed() ? (value as Es2024String).toWellFormed() : value;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   SPAN_KIND_NAMES,
   STATUS_CODE_NAMES,
   checkSpanIds,
+  checkSpanTimes,
   durationNanos,
   formatAttributeValue,
   setKey,
@@ -194,7 +195,7 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, 
   }
 
   if (parentSpanId === ZERO_SPAN_ID) parentSpanId = '';
-  const problem = checkSpanIds(traceId, spanId, parentSpanId) ?? linkProblem;
+  const problem = checkSpanIds(traceId, spanId, parentSpanId) ?? linkProblem ?? checkSpanTimes(start.toString(), end.toString(), eventTimes);
   if (problem !== null) {
     out.rejectedSpans++;
     const reason = `resource ${ri} scope ${si} span ${pi}: ${problem}`;

@@ -160,3 +160,14 @@ export function setKey<T>(obj: Record<string, T>, key: string, value: T): void {
   if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
+
+/** Latest time ClickHouse's DateTime64(9) holds: 2262-04-11T23:47:16.854775807Z. */
+export const MAX_TIME_NS = 2n ** 63n - 1n;
+
+/** Why a span's times cannot be stored (beyond DateTime64(9)), or null when they can. */
+export function checkSpanTimes(startNs: string, endNs: string, eventTimesNs: readonly string[]): string | null {
+  if (BigInt(startNs) > MAX_TIME_NS) return 'start time is after 2262-04-11, beyond what can be stored';
+  if (BigInt(endNs) > MAX_TIME_NS) return 'end time is after 2262-04-11, beyond what can be stored';
+  if (eventTimesNs.some((t) => BigInt(t) > MAX_TIME_NS)) return 'an event time is after 2262-04-11, beyond what can be stored';
+  return null;
+}

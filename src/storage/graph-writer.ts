@@ -7,6 +7,7 @@
 import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/roll-up.ts';
 import { toSpanFacts, type SpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
+import { factsInsertLine, recordInsertLine } from './insert-rows.ts';
 import { RAW_SPAN_COLUMNS } from './transcript.ts';
 import type { Pricer } from '../pricing/pricer.ts';
 import type { Storage } from './storage.ts';
@@ -79,8 +80,15 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       // knows which traces to recompute (recoverInFlight).
       await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: batch.traceIds }));
       await storage.insertJsonLines('otel_traces', batch.spanLines);
-      await storage.insertJsonLines('session_spans', batch.factLines);
-      await rollUp(batch.traceIds);
+      try {
+        await storage.insertJsonLines('session_spans', batch.factLines);
+        await rollUp(batch.traceIds);
+      } catch (err) {
+        // The spans are stored already: whatever failed after them must be retried (503), never
+        // refused (400), or the client would drop spans it believes were not stored. A retry
+        // duplicates nothing that counts, and the journal repairs the rest at the next start.
+        throw new Error(`spans stored, session roll-up failed: ${(err as Error).message}`, { cause: err });
+      }
     },
     rollUp,
     async sweepAbandoned(nowNs = nowNanos()) {
@@ -104,7 +112,7 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
           `SELECT ${RAW_SPAN_COLUMNS} FROM ${db}.otel_traces WHERE TraceId IN {ids:Array(String)} ORDER BY TraceId, SpanId LIMIT 1 BY TraceId, SpanId`,
           { ids: chunk },
         );
-        if (rows.length > 0) await storage.insertJsonLines('session_spans', rows.map((r) => JSON.stringify(toSpanFacts(r))).join('\n'));
+        if (rows.length > 0) await storage.insertJsonLines('session_spans', rows.map((r) => factsInsertLine(toSpanFacts(r))).join('\n'));
         await rollUp(chunk);
       }
       return traceIds.length;
@@ -113,13 +121,11 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
 }
 
 async function writeRollUps(storage: Storage, results: readonly TraceRollUp[]): Promise<void> {
-  const lines = <T>(rows: readonly T[]): string => rows.map((r) => JSON.stringify(r)).join('\n');
-  const sessions = results.map((r) => r.session);
-  const definitions = results.flatMap((r) => (r.definition ? [r.definition] : []));
-  const decisions = results.flatMap((r) => r.decisions);
-  const edges = results.flatMap((r) => r.edges);
-  if (sessions.length > 0) await storage.insertJsonLines('agent_sessions', lines(sessions));
-  if (definitions.length > 0) await storage.insertJsonLines('agent_definitions', lines(definitions));
-  if (decisions.length > 0) await storage.insertJsonLines('decisions', lines(decisions));
-  if (edges.length > 0) await storage.insertJsonLines('graph_edges', lines(edges));
+  const write = async <T extends object>(table: string, rows: readonly T[], timeKeys: ReadonlyArray<keyof T>): Promise<void> => {
+    if (rows.length > 0) await storage.insertJsonLines(table, rows.map((r) => recordInsertLine(r, timeKeys)).join('\n'));
+  };
+  await write('agent_sessions', results.map((r) => r.session), ['session_start', 'session_end', 'last_span_at']);
+  await write('agent_definitions', results.flatMap((r) => (r.definition ? [r.definition] : [])), ['first_seen', 'last_seen']);
+  await write('decisions', results.flatMap((r) => r.decisions), ['decided_at']);
+  await write('graph_edges', results.flatMap((r) => r.edges), ['created_at']);
 }

@@ -8,6 +8,7 @@ import { BadDataError, OverloadedError, UnavailableError } from '../errors.ts';
 import { toSpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 import type { SpanBatch } from './graph-writer.ts';
+import { factsInsertLine, spanInsertLine } from './insert-rows.ts';
 
 /** Limits of the writer; see the matching options in `config.ts`. */
 export interface SpanWriterLimits {
@@ -112,8 +113,8 @@ export class SpanWriter {
     if (this.unavailable !== undefined) {
       return Promise.reject(new UnavailableError(`storage is unavailable (${this.unavailable}); retry later`));
     }
-    const lines = rows.map((r) => JSON.stringify(r)).join('\n');
-    const factLines = rows.map((r) => JSON.stringify(toSpanFacts(r))).join('\n');
+    const lines = rows.map(spanInsertLine).join('\n');
+    const factLines = rows.map((r) => factsInsertLine(toSpanFacts(r))).join('\n');
     const full =
       this.queue.length > 0 &&
       (this.queuedSpans + rows.length > this.limits.queueMaxSpans || this.queuedBytes + lines.length + factLines.length > this.limits.queueMaxBytes);
@@ -219,20 +220,23 @@ export class SpanWriter {
   }
 }
 
-/** ClickHouse refusing the rows is the request's fault (400); anything else is storage being unavailable (503). */
+/**
+ * An error of the engine about the rows is the request's fault (400, never retried, so one bad
+ * request cannot become a poison message); transport failures and the engine's own trouble
+ * (listed below) are storage being unavailable (503, retried).
+ */
 function classifyInsertError(err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
-  if (isEngineError(err) && isDataErrorCode(err.code)) {
+  if (isEngineError(err) && !UNAVAILABLE_CODES.has(err.code)) {
     return new BadDataError(`storage refused the spans: ${message.split('\n')[0]}`, { cause: err });
   }
   return new UnavailableError(`storage is unavailable: ${message.split('\n')[0]}`, 5, { cause: err });
 }
 
-// ClickHouse error codes that mean "this data cannot be stored", not "the server is unwell":
-// CANNOT_PARSE_* (6, 26, 27, 38, 41, 72), INCORRECT_DATA (117), ARGUMENT_OUT_OF_BOUND (69),
-// VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE (321), TOO_LARGE_STRING_SIZE (131), CANNOT_READ_ARRAY_FROM_TEXT (130).
-const DATA_ERROR_CODES = new Set(['6', '26', '27', '38', '41', '69', '72', '117', '130', '131', '321']);
-
-function isDataErrorCode(code: string): boolean {
-  return DATA_ERROR_CODES.has(code);
-}
+// ClickHouse error codes that say the server is unwell or unreachable rather than the data bad:
+// UNKNOWN_TABLE (60) and UNKNOWN_DATABASE (81) while a schema is missing, TIMEOUT_EXCEEDED (159),
+// TOO_MANY_SIMULTANEOUS_QUERIES (202), SOCKET_TIMEOUT (209), NETWORK_ERROR (210),
+// MEMORY_LIMIT_EXCEEDED (241), TABLE_IS_READ_ONLY (242), NOT_ENOUGH_SPACE (243), TOO_MANY_PARTS (252),
+// ALL_CONNECTION_TRIES_FAILED (279), QUERY_WAS_CANCELLED (394), SYSTEM_ERROR (425),
+// READONLY (164), ACCESS_DENIED (497), AUTHENTICATION_FAILED (516), KEEPER_EXCEPTION (999).
+const UNAVAILABLE_CODES = new Set(['60', '81', '159', '164', '202', '209', '210', '241', '242', '243', '252', '279', '394', '425', '497', '516', '999']);

@@ -67,7 +67,8 @@ export function createStorage(handle: ClickHouseHandle, db: string): Storage {
       // Settings go inside the statement: chDB turns per-call clickhouse_settings into
       // session-wide SETs that leak into later calls (NOTES.md). async_insert=0 so the
       // statement returns only when the part is written (ClickHouse ≥ 26.2 defaults to async).
-      const query = `INSERT INTO ${db}.${table} SETTINGS async_insert = 0 FORMAT JSONEachRow`;
+      // best_effort reads the ISO times of insert-rows.ts exactly, whatever the server's zone.
+      const query = `INSERT INTO ${db}.${table} SETTINGS async_insert = 0, date_time_input_format = 'best_effort' FORMAT JSONEachRow`;
       const result = await client.exec({ query, values: Readable.from([jsonLines]) });
       result.stream.resume();
       await new Promise<void>((resolve, reject) => {

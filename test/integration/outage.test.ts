@@ -10,6 +10,7 @@ import { createApp } from '../../collector/app.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
+import { spanInsertLine } from '../../src/storage/insert-rows.ts';
 import { createGraphWriter } from '../../src/storage/graph-writer.ts';
 import { migrateStorage, createStorage, type Storage } from '../../src/storage/storage.ts';
 import { SpanWriter } from '../../src/storage/span-writer.ts';
@@ -90,7 +91,7 @@ describe('storage outage', () => {
     // What storeBatch had done when the process died: the journal entry and the raw spans,
     // but neither the facts nor the roll-up.
     await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: [id] }));
-    await storage.insertJsonLines('otel_traces', rows.map((r) => JSON.stringify(r)).join('\n'));
+    await storage.insertJsonLines('otel_traces', rows.map(spanInsertLine).join('\n'));
     const uuid = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
     expect((await app.request(`/api/sessions/${uuid}`)).status).toBe(404);
 

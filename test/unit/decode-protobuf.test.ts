@@ -289,8 +289,15 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
   });
 
   it('keeps 64-bit timestamps exact and clamps a negative duration at 0', () => {
-    const row = decodeOne(fixed64(7, 2n ** 64n - 1n), fixed64(8, 5n), len(11, fixed64(1, 1700000000123456789n), str(2, 'e')));
-    expect([row.Timestamp, row.Duration, row['Events.Timestamp']]).toEqual(['18446744073709551615', '0', ['1700000000123456789']]);
+    const row = decodeOne(fixed64(7, 2n ** 63n - 1n), fixed64(8, 5n), len(11, fixed64(1, 1700000000123456789n), str(2, 'e')));
+    expect([row.Timestamp, row.Duration, row['Events.Timestamp']]).toEqual(['9223372036854775807', '0', ['1700000000123456789']]);
+  });
+
+  it('refuses a span whose times are beyond what DateTime64(9) holds (after 2262-04-11)', () => {
+    const out = decodeTraceRequestProtobuf(oneSpan(fixed64(7, 2n ** 64n - 1n)));
+    expect(out.spans).toHaveLength(0);
+    expect(out.rejectedSpans).toBe(1);
+    expect(out.rejectReasons[0]).toMatch(/start time is after 2262-04-11/);
   });
 
   it('accepts fields in any order and repeated fields', () => {

@@ -1,0 +1,36 @@
+/**
+ * Rows → JSONEachRow lines for inserts. Times travel as ISO 8601 with nine fraction digits and
+ * `Z`, read with `date_time_input_format = 'best_effort'`: exact to the nanosecond and
+ * independent of the server's time zone. (A bare digit string is read by its length — 10
+ * digits as seconds, 19 as nanoseconds — so `"5"` or `"1000000000"` would be misread.)
+ */
+import type { SpanFacts } from '../mapping/span-facts.ts';
+import type { SpanRow } from '../otlp/span-row.ts';
+
+/** Nanoseconds since the epoch (decimal string) → `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`. */
+export function nsToInsertTime(ns: string): string {
+  const n = BigInt(ns);
+  const seconds = n / 1_000_000_000n;
+  const fraction = (n % 1_000_000_000n).toString().padStart(9, '0');
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
+}
+
+/** One `otel_traces` row. */
+export function spanInsertLine(row: SpanRow): string {
+  return JSON.stringify({ ...row, Timestamp: nsToInsertTime(row.Timestamp), 'Events.Timestamp': row['Events.Timestamp'].map(nsToInsertTime) });
+}
+
+/** One `session_spans` row. */
+export function factsInsertLine(facts: SpanFacts): string {
+  return JSON.stringify({ ...facts, start_time: nsToInsertTime(facts.start_time), end_time: nsToInsertTime(facts.end_time) });
+}
+
+/** A node or edge row whose `timeKeys` hold ns strings (or null). */
+export function recordInsertLine<T extends object>(row: T, timeKeys: ReadonlyArray<keyof T>): string {
+  const out: Record<string, unknown> = { ...(row as Record<string, unknown>) };
+  for (const key of timeKeys) {
+    const value = row[key];
+    if (typeof value === 'string') out[key as string] = nsToInsertTime(value);
+  }
+  return JSON.stringify(out);
+}
