@@ -7,6 +7,24 @@ import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
 import type { ReceiverStats } from './otlp.ts';
 
+interface Metric {
+  name: string;
+  type: 'counter' | 'gauge';
+  help: string;
+  /** One value, or values by label set (`code="200"` → n). */
+  value: number | Record<string, number>;
+}
+
+function renderMetrics(metrics: readonly Metric[]): string {
+  return metrics
+    .flatMap((m) => [
+      `# HELP ${m.name} ${m.help}`,
+      `# TYPE ${m.name} ${m.type}`,
+      ...(typeof m.value === 'number' ? [`${m.name} ${m.value}`] : Object.entries(m.value).map(([labels, n]) => `${m.name}{${labels}} ${n}`)),
+    ])
+    .join('\n');
+}
+
 /** Builds `/healthz`, `/readyz` and `/metrics`. */
 export function healthRoutes(deps: AppDeps, receiver: ReceiverStats): Hono {
   const app = new Hono();
@@ -20,36 +38,20 @@ export function healthRoutes(deps: AppDeps, receiver: ReceiverStats): Hono {
   });
   app.get('/metrics', (c) => {
     const w = deps.writer.stats;
-    const lines = [
-      '# HELP sessiongraph_otlp_requests_total OTLP/HTTP export requests by response status.',
-      '# TYPE sessiongraph_otlp_requests_total counter',
-      ...Object.entries(receiver.requests).map(([code, n]) => `sessiongraph_otlp_requests_total{code="${code}"} ${n}`),
-      '# HELP sessiongraph_spans_accepted_total Spans stored after a successful export.',
-      '# TYPE sessiongraph_spans_accepted_total counter',
-      `sessiongraph_spans_accepted_total ${receiver.spansAccepted}`,
-      '# HELP sessiongraph_spans_rejected_total Spans refused in partial successes (invalid ids).',
-      '# TYPE sessiongraph_spans_rejected_total counter',
-      `sessiongraph_spans_rejected_total ${receiver.spansRejected}`,
-      '# HELP sessiongraph_attribute_values_truncated_total Attribute values cut to --max-attribute-value-size.',
-      '# TYPE sessiongraph_attribute_values_truncated_total counter',
-      `sessiongraph_attribute_values_truncated_total ${receiver.truncatedValues}`,
-      '# HELP sessiongraph_attributes_dropped_total Attributes dropped beyond --max-attributes-per-span.',
-      '# TYPE sessiongraph_attributes_dropped_total counter',
-      `sessiongraph_attributes_dropped_total ${receiver.droppedAttributes}`,
-      '# HELP sessiongraph_storage_inserts_total Inserts into otel_traces (one per group-committed batch).',
-      '# TYPE sessiongraph_storage_inserts_total counter',
-      `sessiongraph_storage_inserts_total ${w.inserts}`,
-      '# HELP sessiongraph_storage_insert_failures_total Failed inserts into otel_traces.',
-      '# TYPE sessiongraph_storage_insert_failures_total counter',
-      `sessiongraph_storage_insert_failures_total ${w.insertFailures}`,
-      '# HELP sessiongraph_storage_available 1 while storage accepts writes, 0 during an outage.',
-      '# TYPE sessiongraph_storage_available gauge',
-      `sessiongraph_storage_available ${deps.writer.unavailableReason === undefined ? 1 : 0}`,
-      '# HELP sessiongraph_queue_spans Spans accepted and waiting for storage.',
-      '# TYPE sessiongraph_queue_spans gauge',
-      `sessiongraph_queue_spans ${deps.writer.backlogSpans}`,
-    ];
-    return c.text(`${lines.join('\n')}\n`, 200, { 'content-type': 'text/plain; version=0.0.4' });
+    const byCode = Object.fromEntries(Object.entries(receiver.requests).map(([code, n]) => [`code="${code}"`, n]));
+    const text = renderMetrics([
+      { name: 'sessiongraph_otlp_requests_total', type: 'counter', help: 'OTLP/HTTP export requests by response status.', value: byCode },
+      { name: 'sessiongraph_spans_accepted_total', type: 'counter', help: 'Spans stored after a successful export.', value: receiver.spansAccepted },
+      { name: 'sessiongraph_spans_rejected_total', type: 'counter', help: 'Spans refused in partial successes (invalid ids or times).', value: receiver.spansRejected },
+      { name: 'sessiongraph_attribute_values_truncated_total', type: 'counter', help: 'Attribute values cut to --max-attribute-value-size.', value: receiver.truncatedValues },
+      { name: 'sessiongraph_attributes_dropped_total', type: 'counter', help: 'Attributes dropped beyond --max-attributes-per-span.', value: receiver.droppedAttributes },
+      { name: 'sessiongraph_storage_inserts_total', type: 'counter', help: 'Group-committed batches stored.', value: w.inserts },
+      { name: 'sessiongraph_storage_insert_failures_total', type: 'counter', help: 'Batches whose storage failed.', value: w.insertFailures },
+      { name: 'sessiongraph_queue_rejections_total', type: 'counter', help: 'Writes refused because the queue was full (429).', value: w.rejectedOverload },
+      { name: 'sessiongraph_storage_available', type: 'gauge', help: '1 while storage accepts writes, 0 during an outage.', value: deps.writer.unavailableReason === undefined ? 1 : 0 },
+      { name: 'sessiongraph_queue_spans', type: 'gauge', help: 'Spans accepted and waiting for storage.', value: deps.writer.backlogSpans },
+    ]);
+    return c.text(`${text}\n`, 200, { 'content-type': 'text/plain; version=0.0.4' });
   });
   return app;
 }

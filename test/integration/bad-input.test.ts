@@ -134,6 +134,24 @@ describe('bad input to POST /v1/traces', () => {
   });
 });
 
+describe('GET /metrics', () => {
+  it('counts the requests above by status, and the spans accepted and rejected, in Prometheus text', async () => {
+    const res = await fetch(`${collector.url}/metrics`);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
+    expect(text).toContain('# TYPE sessiongraph_otlp_requests_total counter');
+    expect(value('sessiongraph_otlp_requests_total{code="200"}')).toBe(2); // 'earlier' and 'partial'
+    expect(value('sessiongraph_otlp_requests_total{code="400"}')).toBe(7);
+    expect(value('sessiongraph_otlp_requests_total{code="413"}')).toBe(2);
+    expect(value('sessiongraph_otlp_requests_total{code="415"}')).toBe(3);
+    expect(value('sessiongraph_spans_accepted_total')).toBe(3);
+    expect(value('sessiongraph_spans_rejected_total')).toBe(2);
+    expect(value('sessiongraph_storage_available')).toBe(1);
+    expect(value('sessiongraph_queue_spans')).toBe(0);
+  });
+});
+
 describe('storage unavailable', () => {
   it('answers 503 with Retry-After and a retryable Status, and /readyz says not ready', async () => {
     const config = testConfig(tempDir(), { CLICKHOUSE_URL: 'http://127.0.0.1:9' });
