@@ -27,12 +27,12 @@ Usage:
   sessiongraph sql "<query>"         run read-only SQL through a running collector
   sessiongraph demo [--sessions N] [--seed S] [--days D]
                                      send realistic agent sessions (default 60 over 30 days)
-
-  These commands ask a running collector: --url http://127.0.0.1:4318 (or SESSIONGRAPH_URL),
-  --api-key KEY (or SESSIONGRAPH_API_KEY) when the collector has keys (read scope; demo needs
-  ingest + read); --json prints the API's JSON instead of tables. Exit code 3 when an id is
-  not found.
   sessiongraph --help                this text
+
+All but serve ask a running collector: --url http://127.0.0.1:4318 (or SESSIONGRAPH_URL),
+--api-key KEY (or SESSIONGRAPH_API_KEY) when the collector has keys (read scope; demo needs
+ingest + read); --json prints the API's JSON instead of tables. Exit code 3 when an id is
+not found.
 
 With no options it listens on http://127.0.0.1:4318 and stores everything in an embedded
 ClickHouse engine (chDB) under ./data. Set --clickhouse-url (CLICKHOUSE_URL) to use a

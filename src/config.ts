@@ -59,7 +59,7 @@ interface Option {
 /** Every option, with its flag, environment variable and default, in `--help` order. */
 export const OPTIONS = {
   host: { flag: '--host', env: 'SESSIONGRAPH_HOST', default: '127.0.0.1', help: 'address to listen on' },
-  port: { flag: '--port', env: 'SESSIONGRAPH_PORT', default: '4318', help: 'OTLP/HTTP, API and dashboard port (0 = any free port)' },
+  port: { flag: '--port', env: 'SESSIONGRAPH_PORT', default: '4318', help: 'OTLP/HTTP and API port (0 = any free port)' },
   dataDir: { flag: '--data-dir', env: 'SESSIONGRAPH_DATA_DIR', default: './data', help: 'embedded ClickHouse (chDB) data directory' },
   clickhouseUrl: { flag: '--clickhouse-url', env: 'CLICKHOUSE_URL', default: undefined, help: 'ClickHouse server URL, e.g. http://localhost:8123 (replaces the embedded engine)' },
   clickhouseUser: { flag: '--clickhouse-user', env: 'CLICKHOUSE_USER', default: 'default', help: 'ClickHouse server user' },
@@ -230,7 +230,8 @@ export function describeOptions(): string {
     .map((name) => {
       const o: Option = OPTIONS[name];
       const def = o.default === undefined ? '' : ` (default ${o.default || '""'})`;
-      return `  ${`${o.flag} <value>`.padEnd(30)} ${o.env}\n  ${''.padEnd(30)} ${o.help}${def}`;
+      const usage = o.boolean ? o.flag : `${o.flag} <value>`;
+      return `  ${usage.padEnd(30)} ${o.env}\n  ${''.padEnd(30)} ${o.help}${def}`;
     })
     .join('\n');
 }
