@@ -11,6 +11,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
 import { queryRows, startTestCollector, tempDir } from '../helpers/collector.ts';
+import { readOtlpAnswer } from '../helpers/otlp-answer.ts';
 
 const MAX_ATTRS = 4096; // SESSIONGRAPH_MAX_ATTRIBUTES_PER_SPAN (its default, set explicitly)
 const MAX_VALUE = 64 * 1024; // SESSIONGRAPH_MAX_ATTRIBUTE_VALUE_SIZE (its default, set explicitly)
@@ -164,7 +165,7 @@ describe('bad-input corpus over the real port', () => {
       const before = await totalRows();
       const res = await post(c.body(), { 'content-type': CT[c.format], ...c.headers });
       expect([c.status].flat(), `status ${res.status}`).toContain(res.status);
-      const answer = await readAnswer(res);
+      const answer = await readOtlpAnswer(res);
       if (res.status >= 400) {
         expect(res.headers.get('content-type')).toBe(CT[c.format]);
         expect(answer.code).toBe(3); // INVALID_ARGUMENT
@@ -215,33 +216,6 @@ async function sendValid(format: Fmt, tag: string): Promise<void> {
     [0, 1, 2].map((i) => ({ SpanName: `step-${i}`, ScopeName: 'corpus', step: String(i) })),
   );
   validVerified++;
-}
-
-/** Status / partial success from either encoding. */
-async function readAnswer(res: Response): Promise<{ code?: number; message?: string; rejected?: number }> {
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  if (bytes.length === 0) return {};
-  if ((res.headers.get('content-type') ?? '').includes('json')) {
-    const j = JSON.parse(Buffer.from(bytes).toString('utf8')) as { code?: number; message?: string; partialSuccess?: { rejectedSpans: string; errorMessage: string } };
-    return j.partialSuccess ? { rejected: Number(j.partialSuccess.rejectedSpans), message: j.partialSuccess.errorMessage } : { code: j.code, message: j.message };
-  }
-  const top = pbFields(bytes); // Status {1 code, 2 message} | ExportTraceServiceResponse {1 partial_success}
-  if (res.status !== 200) return { code: top.get(1) as number, message: Buffer.from(top.get(2) as Uint8Array).toString('utf8') };
-  const partial = pbFields(top.get(1) as Uint8Array); // {1 rejected_spans, 2 error_message}
-  return { rejected: partial.get(1) as number, message: Buffer.from(partial.get(2) as Uint8Array).toString('utf8') };
-}
-
-/** Last value of each top-level field (varint and length-delimited only). */
-function pbFields(b: Uint8Array): Map<number, number | Uint8Array> {
-  const out = new Map<number, number | Uint8Array>();
-  let p = 0;
-  const v = (): number => { let n = 0, s = 0, c: number; do { c = b[p++]!; n += (c & 0x7f) * 2 ** s; s += 7; } while (c & 0x80); return n; };
-  while (p < b.length) {
-    const tag = v();
-    if ((tag & 7) === 0) out.set(tag >> 3, v());
-    else { const len = v(); out.set(tag >> 3, b.subarray(p, p + len)); p += len; }
-  }
-  return out;
 }
 
 /** Finished SDK spans of one service: `step-i` spans with a `step` attribute (or `attributes` on all). */

@@ -17,6 +17,7 @@ import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
 import type { DecodedTraces } from '../../src/otlp/span-row.ts';
 import { queryRows, startTestCollector, tempDir } from '../helpers/collector.ts';
+import { readOtlpAnswer } from '../helpers/otlp-answer.ts';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 20260101);
@@ -233,29 +234,9 @@ function serializeWithBigNumbers(v: Json): string {
 }
 
 /** The answer condensed to one string: the Status message, or `rejected=N message`. */
-async function readAnswer(res: Response, format: Fmt): Promise<string> {
-  const bytes = new Uint8Array(await res.arrayBuffer());
-  if ((res.headers.get('content-type') ?? '').includes('json') || format === 'json') {
-    if (bytes.length === 0) return '';
-    const j = JSON.parse(Buffer.from(bytes).toString('utf8')) as { message?: string; partialSuccess?: { rejectedSpans: string; errorMessage: string } };
-    return j.partialSuccess ? `rejected=${j.partialSuccess.rejectedSpans} ${j.partialSuccess.errorMessage}` : `rejected=0 ${j.message ?? ''}`;
-  }
-  const top = pbFields(bytes);
-  if (res.status !== 200) return String(Buffer.from((top.get(2) as Uint8Array | undefined) ?? []));
-  const partial = pbFields((top.get(1) as Uint8Array | undefined) ?? new Uint8Array(0));
-  return `rejected=${partial.get(1) ?? 0} ${Buffer.from((partial.get(2) as Uint8Array | undefined) ?? [])}`;
-}
-
-function pbFields(b: Uint8Array): Map<number, number | Uint8Array> {
-  const out = new Map<number, number | Uint8Array>();
-  let p = 0;
-  const v = (): number => { let n = 0, s = 0, c: number; do { c = b[p++]!; n += (c & 0x7f) * 2 ** s; s += 7; } while (c & 0x80); return n; };
-  while (p < b.length) {
-    const tag = v();
-    if ((tag & 7) === 0) out.set(tag >> 3, v());
-    else { const len = v(); out.set(tag >> 3, b.subarray(p, p + len)); p += len; }
-  }
-  return out;
+async function readAnswer(res: Response, _format: Fmt): Promise<string> {
+  const answer = await readOtlpAnswer(res);
+  return res.status === 200 ? `rejected=${answer.rejected ?? 0} ${answer.message ?? ''}` : (answer.message ?? '');
 }
 
 /** Rows as `TraceId/SpanId/start ns/duration` → count; `newRows` returns what was added since the last call. */
