@@ -93,7 +93,10 @@ export class SpanWriter {
 
   /** True when a request of `bytes` more would not fit the queue: answer 429 before reading it. */
   isFull(bytes = 0): boolean {
-    return this.queue.length > 0 && (this.queuedSpans >= this.limits.queueMaxSpans || this.queuedBytes + bytes > this.limits.queueMaxBytes);
+    // Counts the insert in flight too: refusing here, before the body is read, decoded and
+    // serialized, is what keeps a flood of refused requests cheap. An empty writer takes any
+    // one request, however large (the body limit bounds it).
+    return this.queuedSpans > 0 && (this.queuedSpans >= this.limits.queueMaxSpans || this.queuedBytes + bytes > this.limits.queueMaxBytes);
   }
 
   /** Stops the probe (shutdown). */
@@ -113,23 +116,23 @@ export class SpanWriter {
     if (this.unavailable !== undefined) {
       return Promise.reject(new UnavailableError(`storage is unavailable (${this.unavailable}); retry later`));
     }
+    if (this.queuedSpans > 0 && this.queuedSpans + rows.length > this.limits.queueMaxSpans) return this.refuseFull();
     const lines = rows.map(spanInsertLine).join('\n');
     const factLines = rows.map((r) => factsInsertLine(toSpanFacts(r))).join('\n');
-    const full =
-      this.queue.length > 0 &&
-      (this.queuedSpans + rows.length > this.limits.queueMaxSpans || this.queuedBytes + lines.length + factLines.length > this.limits.queueMaxBytes);
-    if (full) {
-      this.stats.rejectedOverload++;
-      return Promise.reject(
-        new OverloadedError(`collector queue is full (${this.queuedSpans} spans, ${this.queuedBytes} bytes waiting for storage); retry later`),
-      );
-    }
+    if (this.isFull(lines.length + factLines.length)) return this.refuseFull();
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ lines, factLines, traceIds: new Set(rows.map((r) => r.TraceId)), spans: rows.length, resolve, reject });
       this.queuedSpans += rows.length;
       this.queuedBytes += lines.length + factLines.length;
       this.schedule();
     });
+  }
+
+  private refuseFull(): Promise<never> {
+    this.stats.rejectedOverload++;
+    return Promise.reject(
+      new OverloadedError(`collector queue is full (${this.queuedSpans} spans, ${this.queuedBytes} bytes waiting for storage); retry later`),
+    );
   }
 
   /** Writes everything queued now and waits for it (shutdown). */

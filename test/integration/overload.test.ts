@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { context, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -25,8 +26,14 @@ function requestBody(spans: number): Uint8Array {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'overload' }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const tracer = provider.getTracer('overload');
-  for (let i = 0; i < spans; i++) {
-    tracer.startSpan(`chat ${i}`, { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 100, payload: 'p'.repeat(300) } }).end();
+  // Agent-shaped: runs of 16 spans (an invoke_agent root and 15 chat calls), as agents send them.
+  for (let i = 0; i < spans; i += 16) {
+    const root = tracer.startSpan('invoke_agent overload', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'overload' } });
+    const parent = trace.setSpan(context.active(), root);
+    for (let j = 1; j < 16; j++) {
+      tracer.startSpan(`chat ${j}`, { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 100, payload: 'p'.repeat(300) } }, parent).end();
+    }
+    root.end();
   }
   return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans()) ?? new Uint8Array();
 }
