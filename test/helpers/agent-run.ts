@@ -2,6 +2,7 @@
  * A synthetic but realistic agent run in OTLP/JSON (OpenTelemetry GenAI conventions) whose
  * trace id is a parameter, so the same run can be delivered many ways into one store.
  */
+import { Dice } from '../../src/demo/workload.ts';
 
 type Attr = { key: string; value: Record<string, unknown> };
 export type OtlpSpan = Record<string, unknown> & { spanId: string; parentSpanId?: string; name: string };
@@ -87,16 +88,10 @@ export function exportBody(spans: readonly OtlpSpan[], service = 'product-ops'):
   });
 }
 
-/** Deterministic PRNG (mulberry32) for reproducible shuffles. */
+/** Deterministic PRNG for reproducible shuffles and fuzzing: the demo's seeded dice. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const dice = new Dice(seed);
+  return () => dice.next();
 }
 
 /** A shuffled copy (Fisher–Yates). */

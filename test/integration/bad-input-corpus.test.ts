@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
 import { queryRows, startTestCollector, tempDir } from '../helpers/collector.ts';
 import { readOtlpAnswer } from '../helpers/otlp-answer.ts';
+import { seededRandom } from '../helpers/agent-run.ts';
 
 const MAX_ATTRS = 4096; // SESSIONGRAPH_MAX_ATTRIBUTES_PER_SPAN (its default, set explicitly)
 const MAX_VALUE = 64 * 1024; // SESSIONGRAPH_MAX_ATTRIBUTE_VALUE_SIZE (its default, set explicitly)
@@ -59,7 +60,7 @@ const CASES: Case[] = [
   })),
   ...[[1, 16], [2, 64], [3, 512], [4, 4096], [5, 3], [6, 8]].map(([seed, len]): Case => ({
     name: `protobuf: ${len} random bytes (seed ${seed})`, format: 'protobuf', status: 400, message: /^malformed protobuf: /,
-    body: () => { const r = mulberry32(seed!); return Uint8Array.from({ length: len! }, () => Math.floor(r() * 256)); },
+    body: () => { const r = seededRandom(seed!); return Uint8Array.from({ length: len! }, () => Math.floor(r() * 256)); },
   })),
   // A known field with another wire type is an unknown field to protobuf parsers (Go, C++): skipped.
   { name: 'protobuf: resource_spans sent as a varint (skipped as unknown)', format: 'protobuf', status: 200, stored: 0, body: () => Uint8Array.from([0x08, 0x96, 0x01]) },
@@ -272,14 +273,4 @@ function deepAnyValue(levels: number): Uint8Array {
     heads.push(values, array);
   }
   return Buffer.concat([...heads.reverse(), inner]);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

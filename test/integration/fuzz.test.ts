@@ -18,6 +18,7 @@ import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
 import type { DecodedTraces } from '../../src/otlp/span-row.ts';
 import { queryRows, startTestCollector, tempDir } from '../helpers/collector.ts';
 import { readOtlpAnswer } from '../helpers/otlp-answer.ts';
+import { seededRandom } from '../helpers/agent-run.ts';
 
 const ITERATIONS = Number(process.env.FUZZ_ITERATIONS ?? 300);
 const SEED = Number(process.env.FUZZ_SEED ?? 20260101);
@@ -36,7 +37,7 @@ interface Base { name: string; format: Fmt; body: Uint8Array }
 
 describe('fuzzing POST /v1/traces', () => {
   it(`${ITERATIONS} mutated requests (seed ${SEED}): always an answer, never half a request stored`, { timeout: 120_000 + ITERATIONS * 2_000 }, async () => {
-    const rand = mulberry32(SEED);
+    const rand = seededRandom(SEED);
     const int = (n: number): number => Math.floor(rand() * n);
     const pick = <T,>(xs: readonly T[]): T => xs[int(xs.length)]!;
     const bases: Base[] = ['fuzz-a', 'fuzz-b'].flatMap((service, i) => {
@@ -297,14 +298,4 @@ function cat(...parts: Uint8Array[]): Uint8Array {
 
 function b64(body: Uint8Array): string {
   return body.length <= 1500 ? Buffer.from(body).toString('base64') : `(${body.length} bytes)`;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
