@@ -1,7 +1,8 @@
 /**
- * Group commit for spans (and, through the insert function, their session roll-up): concurrent requests are gathered into one insert, each request's
- * promise settles when the insert holding its spans has been stored (a 2xx means stored).
- * The queue is bounded in spans and bytes; beyond it, writes fail fast with OverloadedError.
+ * Group commit for spans: concurrent requests are gathered into one batch (stored, with its
+ * session roll-up, by the insert function), and each request's promise settles when the batch
+ * holding its spans is stored (a 2xx means stored). The queue is bounded in spans and bytes;
+ * beyond it, writes fail fast with OverloadedError.
  */
 import { isEngineError } from './clickhouse-error.ts';
 import { BadDataError, OverloadedError, UnavailableError } from '../errors.ts';
