@@ -8,6 +8,7 @@ import { cutText } from '../conventions/attributes.ts';
 import type { Pricer } from '../pricing/pricer.ts';
 import { agentDefinitionId, agentKey, decisionId, sessionIdOf } from './ids.ts';
 import type { SpanFacts } from './span-facts.ts';
+import { nsToDate, nsToIso } from './time.ts';
 import { TraceTree } from './trace-tree.ts';
 import type { RecordedDecision } from '../conventions/decisions.ts';
 import type { AgentDefinition, AgentSession, Decision, GraphEdge, SessionStatus } from './types.ts';
@@ -182,7 +183,7 @@ function priceSpans(counted: readonly SpanFacts[], pricer: Pricer): { total: num
       continue;
     }
     const usage = { input: s.input_tokens, output: s.output_tokens, cacheRead: s.cache_read_tokens, cacheWrite: s.cache_write_tokens };
-    const price = pricer(usage, s.model, s.provider, new Date(Number(BigInt(s.start_time) / 1_000_000n)));
+    const price = pricer(usage, s.model, s.provider, nsToDate(s.start_time));
     if (price === null) unpriced.add(s.model || 'unknown');
     else total += price;
   }
@@ -219,5 +220,5 @@ function sortedUnique(values: readonly string[]): string[] {
 
 /** ns since the epoch → `YYYY-MM-DDTHH:MM:SSZ`. */
 function isoSeconds(ns: string): string {
-  return new Date(Number(BigInt(ns) / 1_000_000n)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return nsToIso(ns).replace(/\.\d{3}Z$/, 'Z');
 }

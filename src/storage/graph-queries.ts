@@ -4,6 +4,7 @@
  */
 import { BadDataError, NotFoundError } from '../errors.ts';
 import { isUuid } from '../mapping/ids.ts';
+import { nsToIso } from '../mapping/time.ts';
 import { sessionMembers } from '../mapping/trace-tree.ts';
 import { SESSION_STATUSES, type AgentDefinition, type AgentSession, type Decision, type SessionStatus } from '../mapping/types.ts';
 import type { Storage } from './storage.ts';
@@ -18,11 +19,6 @@ const SESSION_COLUMNS = `* EXCEPT (version) REPLACE (toFloat64(cost) AS cost),
   ${ns('last_span_at')} AS last_span_at_ns, ${ns('updated_at')} AS updated_at_ns`;
 const DEFINITION_COLUMNS = `*, ${ns('first_seen')} AS first_seen_ns, ${ns('last_seen')} AS last_seen_ns`;
 const DECISION_COLUMNS = `*, ${ns('decided_at')} AS decided_at_ns`;
-
-/** Nanoseconds since the epoch (decimal string) → ISO 8601 with milliseconds. */
-export function nsToIso(value: string): string {
-  return new Date(Number(BigInt(value) / 1_000_000n)).toISOString();
-}
 
 type Row = Record<string, unknown>;
 

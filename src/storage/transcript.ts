@@ -5,6 +5,7 @@
 import { classifySpan } from '../conventions/classify.ts';
 import { finalOutput, isError, llmInput, modelName, tokenUsage, toolArguments, toolName, toolResult } from '../conventions/fields.ts';
 import { endNanos, spanEvents } from '../mapping/span-facts.ts';
+import { nsToIso } from '../mapping/time.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 import type { Storage } from './storage.ts';
 
@@ -35,8 +36,6 @@ export const RAW_SPAN_COLUMNS = `* REPLACE (
   toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, toString(Duration) AS Duration,
   arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS \`Events.Timestamp\`)`;
 
-const iso = (ns: string): string => new Date(Number(BigInt(ns) / 1_000_000n)).toISOString();
-
 /** Reads the spans of a trace in start order, each once. */
 export async function readTranscript(storage: Storage, traceId: string): Promise<TranscriptEntry[]> {
   const rows = await storage.select<SpanRow>(
@@ -59,8 +58,8 @@ export function toTranscriptEntry(row: SpanRow): TranscriptEntry {
     parent_span_id: row.ParentSpanId,
     name: row.SpanName,
     kind,
-    start: iso(row.Timestamp),
-    end: iso(end),
+    start: nsToIso(row.Timestamp),
+    end: nsToIso(end),
     end_ns: end,
     duration_ms: Number(row.Duration) / 1e6,
     status_code: row.StatusCode,
