@@ -4,7 +4,7 @@
  * OTEL_EXPORTER_OTLP_ENDPOINT points it elsewhere (default http://localhost:4318).
  */
 import { trace } from '@opentelemetry/api';
-import { agentSession, decision, llmCall, startTracing, toolCall } from 'sessiongraph';
+import { agentSession, decision, llmCall, sessionIdOf, startTracing, toolCall } from 'sessiongraph';
 
 const tracing = startTracing({ serviceName: 'example-agents' });
 let sessionId = '';
@@ -13,7 +13,7 @@ const answer = await agentSession(
   { agent: { name: 'sdk-example-planner', version: '1.0.0' }, input: 'Which feature should we sunset this quarter?', tags: ['example'] },
   async () => {
     const traceId = trace.getActiveSpan()?.spanContext().traceId ?? '';
-    sessionId = `${traceId.slice(0, 8)}-${traceId.slice(8, 12)}-${traceId.slice(12, 16)}-${traceId.slice(16, 20)}-${traceId.slice(20)}`;
+    sessionId = sessionIdOf(traceId);
 
     const usage = await toolCall('read_usage', { window: '90d' }, () => ({ 'csv-export': 0.004, 'dark-mode': 0.31 }));
     await toolCall('read_roadmap', { quarter: 'Q1' }, () => {

@@ -15,5 +15,6 @@ export {
   type Usage,
 } from './sdk/helpers.ts';
 export { setClock, type Clock } from './sdk/clock.ts';
+export { sessionIdOf } from './mapping/ids.ts';
 export { parseConfig, type Config } from './config.ts';
 export type { AgentSession, AgentDefinition, Decision, GraphEdge } from './mapping/types.ts';

@@ -8,6 +8,7 @@ import { DEMO_AGENTS, Dice, SimulatedClock, type DemoAgent, type RunOutcome } fr
 import { setClock } from '../../src/sdk/clock.ts';
 import { startTracing } from '../../src/sdk/tracing.ts';
 import { authHeaders, type ClientOptions } from './sql.ts';
+import { sessionIdOf } from '../../src/mapping/ids.ts';
 
 /** Options of the demo command. */
 export interface DemoOptions {
@@ -95,13 +96,12 @@ export async function demoCommand(client: ClientOptions, options: DemoOptions): 
 }
 
 async function report(client: ClientOptions, outcomes: ReadonlyArray<RunOutcome & { agent: string }>): Promise<number> {
-  const uuid = (t: string): string => `${t.slice(0, 8)}-${t.slice(8, 12)}-${t.slice(12, 16)}-${t.slice(16, 20)}-${t.slice(20)}`;
   const example = outcomes.find((o) => o.agent === 'roadmap-triage' && o.kind === 'completed' && o.decisionIds.length > 0) ?? outcomes.find((o) => o.decisionIds.length > 0) ?? outcomes[0];
   const count = (kind: RunOutcome['kind']): number => outcomes.filter((o) => o.kind === kind).length;
   if (example) {
-    const res = await fetch(`${client.url}/api/sessions/${uuid(example.traceId)}`, { headers: authHeaders(client) });
+    const res = await fetch(`${client.url}/api/sessions/${sessionIdOf(example.traceId)}`, { headers: authHeaders(client) });
     if (!res.ok) {
-      process.stderr.write(`sessiongraph demo: the collector did not store the sessions (GET /api/sessions/${uuid(example.traceId)} → ${res.status}); see its log.\n`);
+      process.stderr.write(`sessiongraph demo: the collector did not store the sessions (GET /api/sessions/${sessionIdOf(example.traceId)} → ${res.status}); see its log.\n`);
       return 1;
     }
   }
@@ -112,7 +112,7 @@ async function report(client: ClientOptions, outcomes: ReadonlyArray<RunOutcome 
     '',
     'Where to look:',
     '  npx sessiongraph sessions --agent roadmap-triage',
-    ...(example ? [`  npx sessiongraph session ${uuid(example.traceId)}`] : []),
+    ...(example ? [`  npx sessiongraph session ${sessionIdOf(example.traceId)}`] : []),
     ...(example?.decisionIds[0] ? [`  npx sessiongraph decision ${example.decisionIds[0]}`] : []),
     `  npx sessiongraph sql "SELECT toDate(session_start) AS day, agent_name, count() AS sessions, sum(cost) AS cost_usd, sum(error_count) AS errors FROM sessiongraph.agent_sessions GROUP BY day, agent_name ORDER BY day, agent_name"`,
     `  ${client.url}/api/agents`,

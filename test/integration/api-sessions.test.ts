@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
 import { startTestCollector, tempDir } from '../helpers/collector.ts';
+import { sessionIdOf } from '../../src/mapping/ids.ts';
 
 type Json = Record<string, any>; // API bodies under test
 
@@ -37,8 +38,7 @@ const S1 = { traceId: '10000000000000000000000000000001', start: day('18T08:00:0
 const S8 = { traceId: '80000000000000000000000000000008', start: day('17T08:00:00') }; // rootless, days old → abandoned
 const ALL: Run[] = [S7, S6, S4b, S4a, S3, S5, S2, S1, S8];
 
-const uuid = (hex: string): string => `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-const ids = (...runs: Run[]): string[] => runs.map((r) => uuid(r.traceId));
+const ids = (...runs: Run[]): string[] => runs.map((r) => sessionIdOf(r.traceId));
 
 function exportBody(run: Run): string {
   const span = run.agent

@@ -13,6 +13,7 @@ import { createGraphWriter } from '../../src/storage/graph-writer.ts';
 import { SpanWriter } from '../../src/storage/span-writer.ts';
 import { agentRunSpans, exportBody, seededRandom, shuffled, type OtlpSpan } from '../helpers/agent-run.ts';
 import { startTestCollector, tempDir, testConfig } from '../helpers/collector.ts';
+import { sessionIdOf } from '../../src/mapping/ids.ts';
 
 let collector: RunningCollector;
 beforeAll(async () => {
@@ -26,7 +27,6 @@ afterAll(async () => {
 
 let traceNo = 0;
 const nextTraceId = (): string => `0c0ffee0${(++traceNo).toString(16).padStart(24, '0')}`;
-const uuidOf = (t: string): string => `${t.slice(0, 8)}-${t.slice(8, 12)}-${t.slice(12, 16)}-${t.slice(16, 20)}-${t.slice(20)}`;
 
 async function post(spans: readonly OtlpSpan[], via: (body: string) => Promise<Response> = viaHttp): Promise<void> {
   const res = await via(exportBody(spans));
@@ -46,7 +46,7 @@ interface Rows {
 
 /** The session's rows with what legitimately differs per delivery (ids, trace, write time) removed. */
 async function finalRows(traceId: string): Promise<Rows> {
-  const res = await fetch(`${collector.url}/api/sessions/${uuidOf(traceId)}`);
+  const res = await fetch(`${collector.url}/api/sessions/${sessionIdOf(traceId)}`);
   expect(res.status).toBe(200);
   const body = (await res.json()) as { session: Json; agent_definition: Json; decisions: Json[] };
   const { id: _id, trace_id: _trace, updated_at: _updated, ...session } = body.session;

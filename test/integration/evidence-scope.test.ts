@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
 import { startTestCollector, tempDir } from '../helpers/collector.ts';
+import { sessionIdOf } from '../../src/mapping/ids.ts';
 
 let collector: RunningCollector;
 beforeAll(async () => {
@@ -33,7 +34,7 @@ it('transcript and evidence hold only the session spans', async () => {
   const body = JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'web' } }] }, scopeSpans: [{ spans }] }] });
   expect((await fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })).status).toBe(200);
 
-  const sessionId = `${T.slice(0, 8)}-${T.slice(8, 12)}-${T.slice(12, 16)}-${T.slice(16, 20)}-${T.slice(20)}`;
+  const sessionId = sessionIdOf(T);
   const detail = (await (await fetch(`${collector.url}/api/sessions/${sessionId}`)).json()) as {
     session: { span_count: number; llm_call_count: number };
     transcript: Array<{ span_id: string }>;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
 import { exportBody, type OtlpSpan } from '../helpers/agent-run.ts';
 import { startTestCollector, tempDir } from '../helpers/collector.ts';
+import { sessionIdOf } from '../../src/mapping/ids.ts';
 
 let collector: RunningCollector;
 const DAY_MS = 86_400_000;
@@ -76,9 +77,8 @@ async function send(spans: OtlpSpan[]): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-const uuid = (t: string): string => `${t.slice(0, 8)}-${t.slice(8, 12)}-${t.slice(12, 16)}-${t.slice(16, 20)}-${t.slice(20)}`;
 async function session(traceId: string): Promise<Record<string, unknown>> {
-  return ((await (await fetch(`${collector.url}/api/sessions/${uuid(traceId)}`)).json()) as { session: Record<string, unknown> }).session;
+  return ((await (await fetch(`${collector.url}/api/sessions/${sessionIdOf(traceId)}`)).json()) as { session: Record<string, unknown> }).session;
 }
 
 describe('abandoned sessions', () => {

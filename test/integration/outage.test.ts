@@ -17,6 +17,7 @@ import { SpanWriter } from '../../src/storage/span-writer.ts';
 import { agentRunSpans, exportBody } from '../helpers/agent-run.ts';
 import { tempDir, testConfig } from '../helpers/collector.ts';
 import { createFlakyClient, type Outage } from '../helpers/flaky-connection.ts';
+import { sessionIdOf } from '../../src/mapping/ids.ts';
 
 const outage: Outage = { down: false };
 const dir = tempDir();
@@ -92,7 +93,7 @@ describe('storage outage', () => {
     // but neither the facts nor the roll-up.
     await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: [id] }));
     await storage.insertJsonLines('otel_traces', rows.map(spanInsertLine).join('\n'));
-    const uuid = `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+    const uuid = sessionIdOf(id);
     expect((await app.request(`/api/sessions/${uuid}`)).status).toBe(404);
 
     expect(await graph.recoverInFlight()).toBeGreaterThanOrEqual(1);

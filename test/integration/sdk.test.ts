@@ -7,6 +7,7 @@ import type { RunningCollector } from '../../collector/server.ts';
 import { agentSession, decision, llmCall, startTracing, toolCall, tracesUrl, type Tracing } from '../../src/index.ts';
 import { startTestCollector, tempDir } from '../helpers/collector.ts';
 import { trace } from '@opentelemetry/api';
+import { sessionIdOf } from '../../src/mapping/ids.ts';
 
 let collector: RunningCollector;
 let tracing: Tracing;
@@ -21,7 +22,6 @@ afterAll(async () => {
 
 type Json = Record<string, unknown>;
 const get = async (path: string): Promise<Json> => (await (await fetch(`${collector.url}${path}`)).json()) as Json;
-const uuid = (t: string): string => `${t.slice(0, 8)}-${t.slice(8, 12)}-${t.slice(12, 16)}-${t.slice(16, 20)}-${t.slice(20)}`;
 
 class BacklogUnavailable extends Error {
   override name = 'BacklogUnavailable';
@@ -63,7 +63,7 @@ describe('SDK helpers', () => {
     expect(output).toBe('Proposed deprecating export.');
     await tracing.flush();
 
-    const { session, agent_definition, decisions } = (await get(`/api/sessions/${uuid(traceId)}`)) as { session: Json; agent_definition: Json; decisions: Json[] };
+    const { session, agent_definition, decisions } = (await get(`/api/sessions/${sessionIdOf(traceId)}`)) as { session: Json; agent_definition: Json; decisions: Json[] };
     expect(session).toMatchObject({
       agent_name: 'roadmap-triage',
       session_status: 'completed',
@@ -90,7 +90,7 @@ describe('SDK helpers', () => {
     expect(decisions).toEqual([expect.objectContaining({ id: decisionId, title: 'Deprecate export', rationale: 'weekly usage 0.2%', status: 'proposed', tags: ['deprecation'] })]);
 
     const audit = (await get(`/api/decisions/${decisionId}`)) as { session: Json; evidence: Json[] };
-    expect((audit.session as Json).id).toBe(uuid(traceId));
+    expect((audit.session as Json).id).toBe(sessionIdOf(traceId));
     expect(audit.evidence.map((e) => e.name)).toEqual(['execute_tool read_metrics', 'execute_tool read_backlog', 'chat claude-sonnet-4-5', 'chat gpt-4o']);
     expect(audit.evidence[0]).toMatchObject({ input: '{"window":"30d"}', output: '{"export":0.002,"legacy_sync":0.003}' });
     expect(audit.evidence[1]).toMatchObject({ error: true, status_message: 'backlog API returned 503' });
@@ -105,7 +105,7 @@ describe('SDK helpers', () => {
     }).catch((err: unknown) => err);
     expect(caught).toBe(boom);
     await tracing.flush();
-    const { session, transcript } = (await get(`/api/sessions/${uuid(traceId)}`)) as { session: Json; transcript: Json[] };
+    const { session, transcript } = (await get(`/api/sessions/${sessionIdOf(traceId)}`)) as { session: Json; transcript: Json[] };
     expect(session).toMatchObject({ session_status: 'failed', error_count: 1 });
     expect(transcript[0]).toMatchObject({ status_code: 'Error', status_message: 'model refused', error: true });
     const raw = await collector.storage.select<{ events: string[]; type: string }>(
@@ -124,7 +124,7 @@ describe('SDK helpers', () => {
       decision({ title: 'Given id', id: '0b7e4c2a-6f1d-4e8b-9a35-c7d2e1f04b68', status: 'accepted' });
     });
     await tracing.flush();
-    const { decisions } = (await get(`/api/sessions/${uuid(traceId)}`)) as { decisions: Json[] };
+    const { decisions } = (await get(`/api/sessions/${sessionIdOf(traceId)}`)) as { decisions: Json[] };
     expect(decisions.map((d) => [d.id, d.title, d.status])).toEqual([
       [id, 'Keep feature', 'proposed'],
       ['0b7e4c2a-6f1d-4e8b-9a35-c7d2e1f04b68', 'Given id', 'accepted'],
