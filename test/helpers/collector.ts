@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig, type Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
-import type { Storage } from '../../src/storage/storage.ts';
+import { openClickHouse } from '../../src/storage/client.ts';
+import { createStorage, type Storage } from '../../src/storage/storage.ts';
 import { startCollector, type RunningCollector } from '../../collector/server.ts';
 
 /** A fresh temporary directory under the OS temp dir. */
@@ -33,4 +34,9 @@ export async function queryRows<T = Record<string, unknown>>(
 ): Promise<T[]> {
   const result = await storage.client.query({ query, query_params: params, format: 'JSONEachRow' });
   return result.json<T>();
+}
+
+/** Opens the embedded engine's data directory of a collector that has stopped (one per process). */
+export function openStoppedDataDir(dataDir: string): Storage {
+  return createStorage(openClickHouse({ dataDir, clickhouse: { url: undefined, user: '', password: '', database: 'sessiongraph' } }), 'sessiongraph');
 }

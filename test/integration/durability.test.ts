@@ -9,12 +9,10 @@ import { rollUpTrace } from '../../src/mapping/roll-up.ts';
 import { toSpanFacts } from '../../src/mapping/span-facts.ts';
 import type { SpanRow } from '../../src/otlp/span-row.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
-import { openClickHouse } from '../../src/storage/client.ts';
-import { createStorage } from '../../src/storage/storage.ts';
 import { RAW_SPAN_COLUMNS } from '../../src/storage/transcript.ts';
 import { agentRunSpans, exportBody, seededRandom } from '../helpers/agent-run.ts';
 import { spawnCollector, type CollectorProcess } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/collector.ts';
+import { openStoppedDataDir, tempDir } from '../helpers/collector.ts';
 
 const KILLS = Number(process.env.DURABILITY_KILLS ?? 3);
 const SENDERS = 4;
@@ -87,7 +85,7 @@ describe('kill -9 under load', () => {
     current = undefined;
 
     // The collector is stopped: this process may open its data directory.
-    const storage = createStorage(openClickHouse({ dataDir, clickhouse: { url: undefined, user: '', password: '', database: 'sessiongraph' } }), 'sessiongraph');
+    const storage = openStoppedDataDir(dataDir);
     try {
       const stored = await storage.select<SpanRow>(`SELECT ${RAW_SPAN_COLUMNS} FROM sessiongraph.otel_traces ORDER BY TraceId, SpanId LIMIT 1 BY TraceId, SpanId`);
       const storedIds = new Set(stored.map((r) => `${r.TraceId}/${r.SpanId}`));

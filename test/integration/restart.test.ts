@@ -3,9 +3,8 @@
  * Data stored before a restart is still there after it, and SIGTERM drains and exits 0.
  */
 import { describe, expect, it } from 'vitest';
-import { openClickHouse } from '../../src/storage/client.ts';
 import { spawnCollector } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/collector.ts';
+import { openStoppedDataDir, tempDir } from '../helpers/collector.ts';
 
 function exportRequest(service: string, spans: number): string {
   return JSON.stringify({
@@ -47,11 +46,9 @@ describe('restart on the embedded engine', () => {
     expect(await second.exited).toBe(0);
 
     // The children are gone, so this process may open the same data directory.
-    const { client } = openClickHouse({ dataDir, clickhouse: { url: undefined, user: '', password: '', database: 'sessiongraph' } });
-    const rows = await (
-      await client.query({ query: 'SELECT ServiceName AS s, count() AS n FROM sessiongraph.otel_traces GROUP BY s ORDER BY s', format: 'JSONEachRow' })
-    ).json<{ s: string; n: string }>();
-    await client.close();
+    const storage = openStoppedDataDir(dataDir);
+    const rows = await storage.select<{ s: string; n: string }>('SELECT ServiceName AS s, count() AS n FROM sessiongraph.otel_traces GROUP BY s ORDER BY s');
+    await storage.close();
     expect(rows.map((r) => [r.s, Number(r.n)])).toEqual([
       ['after-restart', 2],
       ['before-restart', 3],

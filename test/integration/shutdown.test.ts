@@ -3,11 +3,9 @@
  * every request it answered 2xx, closes storage and exits 0 within a bounded time.
  */
 import { describe, expect, it } from 'vitest';
-import { createStorage } from '../../src/storage/storage.ts';
-import { openClickHouse } from '../../src/storage/client.ts';
 import { agentRunSpans, exportBody } from '../helpers/agent-run.ts';
 import { spawnCollector } from '../helpers/cli.ts';
-import { tempDir } from '../helpers/collector.ts';
+import { openStoppedDataDir, tempDir } from '../helpers/collector.ts';
 
 describe('SIGTERM under load', () => {
   it('answers what it accepted, stores it, and exits 0 quickly', async () => {
@@ -41,7 +39,7 @@ describe('SIGTERM under load', () => {
     expect(collector.output()).toMatch(/SIGTERM received: draining[\s\S]*stopped/);
     expect(exitMs).toBeLessThan(10_000);
 
-    const storage = createStorage(openClickHouse({ dataDir, clickhouse: { url: undefined, user: '', password: '', database: 'sessiongraph' } }), 'sessiongraph');
+    const storage = openStoppedDataDir(dataDir);
     try {
       const rows = await storage.select<{ trace: string; spans: number }>(
         'SELECT TraceId AS trace, uniqExact(SpanId) AS spans FROM sessiongraph.otel_traces GROUP BY TraceId',
