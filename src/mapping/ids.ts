@@ -20,11 +20,6 @@ export function sessionIdOf(traceId: string): string {
   return hexToUuid(traceId);
 }
 
-/** The trace id (32 hex) of a session id, or undefined when it is not a UUID. */
-export function traceIdOf(sessionId: string): string | undefined {
-  return isUuid(sessionId) ? sessionId.replace(/-/g, '').toLowerCase() : undefined;
-}
-
 /** RFC 4122 version-5 UUID of `name` in `namespace` (SHA-1). */
 export function uuidV5(name: string, namespace = SESSIONGRAPH_NAMESPACE): string {
   const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');

@@ -80,7 +80,7 @@ export function createGraphQueries(storage: Storage) {
     return rows[0] ? toSession(rows[0]) : undefined;
   };
 
-  return {
+  const queries = {
     /** Session + agent definition + decisions + span transcript. */
     async session(id: string): Promise<{ session: AgentSession; agent_definition: AgentDefinition | null; decisions: Decision[]; transcript: TranscriptEntry[] }> {
       requireUuid(id, 'session');
@@ -179,10 +179,11 @@ export function createGraphQueries(storage: Storage) {
       const found = await definition(id.toLowerCase());
       if (!found) throw new NotFoundError(`no agent definition with id ${id}`);
       const stats = await storage.select<Record<string, unknown>>(`SELECT * FROM (${STATS_SQL(db)}) WHERE agent_definition_id = {id:UUID}`, { id: found.id });
-      const recent = await this.sessions({ agent: found.id, limit: '20' });
+      const recent = await queries.sessions({ agent: found.id, limit: '20' });
       return { agent_definition: { ...found, ...toStats(stats[0] ?? {}) }, recent_sessions: recent.sessions };
     },
   };
+  return queries;
 }
 
 /** Session figures of one agent definition. */
@@ -226,5 +227,3 @@ function decodeCursor(cursor: string): [string, string] {
   return [startNs, id];
 }
 
-/** The graph reads' type. */
-export type GraphQueries = ReturnType<typeof createGraphQueries>;
