@@ -1,13 +1,13 @@
 /**
- * Storage: the opened ClickHouse client, its migrated schema, and the raw-span insert.
+ * Storage: the opened ClickHouse client and the statements the collector runs through it
+ * (JSONEachRow inserts, bound selects, ping), plus the schema migration at start.
  * Table names are qualified with the configured database, which config validation restricts
  * to `[A-Za-z_][A-Za-z0-9_]*`, so interpolating it into SQL is safe.
  */
 import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isEngineError } from './clickhouse-error.ts';
-import type { Config } from '../config.ts';
-import { openClickHouse, type ClickHouseHandle } from './client.ts';
+import type { ClickHouseHandle } from './client.ts';
 import { UnsupportedServerError, migrate } from './schema.ts';
 
 /** Everything the collector needs from ClickHouse. */
@@ -41,18 +41,6 @@ export async function migrateStorage(storage: Storage): Promise<void> {
     if (err instanceof UnsupportedServerError || isEngineError(err)) throw err;
     throw new StorageUnreachableError(storage.location, err);
   }
-}
-
-/** Opens the client, checks the server version and migrates the schema; fails if ClickHouse is unreachable. */
-export async function openStorage(config: Pick<Config, 'dataDir' | 'clickhouse'>): Promise<Storage> {
-  const storage = createStorage(openClickHouse(config), config.clickhouse.database);
-  try {
-    await migrateStorage(storage);
-  } catch (err) {
-    await storage.close();
-    throw err;
-  }
-  return storage;
 }
 
 /** Storage over an already opened client, without migrating (used after `migrate`, and by tests of outages). */

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { MIN_SERVER_VERSION, UnsupportedServerError } from '../../src/storage/schema.ts';
-import { openStorage } from '../../src/storage/storage.ts';
+import { openClickHouse } from '../../src/storage/client.ts';
+import { createStorage, migrateStorage } from '../../src/storage/storage.ts';
 import { runCli, spawnCollector } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/collector.ts';
 import { hasClickHouseServer, startClickHouseServer, type LocalServer } from '../helpers/old-clickhouse.ts';
@@ -24,12 +25,14 @@ describe.runIf(available)('server mode against Debian clickhouse-server 18.16', 
     await server?.stop();
   });
 
-  it('openStorage refuses the old server, naming the minimum version', async () => {
+  it('the schema migration refuses the old server, naming the minimum version', async () => {
     const config = parseConfig({ CLICKHOUSE_URL: server.url });
-    const error = await openStorage(config).then(
+    const storage = createStorage(openClickHouse(config), config.clickhouse.database);
+    const error = await migrateStorage(storage).then(
       () => undefined,
       (e: unknown) => e,
     );
+    await storage.close();
     expect(error).toBeInstanceOf(UnsupportedServerError);
     expect((error as Error).message).toContain(`ClickHouse server 18.16`);
     expect((error as Error).message).toContain(`version ${MIN_SERVER_VERSION} or newer is required`);
