@@ -4,7 +4,7 @@
  * (SPEC §5). Each wraps a function: the span ends when it settles; an error is recorded
  * (status ERROR, `error.type`, an `exception` event) and re-thrown unchanged.
  */
-import { context, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, SpanStatusCode, trace, type AttributeValue, type Attributes, type Span } from '@opentelemetry/api';
 import { decisionId } from '../mapping/ids.ts';
 import { nowHrTime } from './clock.ts';
 
@@ -64,6 +64,16 @@ export interface DecisionInput {
   asEvent?: boolean;
 }
 
+/** The attributes that are set: undefined, '' and [] are left out (0 and false are kept). */
+function present(attrs: Record<string, AttributeValue | undefined>): Attributes {
+  const out: Attributes = {};
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
 const textMessages = (role: string, text: string): string => JSON.stringify([{ role, parts: [{ type: 'text', content: text }] }]);
 
 /** Runs fn inside a new active span, ending it when fn settles, recording failures. */
@@ -96,17 +106,17 @@ function resultText(result: unknown): string | undefined {
 /** One agent run: an `invoke_agent` span around fn; its return value is the run's output. */
 export function agentSession<T>(options: AgentSessionOptions, fn: () => Promise<T> | T): Promise<T> {
   const { agent } = options;
-  const attributes: Attributes = {
+  const attributes = present({
     'gen_ai.operation.name': 'invoke_agent',
     'gen_ai.agent.name': agent.name,
     'gen_ai.input.messages': textMessages('user', options.input),
-  };
-  if (agent.id) attributes['gen_ai.agent.id'] = agent.id;
-  if (agent.version) attributes['gen_ai.agent.version'] = agent.version;
-  if (agent.description) attributes['gen_ai.agent.description'] = agent.description;
-  if (options.conversationId) attributes['gen_ai.conversation.id'] = options.conversationId;
-  if (options.userId) attributes['user.id'] = options.userId;
-  if (options.tags?.length) attributes['tag.tags'] = options.tags;
+    'gen_ai.agent.id': agent.id,
+    'gen_ai.agent.version': agent.version,
+    'gen_ai.agent.description': agent.description,
+    'gen_ai.conversation.id': options.conversationId,
+    'user.id': options.userId,
+    'tag.tags': options.tags,
+  });
   return inSpan(`invoke_agent ${agent.name}`, attributes, () => fn(), (span, result) => {
     const text = resultText(result);
     if (text !== undefined) span.setAttribute('gen_ai.output.messages', textMessages('assistant', text));
@@ -123,13 +133,15 @@ export function llmCall<T>(options: { model: string; provider: string }, fn: (ca
   return inSpan(`chat ${options.model}`, attributes, (span) =>
     fn({
       usage(u) {
-        span.setAttributes({
-          'gen_ai.usage.input_tokens': u.inputTokens,
-          'gen_ai.usage.output_tokens': u.outputTokens,
-          ...(u.cacheReadTokens !== undefined ? { 'gen_ai.usage.cache_read.input_tokens': u.cacheReadTokens } : {}),
-          ...(u.cacheWriteTokens !== undefined ? { 'gen_ai.usage.cache_creation.input_tokens': u.cacheWriteTokens } : {}),
-          ...(u.reasoningTokens !== undefined ? { 'gen_ai.usage.reasoning.output_tokens': u.reasoningTokens } : {}),
-        });
+        span.setAttributes(
+          present({
+            'gen_ai.usage.input_tokens': u.inputTokens,
+            'gen_ai.usage.output_tokens': u.outputTokens,
+            'gen_ai.usage.cache_read.input_tokens': u.cacheReadTokens,
+            'gen_ai.usage.cache_creation.input_tokens': u.cacheWriteTokens,
+            'gen_ai.usage.reasoning.output_tokens': u.reasoningTokens,
+          }),
+        );
       },
       output(text) {
         span.setAttribute('gen_ai.output.messages', textMessages('assistant', text));
@@ -163,13 +175,16 @@ export function toolCall<T>(name: string, args: unknown, fn: () => Promise<T> | 
  * sessiongraph derives from the span), so the agent can log or return it.
  */
 export function decision(input: DecisionInput): string {
-  const attributes: Attributes = { 'decision.title': input.title, 'decision.status': input.status ?? 'proposed' };
-  if (input.id) attributes['decision.id'] = input.id;
-  if (input.description) attributes['decision.description'] = input.description;
-  if (input.context) attributes['decision.context'] = input.context;
-  if (input.rationale) attributes['decision.rationale'] = input.rationale;
-  if (input.consequences) attributes['decision.consequences'] = input.consequences;
-  if (input.tags?.length) attributes['decision.tags'] = input.tags;
+  const attributes = present({
+    'decision.title': input.title,
+    'decision.status': input.status ?? 'proposed',
+    'decision.id': input.id,
+    'decision.description': input.description,
+    'decision.context': input.context,
+    'decision.rationale': input.rationale,
+    'decision.consequences': input.consequences,
+    'decision.tags': input.tags,
+  });
 
   const active = trace.getActiveSpan();
   if (input.asEvent && active) {
