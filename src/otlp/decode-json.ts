@@ -16,11 +16,12 @@ import {
   type PlainValue,
   type SpanRow,
 } from './span-row.ts';
+import { MAX_ANY_VALUE_DEPTH, tooDeepError } from './limits.ts';
+import { quoteBigIntegers } from './quote-big-integers.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-const MAX_DEPTH = 64;
 const MAX_REASONS = 10;
 
 /** Decodes an OTLP/JSON `ExportTraceServiceRequest`; throws BadDataError if it is not one. */
@@ -140,17 +141,6 @@ function wellFormed(_key: string, value: unknown): unknown {
   return typeof value === 'string' && !(value as Es2024String).isWellFormed() ? (value as Es2024String).toWellFormed() : value;
 }
 
-/**
- * `JSON.parse` rounds integers beyond 2^53 (nanosecond times, int64 attributes). Quote every
- * bare integer literal of 16+ digits first; the alternation skips string literals whole, so
- * digits inside strings are never touched.
- */
-export function quoteBigIntegers(text: string): string {
-  if (!/\d{16}/.test(text)) return text;
-  // The lookbehind keeps fraction and exponent digits (0.30000000000000004, 1e-1234567890123456) out.
-  return text.replace(/"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])-?\d{16,}(?![.eE\d])/g, (m) => (m.charCodeAt(0) === 34 ? m : `"${m}"`));
-}
-
 function field(obj: JsonObject, camel: string, snake?: string): Json | undefined {
   const v = obj[camel];
   return v !== undefined || snake === undefined ? v : obj[snake];
@@ -217,14 +207,17 @@ function attributes(v: Json | undefined, path: string): Record<string, string> {
   asArray(v, path).forEach((kvJson, i) => {
     const kv = asObject(kvJson, `${path}[${i}]`);
     const key = optString(field(kv, 'key'), `${path}[${i}].key`);
-    setKey(out, key, formatAttributeValue(anyValue(field(kv, 'value'), `${path}[${i}].value`, 0)));
+    setKey(out, key, formatAttributeValue(anyValue(field(kv, 'value'), `${path}[${i}].value`, 1)));
   });
   return out;
 }
 
-/** OTLP AnyValue (JSON form) → plain value; depth-limited so hostile nesting fails cleanly. */
+/**
+ * OTLP AnyValue (JSON form) at nesting level `depth` → plain value. Elements and entries one
+ * level down are counted before they are read, whatever they hold, as the protobuf decoder
+ * counts them (see MAX_ANY_VALUE_DEPTH); this also bounds the recursion on hostile input.
+ */
 function anyValue(v: Json | undefined, path: string, depth: number): PlainValue {
-  if (depth > MAX_DEPTH) throw new BadDataError(`${path}: AnyValue nested deeper than ${MAX_DEPTH} levels`);
   if (v === undefined || v === null) return null;
   const o = asObject(v, path);
   const s = field(o, 'stringValue', 'string_value');
@@ -254,12 +247,15 @@ function anyValue(v: Json | undefined, path: string, depth: number): PlainValue 
   const arr = field(o, 'arrayValue', 'array_value');
   if (arr !== undefined && arr !== null) {
     const values = asArray(field(asObject(arr, `${path}.arrayValue`), 'values'), `${path}.arrayValue.values`);
+    if (values.length > 0 && depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
     return values.map((item, i) => anyValue(item, `${path}.arrayValue.values[${i}]`, depth + 1));
   }
   const kvl = field(o, 'kvlistValue', 'kvlist_value');
   if (kvl !== undefined && kvl !== null) {
     const out: { [key: string]: PlainValue } = {};
-    asArray(field(asObject(kvl, `${path}.kvlistValue`), 'values'), `${path}.kvlistValue.values`).forEach((kvJson, i) => {
+    const entries = asArray(field(asObject(kvl, `${path}.kvlistValue`), 'values'), `${path}.kvlistValue.values`);
+    if (entries.length > 0 && depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
+    entries.forEach((kvJson, i) => {
       const kv = asObject(kvJson, `${path}.kvlistValue.values[${i}]`);
       setKey(out, optString(field(kv, 'key'), `${path}.kvlistValue.values[${i}].key`), anyValue(field(kv, 'value'), `${path}.kvlistValue.values[${i}].value`, depth + 1));
     });

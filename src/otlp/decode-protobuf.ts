@@ -4,7 +4,8 @@
  * come in any order and repeat (proto merge: last scalar wins, repeated fields append), so a
  * span's resource and scope are applied to its row only once their message has been read.
  */
-import { ProtoReader, ProtobufDecodeError } from './protobuf-reader.ts';
+import { MAX_ANY_VALUE_DEPTH, tooDeepError } from './limits.ts';
+import { ProtoReader } from './protobuf-reader.ts';
 import {
   SPAN_KIND_NAMES,
   STATUS_CODE_NAMES,
@@ -18,8 +19,6 @@ import {
   type SpanRow,
 } from './span-row.ts';
 
-/** AnyValue nesting allowed (arrays/maps inside values): bounds recursion on hostile input. */
-const MAX_DEPTH = 64;
 const MAX_REASONS = 10;
 const ZERO_SPAN_ID = '0000000000000000';
 
@@ -31,7 +30,10 @@ const [LEN_1, LEN_2, LEN_3, LEN_4, LEN_5, LEN_6, LEN_7] = [10, 18, 26, 34, 42, 5
 /** Rows are created before their resource and scope are known; these placeholders are always overwritten. */
 const PENDING_ATTRIBUTES: Record<string, string> = {};
 
-/** Decodes an OTLP/protobuf trace export request; throws ProtobufDecodeError if the bytes are malformed. */
+/**
+ * Decodes an OTLP/protobuf trace export request; throws ProtobufDecodeError if the bytes are
+ * malformed, and a BadDataError worded as the JSON decoder's for values nested too deep.
+ */
 export function decodeTraceRequestProtobuf(body: Uint8Array): DecodedTraces {
   const r = new ProtoReader(body);
   const out: DecodedTraces = { spans: [], rejectedSpans: 0, rejectReasons: [] };
@@ -232,7 +234,7 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, 
 
 /** KeyValue → `target[key] = value rendered as the Collector stores it`; a duplicate key's last value wins. */
 function readKeyValueInto(r: ProtoReader, target: Record<string, string>): void {
-  readKeyValue(r, 1);
+  readKeyValue(r, 1); // an attribute's value is nesting level 1 (MAX_ANY_VALUE_DEPTH)
   setKey(target, kvKey, formatAttributeValue(kvValue));
 }
 
@@ -240,7 +242,7 @@ function readKeyValueInto(r: ProtoReader, target: Record<string, string>): void 
 let kvKey = '';
 let kvValue: PlainValue = null;
 
-/** KeyValue (1 key, 2 value) → kvKey/kvValue, set last so nested calls cannot clobber them. */
+/** KeyValue (1 key, 2 value at nesting level `depth`) → kvKey/kvValue, set last so nested calls cannot clobber them. */
 function readKeyValue(r: ProtoReader, depth: number): void {
   const outer = r.enter();
   let key = '';
@@ -263,11 +265,13 @@ function readKeyValue(r: ProtoReader, depth: number): void {
 }
 
 /**
- * AnyValue → PlainValue; the oneof's last field on the wire wins, and a repeated value message
- * replaces rather than merges (a simplification of proto merge no real producer relies on).
+ * AnyValue at nesting level `depth` → PlainValue; the oneof's last field on the wire wins, and a
+ * repeated value message replaces rather than merges (a simplification of proto merge no real
+ * producer relies on). Elements and entries one level down are counted as soon as their tag is
+ * read, empty or not, as the JSON decoder counts them (see MAX_ANY_VALUE_DEPTH); this also
+ * bounds the recursion on hostile input.
  */
 function decodeAnyValue(r: ProtoReader, depth: number): PlainValue {
-  if (depth > MAX_DEPTH) throw new ProtobufDecodeError(`AnyValue nested deeper than ${MAX_DEPTH} levels`);
   let value: PlainValue = null;
   while (r.pos < r.end) {
     const tag = r.readTag();
@@ -282,6 +286,7 @@ function decodeAnyValue(r: ProtoReader, depth: number): PlainValue {
         while (r.pos < r.end) {
           const t = r.readTag();
           if (t === LEN_1) {
+            if (depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
             const inner = r.enter();
             items.push(decodeAnyValue(r, depth + 1));
             r.leave(inner);
@@ -299,6 +304,7 @@ function decodeAnyValue(r: ProtoReader, depth: number): PlainValue {
         while (r.pos < r.end) {
           const t = r.readTag();
           if (t === LEN_1) {
+            if (depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
             readKeyValue(r, depth + 1);
             setKey(map, kvKey, kvValue);
           } else {

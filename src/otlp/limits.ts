@@ -2,8 +2,29 @@
  * Size limits applied to every decoded span before it is stored: an attribute value longer
  * than the limit is cut and marked, attributes beyond the count limit are dropped and counted
  * on the span — never silently (issue: "Oversized attribute values are truncated with a marker").
+ * The AnyValue nesting limit, enforced while decoding, is here too: one constant for both
+ * encodings, so that they cannot drift apart again.
  */
+import { BadDataError } from '../errors.ts';
 import type { SpanRow } from './span-row.ts';
+
+/**
+ * Deepest AnyValue nesting accepted in one attribute value, by both the OTLP/JSON and the
+ * OTLP/protobuf decoder; it bounds their recursion on hostile input.
+ *
+ * Levels count AnyValues: an attribute's own value is level 1, and each element of an
+ * `arrayValue` or entry of a `kvlistValue` found at level n is at level n + 1 — counted even
+ * when it carries no value, because an empty AnyValue on the wire and a JSON `null` or `{}`
+ * element must be judged alike. So `"x"` has 1 level, `["x"]` 2 and `[[]]` 2; a request with
+ * anything at level 65 is refused whole (400).
+ */
+export const MAX_ANY_VALUE_DEPTH = 64;
+
+/** The error for a value nested beyond MAX_ANY_VALUE_DEPTH, worded the same in both encodings. */
+export function tooDeepError(): BadDataError {
+  // No location: the protobuf decoder does not track one, and the message must not differ by encoding.
+  return new BadDataError(`AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels (arrays or kvlists within one attribute value)`);
+}
 
 /** Limits, from the collector's configuration. */
 export interface SpanLimits {

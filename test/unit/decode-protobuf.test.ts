@@ -4,6 +4,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
+import { BadDataError } from '../../src/errors.ts';
 import { ProtoReader, ProtobufDecodeError } from '../../src/otlp/protobuf-reader.ts';
 import type { SpanRow } from '../../src/otlp/span-row.ts';
 
@@ -327,7 +328,7 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
     expect([s.SpanName, s.ScopeName, s.StatusCode, s['Events.Name'], s['Links.SpanId'], s.ResourceAttributes]).toEqual(['op', 's', 'Error', ['e'], [SPAN], { k: 'v' }]);
   });
 
-  it('accepts 64 levels of AnyValue nesting and refuses 65 or 10,000 without overflowing the stack', () => {
+  it('accepts 64 levels of AnyValue nesting and refuses 65 or 10,000 without overflowing the stack, as bad data', () => {
     const nested = (depth: number): Uint8Array => {
       // Built back to front (reversed) so 10,000 levels stay linear: each level wraps the inner AnyValue.
       const rev: number[] = [];
@@ -340,8 +341,24 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
       return oneSpan(len(9, kv('deep', value)));
     };
     expect(decodeTraceRequestProtobuf(nested(64)).spans).toHaveLength(1);
-    expect(() => decodeTraceRequestProtobuf(nested(65))).toThrow('AnyValue nested deeper than 64 levels');
-    expect(() => decodeTraceRequestProtobuf(nested(10_000))).toThrow(ProtobufDecodeError);
+    // Well-formed protobuf, refused as too deep: the JSON decoder's BadDataError and message, not "malformed protobuf".
+    expect(() => decodeTraceRequestProtobuf(nested(65))).toThrow(/^AnyValue nested deeper than 64 levels/);
+    expect(() => decodeTraceRequestProtobuf(nested(10_000))).toThrow(BadDataError);
+    expect(() => decodeTraceRequestProtobuf(nested(10_000))).not.toThrow(ProtobufDecodeError);
+  });
+
+  it('counts an array element or kvlist entry at level 65 even when it carries no value', () => {
+    /** `inner` as the AnyValue body at level 64, under 63 arrays. */
+    const at64 = (inner: Bytes): Bytes => {
+      let v = inner;
+      for (let i = 1; i < 64; i++) v = aArray(v);
+      return v;
+    };
+    expect(attrs(kv('deep', at64(aArray())))).toEqual({ deep: `${'['.repeat(64)}${']'.repeat(64)}` });
+    expect(attrs(kv('deep', at64(aKvlist())))).toEqual({ deep: `${'['.repeat(63)}{}${']'.repeat(63)}` });
+    expect(() => attrs(kv('deep', at64(aArray([]))))).toThrow(/^AnyValue nested deeper than 64 levels/); // one empty element
+    expect(() => attrs(kv('deep', at64(aKvlist(str(1, 'k')))))).toThrow(/^AnyValue nested deeper than 64 levels/); // an entry without value
+    expect(() => attrs(kv('deep', at64(len(5, uint(2, 1)))))).not.toThrow(); // an ArrayValue with only an unknown field: no element
   });
 
   it('throws ProtobufDecodeError for malformed wire data', () => {
