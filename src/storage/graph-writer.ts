@@ -14,7 +14,12 @@ import type { Storage } from './storage.ts';
 
 /** A batch ready to store: serialized rows of both tables and the traces they touch. */
 export interface SpanBatch {
-  spanLines: string;
+  /**
+   * `otel_traces` rows as insert bodies, one statement each: a single one unless the batch's
+   * spans fall on more days than one insert may touch (cut by the span writer, which still
+   * knows the rows' days; see DAYS_PER_INSERT there).
+   */
+  spanSlices: string[];
   factLines: string;
   traceIds: string[];
 }
@@ -79,7 +84,10 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       // The journal entry comes first: if the process dies anywhere below, the next start
       // knows which traces to recompute (recoverInFlight).
       await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: batch.traceIds }));
-      await storage.insertJsonLines('otel_traces', batch.spanLines);
+      // Slice after slice: if one fails, the batch fails (no 2xx) even though earlier slices are
+      // stored; the re-sent spans duplicate raw rows only, which readers de-duplicate, as after
+      // any failure below.
+      for (const slice of batch.spanSlices) await storage.insertJsonLines('otel_traces', slice);
       try {
         await storage.insertJsonLines('session_spans', batch.factLines);
         await rollUp(batch.traceIds);

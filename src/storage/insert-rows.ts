@@ -15,6 +15,13 @@ export function nsToInsertTime(ns: string): string {
   return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
 }
 
+const NS_PER_DAY = 86_400_000_000_000n;
+
+/** Days since the epoch (UTC) of a nanosecond timestamp: the day an `otel_traces` row belongs to. */
+export function utcDayOf(ns: string): number {
+  return Number(BigInt(ns) / NS_PER_DAY);
+}
+
 /** One `otel_traces` row. */
 export function spanInsertLine(row: SpanRow): string {
   return JSON.stringify({ ...row, Timestamp: nsToInsertTime(row.Timestamp), 'Events.Timestamp': row['Events.Timestamp'].map(nsToInsertTime) });
