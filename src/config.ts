@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import { ApiKeyError, isLoopbackHost, parseApiKeys, type ApiKey } from './auth.ts';
+import { DEFAULT_SQL_LIMITS, type SqlLimits } from './storage/read-only-sql.ts';
 
 export interface Config {
   host: string;
@@ -16,6 +17,9 @@ export interface Config {
     user: string;
     password: string;
     database: string;
+    /** Server user for `/api/sql` (read-only profile, SELECT on the database); unset = the main user. */
+    readUser: string | undefined;
+    readPassword: string;
   };
   /** Largest accepted request body, checked before and after decompression (OTLP: 413). */
   maxBodyBytes: number;
@@ -37,6 +41,10 @@ export interface Config {
   maxAttributeValueBytes: number;
   /** Most attributes kept per span; the rest are dropped and counted on the span. */
   maxAttributesPerSpan: number;
+  /** Limits of every `/api/sql` query, and how many may run at once and how long their text may be. */
+  sqlLimits: SqlLimits;
+  sqlMaxConcurrent: number;
+  sqlMaxBodyBytes: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable and the value. */
@@ -64,6 +72,8 @@ export const OPTIONS = {
   clickhouseUrl: { flag: '--clickhouse-url', env: 'CLICKHOUSE_URL', default: undefined, help: 'ClickHouse server URL, e.g. http://localhost:8123 (replaces the embedded engine)' },
   clickhouseUser: { flag: '--clickhouse-user', env: 'CLICKHOUSE_USER', default: 'default', help: 'ClickHouse server user' },
   clickhousePassword: { flag: '--clickhouse-password', env: 'CLICKHOUSE_PASSWORD', default: '', help: 'ClickHouse server password' },
+  clickhouseReadUser: { flag: '--clickhouse-read-user', env: 'CLICKHOUSE_READ_USER', default: undefined, help: 'ClickHouse server user that /api/sql runs as (read-only profile, SELECT on the database); unset: the main user with readonly = 1 per query' },
+  clickhouseReadPassword: { flag: '--clickhouse-read-password', env: 'CLICKHOUSE_READ_PASSWORD', default: '', help: 'password of --clickhouse-read-user' },
   clickhouseDatabase: { flag: '--clickhouse-database', env: 'CLICKHOUSE_DATABASE', default: 'sessiongraph', help: 'database holding the tables (created if missing)' },
   maxBodySize: { flag: '--max-body-size', env: 'SESSIONGRAPH_MAX_BODY_SIZE', default: '64MiB', help: 'largest request body, compressed or not (bytes, or KiB/MiB/GiB)' },
   batchMaxSpans: { flag: '--batch-max-spans', env: 'SESSIONGRAPH_BATCH_MAX_SPANS', default: '5000', help: 'most spans written in one insert (group commit)' },
@@ -76,6 +86,10 @@ export const OPTIONS = {
   insecure: { flag: '--insecure', env: 'SESSIONGRAPH_INSECURE', default: 'false', help: 'allow listening on a non-loopback address without API keys', boolean: true },
   maxAttributeValueSize: { flag: '--max-attribute-value-size', env: 'SESSIONGRAPH_MAX_ATTRIBUTE_VALUE_SIZE', default: '64KiB', help: 'longer attribute values are cut and marked "…[truncated N bytes]"' },
   maxAttributesPerSpan: { flag: '--max-attributes-per-span', env: 'SESSIONGRAPH_MAX_ATTRIBUTES_PER_SPAN', default: '4096', help: 'attributes beyond this are dropped and counted in sessiongraph.dropped_attributes_count' },
+  sqlTimeout: { flag: '--sql-timeout', env: 'SESSIONGRAPH_SQL_TIMEOUT', default: '10s', help: 'longest run of one /api/sql query' },
+  sqlMaxResultSize: { flag: '--sql-max-result-size', env: 'SESSIONGRAPH_SQL_MAX_RESULT_SIZE', default: '8MiB', help: 'largest /api/sql answer; larger ones are refused with 400 (bytes, or KiB/MiB/GiB)' },
+  sqlMaxConcurrent: { flag: '--sql-max-concurrent', env: 'SESSIONGRAPH_SQL_MAX_CONCURRENT', default: '4', help: '/api/sql queries running at once; more get 429' },
+  sqlMaxBodySize: { flag: '--sql-max-body-size', env: 'SESSIONGRAPH_SQL_MAX_BODY_SIZE', default: '1MiB', help: 'longest /api/sql query text (413 beyond)' },
   prices: { flag: '--prices', env: 'SESSIONGRAPH_PRICES', default: undefined, help: 'JSON or YAML file of model prices (USD per million tokens) overriding the bundled table' },
 } as const satisfies Record<string, Option>;
 
@@ -137,6 +151,13 @@ export function parseConfig(
     throw new ConfigError(`${timeout.source}=${JSON.stringify(timeout.value)} is invalid: expected a duration of at least 1s, e.g. 90s, 30m, 1h or seconds`);
   }
 
+  const sqlTimeout = raw('sqlTimeout');
+  const sqlTimeoutMs = parseDuration(sqlTimeout.value ?? '');
+  if (sqlTimeoutMs === undefined || sqlTimeoutMs < 1000 || sqlTimeoutMs % 1000 !== 0) {
+    throw new ConfigError(`${sqlTimeout.source}=${JSON.stringify(sqlTimeout.value)} is invalid: expected whole seconds, at least 1s, e.g. 10s or 1m`);
+  }
+  const sqlTimeoutSeconds = sqlTimeoutMs / 1000;
+
   const url = raw('clickhouseUrl').value;
   if (url !== undefined) {
     let parsed: URL | undefined;
@@ -173,7 +194,14 @@ export function parseConfig(
     host,
     port: int('port', 0, 65535),
     dataDir: str('dataDir'),
-    clickhouse: { url, user: str('clickhouseUser'), password: str('clickhousePassword'), database },
+    clickhouse: {
+      url,
+      user: str('clickhouseUser'),
+      password: str('clickhousePassword'),
+      database,
+      readUser: raw('clickhouseReadUser').value,
+      readPassword: str('clickhouseReadPassword'),
+    },
     maxBodyBytes: bytes('maxBodySize'),
     batchMaxSpans: int('batchMaxSpans', 1, 1_000_000),
     batchLingerMs: int('batchLingerMs', 0, 10_000),
@@ -185,6 +213,9 @@ export function parseConfig(
     insecure,
     maxAttributeValueBytes: bytes('maxAttributeValueSize'),
     maxAttributesPerSpan: int('maxAttributesPerSpan', 16, 1_000_000),
+    sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: sqlTimeoutSeconds, maxResultBytes: bytes('sqlMaxResultSize') },
+    sqlMaxConcurrent: int('sqlMaxConcurrent', 1, 1000),
+    sqlMaxBodyBytes: bytes('sqlMaxBodySize'),
   };
 }
 

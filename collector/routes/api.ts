@@ -3,10 +3,11 @@
  * typed errors once in `app.onError`.
  */
 import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { isEngineError } from '../../src/storage/clickhouse-error.ts';
-import { BadDataError, UnavailableError } from '../../src/errors.ts';
+import { BadDataError, OverloadedError, TooLargeError, UnavailableError } from '../../src/errors.ts';
 import { createGraphQueries } from '../../src/storage/graph-queries.ts';
-import { runReadOnlyQuery } from '../../src/storage/read-only-sql.ts';
+import { runReadOnlyQuery, type SqlResult } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
 
 /** Builds the `/api/*` routes. */
@@ -20,24 +21,51 @@ export function apiRoutes(deps: AppDeps): Hono {
   app.get('/api/agents', async (c) => c.json({ agents: await graph.agents() }));
   app.get('/api/agents/:id', async (c) => c.json(await graph.agent(c.req.param('id'))));
 
-  // Read-only SQL: the body is the query (text/plain), or JSON `{ "query": "…" }`.
-  app.post('/api/sql', async (c) => {
-    const text = await c.req.text();
+  // Read-only SQL: the body is the query (text/plain), or JSON `{ "query": "…" }`. Bounded in
+  // body size and in queries running at once (each holds an engine thread for up to the time
+  // limit); beyond that 429, so readers queue in their clients, never in front of ingest.
+  const { sqlLimits, sqlMaxConcurrent, sqlMaxBodyBytes } = deps.config;
+  const sqlRun = { limits: sqlLimits, setReadonly: deps.storage.engine === 'embedded' || deps.config.clickhouse.readUser === undefined };
+  let running = 0;
+  app.post(
+    '/api/sql',
+    bodyLimit({
+      maxSize: sqlMaxBodyBytes,
+      onError: (c) => {
+        // The rest of the body is never read: close the connection so it is not parsed as the next request.
+        c.header('connection', 'close');
+        throw new TooLargeError(`query text exceeds ${sqlMaxBodyBytes} bytes (--sql-max-body-size)`);
+      },
+    }),
+    async (c) => {
+      if (running >= sqlMaxConcurrent) {
+        throw new OverloadedError(`${running} SQL queries are running, the most allowed at once (--sql-max-concurrent); retry shortly`);
+      }
+      running++;
+      try {
+        return c.json(await sqlQuery(await c.req.text(), c.req.header('content-type') ?? ''));
+      } finally {
+        running--;
+      }
+    },
+  );
+
+  const sqlQuery = async (text: string, contentType: string): Promise<SqlResult> => {
     let sql = text;
-    if ((c.req.header('content-type') ?? '').startsWith('application/json')) {
+    if (contentType.startsWith('application/json')) {
       const parsed: unknown = safeJson(text);
       const query = typeof parsed === 'object' && parsed !== null && 'query' in parsed ? parsed.query : undefined;
       if (typeof query !== 'string') throw new BadDataError('expected a JSON body {"query": "SELECT …"}');
       sql = query;
     }
     try {
-      return c.json(await runReadOnlyQuery(deps.storage.client, sql));
+      return await deps.storage.withReader('sql', (reader) => runReadOnlyQuery(reader, sql, deps.storage.database, sqlRun, deps.storage));
     } catch (err) {
       if (isEngineError(err)) throw new BadDataError(`query failed: ${err.message.split('\n')[0]}`, { cause: err });
       if (err instanceof BadDataError) throw err;
       throw new UnavailableError(`storage is unavailable: ${(err as Error).message}`, 5, { cause: err });
     }
-  });
+  };
 
   return app;
 }

@@ -17,61 +17,165 @@ export interface ClickHouseHandle {
   engine: 'embedded' | 'server';
   /** Where the data lives, for log lines: the data directory or the server URL (no password). */
   location: string;
+  /**
+   * A client for reads that must not share the ingest path's engine session: in embedded mode
+   * a fresh chDB connection (its own session state and result buffer, run in parallel with
+   * ingest) that `release` closes; on a server, a client whose default database is `database`
+   * and, for `sql`, the read-only user when one is configured.
+   */
+  openReader(database: string, purpose: 'api' | 'sql'): Promise<Reader>;
+  /** Closes long-lived readers (server mode), if any. */
+  closeReaders?(): Promise<void>;
+}
+
+/** A client opened for one read; release it when done. */
+export interface Reader {
+  client: ClickHouseClient;
+  release(): Promise<void>;
 }
 
 /** Opens the client described by the config; does not run any query yet. */
 export function openClickHouse(config: Pick<Config, 'dataDir' | 'clickhouse'>): ClickHouseHandle {
   const { url, user, password } = config.clickhouse;
   if (url) {
-    const client = createClient({
-      url,
-      username: user,
-      password,
-      request_timeout: 30_000,
-      application: 'sessiongraph',
-      // The collector reports storage failures itself (503s, /readyz, one log line per outage).
-      log: { level: ClickHouseLogLevel.OFF },
-    });
+    const serverClient = (username: string, pass: string, database?: string): ClickHouseClient =>
+      createClient({
+        url,
+        username,
+        password: pass,
+        ...(database ? { database } : {}),
+        request_timeout: 30_000,
+        application: 'sessiongraph',
+        // The collector reports storage failures itself (503s, /readyz, one log line per outage).
+        log: { level: ClickHouseLogLevel.OFF },
+      });
+    const client = serverClient(user, password);
+    const readers = new Map<string, ClickHouseClient>();
     const shown = new URL(url);
     shown.password = '';
-    return { client, engine: 'server', location: shown.toString() };
+    return {
+      client,
+      engine: 'server',
+      location: shown.toString(),
+      async openReader(database, purpose) {
+        // A server runs statements of one client concurrently and keeps no result between them.
+        const { readUser, readPassword } = config.clickhouse;
+        const key = `${purpose}:${database}`;
+        let reader = readers.get(key);
+        if (!reader) {
+          reader = purpose === 'sql' && readUser ? serverClient(readUser, readPassword, database) : serverClient(user, password, database);
+          readers.set(key, reader);
+        }
+        return { client: reader, release: async () => {} };
+      },
+      async closeReaders() {
+        await Promise.all([...readers.values()].map((r) => r.close()));
+        readers.clear();
+      },
+    };
   }
   const dir = path.resolve(config.dataDir);
   fs.mkdirSync(dir, { recursive: true });
-  return {
+  const readerSlots = new Slots(readersAllowed());
+  const chdbClient = (): ClickHouseClient =>
     // chdb ships its own copy of @clickhouse/client-common's Connection type; same shape.
-    client: drainingAfterErrors(createClient({ connection: createChdbConnection({ path: dir }) as unknown as ChdbAsClientConnection })),
+    createClient({ connection: createChdbConnection({ path: dir }) as unknown as ChdbAsClientConnection });
+  return {
+    client: oneStatementAtATime(chdbClient()),
     engine: 'embedded',
     location: dir,
+    async openReader(database) {
+      // One connection per read (≈1 ms to open): a failed or slow read, or a setting it leaves,
+      // stays on a connection nobody else uses, and chDB runs it beside the ingest connection.
+      await readerSlots.acquire();
+      const client = chdbClient();
+      const release = async (): Promise<void> => {
+        try {
+          await client.close();
+        } finally {
+          readerSlots.release();
+        }
+      };
+      try {
+        await client.command({ query: `USE ${database}` });
+      } catch (err) {
+        await release();
+        throw err;
+      }
+      return { client, release };
+    },
   };
 }
 
 /**
- * chDB 3.4 keeps the partial output of a statement that fails while running (e.g. the `meta`
- * block of a JSON result) and prepends it to the NEXT statement's result, which then fails to
- * parse. After any failed call, run a throwaway SELECT that absorbs the residue.
+ * The ingest connection runs one statement at a time, and a failed statement's residue is
+ * drained before the next one starts. Root cause (chDB 3.4, measured): a statement that fails
+ * while running leaves its partial output (e.g. the `meta` block of a JSON result) in its
+ * connection's result buffer, and the NEXT statement on that connection receives it and fails
+ * to parse; other connections on the same data directory are unaffected. A drain after the
+ * failure is too late when another caller's statement (the abandoned-session sweep, a health
+ * check) is already queued on the connection, so calls wait their turn here, and a failed
+ * call's turn ends only after a throwaway SELECT (in the failed call's output format) has
+ * absorbed the residue. chDB runs one statement per connection at a time anyway: nothing is
+ * lost by the queue.
  */
-function drainingAfterErrors(client: ClickHouseClient): ClickHouseClient {
-  // The residue is taken by the next statement in the same output format, so drain in that format.
-  const drain = async (format: unknown): Promise<void> => {
+function oneStatementAtATime(client: ClickHouseClient): ClickHouseClient {
+  let tail: Promise<unknown> = Promise.resolve();
+  const drain = async (original: (params: never) => Promise<unknown>, format: unknown): Promise<void> => {
     try {
-      await (await client.query({ query: 'SELECT 1', format: (typeof format === 'string' ? format : 'JSON') as 'JSON' })).text();
+      const result = (await original({ query: 'SELECT 1', format: typeof format === 'string' ? format : 'JSON' } as never)) as { text(): Promise<string> };
+      await result.text();
     } catch {
       // nothing left to drain, or the engine is closed: either way the caller's error stands
     }
   };
+  const query = client.query.bind(client) as (params: never) => Promise<unknown>;
   for (const method of ['query', 'exec', 'command', 'insert'] as const) {
     const original = client[method].bind(client) as (params: never) => Promise<unknown>;
     Object.defineProperty(client, method, {
-      value: async (params: never) => {
-        try {
-          return await original(params);
-        } catch (err) {
-          await drain((params as { format?: unknown }).format);
-          throw err;
-        }
+      value: (params: never) => {
+        const turn = tail.then(async () => {
+          try {
+            return await original(params);
+          } catch (err) {
+            await drain(query, (params as { format?: unknown }).format);
+            throw err;
+          }
+        });
+        tail = turn.catch(() => undefined);
+        return turn;
       },
     });
   }
   return client;
+}
+
+/**
+ * chDB runs every statement on a thread of libuv's pool (UV_THREADPOOL_SIZE, 4 unless set; the
+ * bin sets 16), which ingest's inserts and gzip decoding need too: reads may hold all but two.
+ */
+function readersAllowed(): number {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  return Math.max(1, pool - 2);
+}
+
+/** A counting semaphore: at most `size` holders, the others wait in order. */
+class Slots {
+  private held = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly size: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.held < this.size) {
+      this.held++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.held--;
+  }
 }

@@ -72,11 +72,11 @@ export function createGraphQueries(storage: Storage) {
   const db = storage.database;
 
   const definition = async (id: string): Promise<AgentDefinition | null> => {
-    const rows = await storage.select<Record<string, unknown>>(`SELECT ${DEFINITION_COLUMNS} FROM ${db}.agent_definitions FINAL WHERE id = {id:UUID}`, { id });
+    const rows = await storage.read<Record<string, unknown>>(`SELECT ${DEFINITION_COLUMNS} FROM ${db}.agent_definitions FINAL WHERE id = {id:UUID}`, { id });
     return rows[0] ? toDefinition(rows[0]) : null;
   };
   const sessionRow = async (id: string): Promise<AgentSession | undefined> => {
-    const rows = await storage.select<Record<string, unknown>>(`SELECT ${SESSION_COLUMNS} FROM ${db}.agent_sessions FINAL WHERE id = {id:UUID}`, { id });
+    const rows = await storage.read<Record<string, unknown>>(`SELECT ${SESSION_COLUMNS} FROM ${db}.agent_sessions FINAL WHERE id = {id:UUID}`, { id });
     return rows[0] ? toSession(rows[0]) : undefined;
   };
 
@@ -86,7 +86,7 @@ export function createGraphQueries(storage: Storage) {
       requireUuid(id, 'session');
       const session = await sessionRow(id.toLowerCase());
       if (!session) throw new NotFoundError(`no session with id ${id}`);
-      const decisions = await storage.select<Record<string, unknown>>(
+      const decisions = await storage.read<Record<string, unknown>>(
         `SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE session_id = {id:UUID} ORDER BY decided_at, id`,
         { id: session.id },
       );
@@ -101,7 +101,7 @@ export function createGraphQueries(storage: Storage) {
     /** Decision + its session + agent definition + evidence (tool and LLM calls that ended before it). */
     async decision(id: string): Promise<{ decision: Decision; session: AgentSession | null; agent_definition: AgentDefinition | null; evidence: TranscriptEntry[] }> {
       requireUuid(id, 'decision');
-      const rows = await storage.select<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE id = {id:UUID}`, { id: id.toLowerCase() });
+      const rows = await storage.read<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE id = {id:UUID}`, { id: id.toLowerCase() });
       if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
       const decision = toDecision(rows[0]);
       const decidedAtNs = String(rows[0].decided_at_ns);
@@ -154,7 +154,7 @@ export function createGraphQueries(storage: Storage) {
         where.push('(toUnixTimestamp64Nano(session_start), id) < ({cursor_start:Int64}, {cursor_id:UUID})');
       }
       params.limit = limit + 1;
-      const rows = await storage.select<Record<string, unknown>>(
+      const rows = await storage.read<Record<string, unknown>>(
         `SELECT ${SESSION_COLUMNS} FROM ${db}.agent_sessions FINAL ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
          ORDER BY session_start DESC, id DESC LIMIT {limit:UInt32}`,
         params,
@@ -166,7 +166,7 @@ export function createGraphQueries(storage: Storage) {
 
     /** Every agent definition with its session figures. */
     async agents(): Promise<Array<AgentDefinition & AgentStats>> {
-      const rows = await storage.select<Record<string, unknown>>(
+      const rows = await storage.read<Record<string, unknown>>(
         `SELECT d.*, s.* EXCEPT (agent_definition_id) FROM (SELECT ${DEFINITION_COLUMNS} FROM ${db}.agent_definitions FINAL) AS d
          LEFT JOIN (${STATS_SQL(db)}) AS s ON s.agent_definition_id = d.id ORDER BY d.title, d.id`,
       );
@@ -178,7 +178,7 @@ export function createGraphQueries(storage: Storage) {
       requireUuid(id, 'agent definition');
       const found = await definition(id.toLowerCase());
       if (!found) throw new NotFoundError(`no agent definition with id ${id}`);
-      const stats = await storage.select<Record<string, unknown>>(`SELECT * FROM (${STATS_SQL(db)}) WHERE agent_definition_id = {id:UUID}`, { id: found.id });
+      const stats = await storage.read<Record<string, unknown>>(`SELECT * FROM (${STATS_SQL(db)}) WHERE agent_definition_id = {id:UUID}`, { id: found.id });
       const recent = await queries.sessions({ agent: found.id, limit: '20' });
       return { agent_definition: { ...found, ...toStats(stats[0] ?? {}) }, recent_sessions: recent.sessions };
     },

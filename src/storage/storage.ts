@@ -18,8 +18,12 @@ export interface Storage {
   readonly location: string;
   /** Inserts JSONEachRow lines into `<database>.<table>`; resolves once stored. */
   insertJsonLines(table: string, jsonLines: string): Promise<void>;
-  /** Runs a query with bound parameters and returns its rows (64-bit integers as numbers). */
+  /** Runs a query with bound parameters on the ingest connection and returns its rows (64-bit integers as numbers). */
   select<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** The same as `select`, for the API: on a reader of its own, never queued behind ingest. */
+  read<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** Runs `fn` with a reader (see ClickHouseHandle.openReader) and releases it afterwards. */
+  withReader<T>(purpose: 'api' | 'sql', fn: (client: ClickHouseClient) => Promise<T>): Promise<T>;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -31,6 +35,17 @@ export class StorageUnreachableError extends Error {
     super(`cannot reach ClickHouse at ${location}: ${(cause as Error).message}`, { cause });
     this.name = 'StorageUnreachableError';
   }
+}
+
+async function selectRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+  // The setting sits in the statement (chDB keeps per-call settings for the whole connection);
+  // servers quote 64-bit integers by default, chDB does not: make both answer numbers.
+  const result = await client.query({
+    query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
+    query_params: params,
+    format: 'JSONEachRow',
+  });
+  return result.json<T>();
 }
 
 /** Checks the server version and migrates the schema of an opened storage. */
@@ -46,6 +61,14 @@ export async function migrateStorage(storage: Storage): Promise<void> {
 /** Storage over an already opened client, without migrating (used after `migrate`, and by tests of outages). */
 export function createStorage(handle: ClickHouseHandle, db: string): Storage {
   const { client } = handle;
+  const withReader = async <T>(purpose: 'api' | 'sql', fn: (reader: ClickHouseClient) => Promise<T>): Promise<T> => {
+    const reader = await handle.openReader(db, purpose);
+    try {
+      return await fn(reader.client);
+    } finally {
+      await reader.release();
+    }
+  };
   return {
     client,
     database: db,
@@ -65,16 +88,13 @@ export function createStorage(handle: ClickHouseHandle, db: string): Storage {
         result.stream.once('error', reject);
       });
     },
-    async select<T>(query: string, params: Record<string, unknown> = {}) {
-      // The setting sits in the statement for the same reason as above; servers quote 64-bit
-      // integers by default, chDB does not: make both answer numbers.
-      const result = await client.query({
-        query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
-        query_params: params,
-        format: 'JSONEachRow',
-      });
-      return result.json<T>();
+    select<T>(query: string, params: Record<string, unknown> = {}) {
+      return selectRows<T>(client, query, params);
     },
+    read<T>(query: string, params: Record<string, unknown> = {}) {
+      return withReader('api', (reader) => selectRows<T>(reader, query, params));
+    },
+    withReader,
     async ping() {
       try {
         const r = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
@@ -86,6 +106,7 @@ export function createStorage(handle: ClickHouseHandle, db: string): Storage {
     },
     async close() {
       await client.close();
+      await handle.closeReaders?.();
     },
   };
 }

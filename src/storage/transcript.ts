@@ -38,7 +38,7 @@ export const RAW_SPAN_COLUMNS = `* REPLACE (
 
 /** Reads the spans of a trace in start order, each once. */
 export async function readTranscript(storage: Storage, traceId: string): Promise<TranscriptEntry[]> {
-  const rows = await storage.select<SpanRow>(
+  const rows = await storage.read<SpanRow>(
     `SELECT ${RAW_SPAN_COLUMNS} FROM ${storage.database}.otel_traces WHERE TraceId = {trace:String}
      ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId`,
     { trace: traceId },

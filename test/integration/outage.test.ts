@@ -28,7 +28,9 @@ let app: ReturnType<typeof createApp>;
 let graph: ReturnType<typeof createGraphWriter>;
 
 beforeAll(async () => {
-  storage = createStorage({ client: createFlakyClient(dir, outage), engine: 'embedded', location: dir }, 'sessiongraph');
+  const client = createFlakyClient(dir, outage);
+  // Reads share the flaky client: an outage takes them down as well.
+  storage = createStorage({ client, engine: 'embedded', location: dir, openReader: async () => ({ client, release: async () => {} }) }, 'sessiongraph');
   await migrateStorage(storage);
   graph = createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs });
   writer = new SpanWriter((batch) => graph.storeBatch(batch), config, () => storage.ping());

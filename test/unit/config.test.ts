@@ -6,7 +6,7 @@ describe('parseConfig', () => {
   it('defaults to the embedded engine on 127.0.0.1:4318 under ./data', () => {
     const c = parseConfig({});
     expect(c).toMatchObject({ host: '127.0.0.1', port: 4318, dataDir: './data', maxBodyBytes: 64 * 1024 * 1024 });
-    expect(c.clickhouse).toEqual({ url: undefined, user: 'default', password: '', database: 'sessiongraph' });
+    expect(c.clickhouse).toEqual({ url: undefined, user: 'default', password: '', database: 'sessiongraph', readUser: undefined, readPassword: '' });
   });
 
   it('flags win over environment variables', () => {
