@@ -3,9 +3,7 @@
  * `close()` is the graceful path SIGTERM takes: stop accepting, store what was accepted,
  * close storage.
  */
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Config } from '../src/config.ts';
 import type { Logger } from '../src/logger.ts';
@@ -16,6 +14,7 @@ import { SpanWriter } from '../src/storage/span-writer.ts';
 import { openClickHouse } from '../src/storage/client.ts';
 import { createStorage, migrateStorage, StorageUnreachableError, type Storage } from '../src/storage/storage.ts';
 import { createApp } from './app.ts';
+import { createHttpServer } from './http-server.ts';
 
 /** A listening collector. */
 export interface RunningCollector {
@@ -45,8 +44,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   let closing: Promise<void> | undefined;
   const app = createApp({ storage, writer, graph, config, logger, isClosing: () => closing !== undefined });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  server.requestTimeout = 120_000;
+  const server = createHttpServer(app, config, logger);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -45,6 +45,12 @@ export interface Config {
   sqlLimits: SqlLimits;
   sqlMaxConcurrent: number;
   sqlMaxBodyBytes: number;
+  /** A connection without complete request headers, or idle between requests, is closed after this. */
+  idleTimeoutMs: number;
+  /** An OTLP request whose body sends no bytes for this long is answered 408 and closed. */
+  bodyTimeoutMs: number;
+  /** Connections beyond this many get a raw 503 + Retry-After and are closed. */
+  maxConnections: number;
 }
 
 /** A configuration value that cannot be used; the message names the variable and the value. */
@@ -91,9 +97,16 @@ export const OPTIONS = {
   sqlMaxConcurrent: { flag: '--sql-max-concurrent', env: 'SESSIONGRAPH_SQL_MAX_CONCURRENT', default: '4', help: '/api/sql queries running at once; more get 429' },
   sqlMaxBodySize: { flag: '--sql-max-body-size', env: 'SESSIONGRAPH_SQL_MAX_BODY_SIZE', default: '1MiB', help: 'longest /api/sql query text (413 beyond)' },
   prices: { flag: '--prices', env: 'SESSIONGRAPH_PRICES', default: undefined, help: 'JSON or YAML file of model prices (USD per million tokens) overriding the bundled table' },
+  // Defaults as nginx sets them: client_header_timeout 60s, client_body_timeout 60s (between two
+  // reads, not for the whole body); one idle knob for headers and keep-alive (nginx: 75s).
+  idleTimeout: { flag: '--idle-timeout', env: 'SESSIONGRAPH_IDLE_TIMEOUT', default: '60s', help: 'a connection that has not sent complete request headers, or sits idle between requests, is closed after this (e.g. 30s, 2m)' },
+  bodyTimeout: { flag: '--body-timeout', env: 'SESSIONGRAPH_BODY_TIMEOUT', default: '60s', help: 'an OTLP request body that sends no bytes for this long is answered 408 and its connection closed' },
+  maxConnections: { flag: '--max-connections', env: 'SESSIONGRAPH_MAX_CONNECTIONS', default: '4096', help: 'open connections at most; more get 503 + Retry-After and are closed (keep it well below ulimit -n)' },
 } as const satisfies Record<string, Option>;
 
 type OptionName = keyof typeof OPTIONS;
+
+const DAY_MS = 86_400_000;
 
 /** Splits `--flag value` / `--flag=value` arguments into option values keyed by option name. */
 export function parseFlags(argv: readonly string[]): Partial<Record<OptionName, string>> {
@@ -135,6 +148,14 @@ export function parseConfig(
       throw new ConfigError(`${source}=${JSON.stringify(value)} is invalid: expected an integer from ${min} to ${max}`);
     }
     return n;
+  };
+  const duration = (name: OptionName, minMs: number, maxMs: number): number => {
+    const { value, source } = raw(name);
+    const ms = parseDuration(value ?? '');
+    if (ms === undefined || ms < minMs || ms > maxMs) {
+      throw new ConfigError(`${source}=${JSON.stringify(value)} is invalid: expected a duration from ${minMs}ms to ${maxMs / DAY_MS}d, e.g. 500ms, 60s or 2m`);
+    }
+    return ms;
   };
   const bytes = (name: OptionName): number => {
     const { value, source } = raw(name);
@@ -216,6 +237,9 @@ export function parseConfig(
     sqlLimits: { ...DEFAULT_SQL_LIMITS, maxExecutionSeconds: sqlTimeoutSeconds, maxResultBytes: bytes('sqlMaxResultSize') },
     sqlMaxConcurrent: int('sqlMaxConcurrent', 1, 1000),
     sqlMaxBodyBytes: bytes('sqlMaxBodySize'),
+    idleTimeoutMs: duration('idleTimeout', 100, DAY_MS),
+    bodyTimeoutMs: duration('bodyTimeout', 100, DAY_MS),
+    maxConnections: int('maxConnections', 1, 1_000_000),
   };
 }
 

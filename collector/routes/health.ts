@@ -40,7 +40,7 @@ export function healthRoutes(deps: AppDeps, receiver: ReceiverStats): Hono {
     const w = deps.writer.stats;
     const byCode = Object.fromEntries(Object.entries(receiver.requests).map(([code, n]) => [`code="${code}"`, n]));
     const text = renderMetrics([
-      { name: 'sessiongraph_otlp_requests_total', type: 'counter', help: 'OTLP/HTTP export requests by response status.', value: byCode },
+      { name: 'sessiongraph_otlp_requests_total', type: 'counter', help: 'OTLP/HTTP export requests by response status; 499: the client closed the connection before its answer, 408: it sent its body too slowly.', value: byCode },
       { name: 'sessiongraph_spans_accepted_total', type: 'counter', help: 'Spans stored after a successful export.', value: receiver.spansAccepted },
       { name: 'sessiongraph_spans_rejected_total', type: 'counter', help: 'Spans refused in partial successes (invalid ids or times).', value: receiver.spansRejected },
       { name: 'sessiongraph_attribute_values_truncated_total', type: 'counter', help: 'Attribute values cut to --max-attribute-value-size.', value: receiver.truncatedValues },

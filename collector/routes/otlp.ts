@@ -3,13 +3,21 @@
  * store → respond. A 2xx is sent only after the spans are stored; errors come back as
  * `google.rpc.Status` in the request's encoding with the status the OTLP spec prescribes.
  */
+import type { HttpBindings } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { HTTP_STATUS, OverloadedError, SessiongraphError, TooLargeError, UnavailableError } from '../../src/errors.ts';
+import {
+  CLIENT_CLOSED_STATUS,
+  ClientClosedError,
+  HTTP_STATUS,
+  OverloadedError,
+  RequestTimeoutError,
+  SessiongraphError,
+  UnavailableError,
+} from '../../src/errors.ts';
 import { applySpanLimits } from '../../src/otlp/limits.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
-import { decompressBody, formatFromContentType } from '../../src/otlp/request-body.ts';
+import { bodyTooLarge, decompressBody, formatFromContentType, readBody } from '../../src/otlp/request-body.ts';
 import { RPC_CODE, encodeExportResponse, encodeStatus, type OtlpBody, type OtlpFormat } from '../../src/otlp/response.ts';
 import type { AppDeps } from '../app.ts';
 
@@ -22,72 +30,152 @@ export interface ReceiverStats {
   droppedAttributes: number;
 }
 
+/** Served by @hono/node-server, the request's Node objects are at hand; under `app.request()` they are not. */
+type ReceiverEnv = { Bindings: Partial<HttpBindings> | undefined };
+
 /** Builds the `/v1/traces` route. */
-export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono {
-  const app = new Hono();
-  const count = (status: number): void => {
+export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono<ReceiverEnv> {
+  const app = new Hono<ReceiverEnv>();
+  const { maxBodyBytes, bodyTimeoutMs } = deps.config;
+  const tally = (status: number): void => {
     stats.requests[status] = (stats.requests[status] ?? 0) + 1;
   };
+  // Counts what the client saw: a client gone before its answer is a 499, whatever we decided.
+  const count = (c: Context<ReceiverEnv>, status: number): void => tally(c.req.raw.signal.aborted ? CLIENT_CLOSED_STATUS : status);
+  const inflight = createByteBudget(deps.config.queueMaxBytes);
 
-  // Bytes of request bodies being read and decoded right now: bounded like the queue, so a
-  // burst of large requests is refused (429) before it is read rather than after.
-  let inflightBytes = 0;
-  const budget = deps.config.queueMaxBytes;
-
-  app.post(
-    '/v1/traces',
-    bodyLimit({
-      maxSize: deps.config.maxBodyBytes,
-      onError: (c) => {
-        count(413);
-        // The rest of the body is never read: close the connection so it is not parsed as the next request.
-        c.header('connection', 'close');
-        return otlpError(c, guessFormat(c), new TooLargeError(`request body exceeds the ${deps.config.maxBodyBytes}-byte limit (--max-body-size)`));
-      },
-    }),
-    async (c) => {
-      let format: OtlpFormat = guessFormat(c);
-      let reserved = 0;
-      try {
-        format = formatFromContentType(c.req.header('content-type'));
-        const unavailable = deps.writer.unavailableReason;
-        if (unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${unavailable}); retry later`);
-        const declared = Number(c.req.header('content-length') ?? 0) || 0;
-        if (deps.writer.isFull(declared) || (inflightBytes > 0 && inflightBytes + declared > budget)) {
-          throw new OverloadedError(`collector is at capacity (${inflightBytes} bytes being decoded, queue near its limit); retry later`);
-        }
-        reserved = declared;
-        inflightBytes += reserved;
-        const raw = new Uint8Array(await c.req.arrayBuffer());
-        const body = await decompressBody(raw, c.req.header('content-encoding'), deps.config.maxBodyBytes);
-        inflightBytes += body.length - reserved;
-        reserved = body.length;
-        const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
-        const limited = applySpanLimits(decoded.spans, deps.config);
-        stats.truncatedValues += limited.truncatedValues;
-        stats.droppedAttributes += limited.droppedAttributes;
-        await deps.writer.write(decoded.spans);
-        stats.spansAccepted += decoded.spans.length;
-        stats.spansRejected += decoded.rejectedSpans;
-        count(200);
-        const message = decoded.rejectReasons.join('; ');
-        return send(c, 200, encodeExportResponse(format, decoded.rejectedSpans, message));
-      } catch (err) {
-        if (!(err instanceof SessiongraphError)) {
-          // A bug of ours, not the client's data or storage: 500 is not retried, so a request
-          // that triggers it cannot loop forever.
-          deps.logger.error('unexpected receiver error', { error: String(err) });
-          count(500);
-          return send(c, 500, encodeStatus(format, RPC_CODE.INTERNAL, 'internal error while receiving spans'));
-        }
-        count(HTTP_STATUS[err.kind]);
-        return otlpError(c, format, err);
-      } finally {
-        inflightBytes -= reserved;
+  app.post('/v1/traces', async (c) => {
+    let format: OtlpFormat = guessFormat(c);
+    const held = inflight.lease();
+    // Set while an answer would leave body bytes on the wire: the connection must close after it.
+    let closeOnError = false;
+    try {
+      const declared = declaredLength(c);
+      if (declared !== undefined && declared > maxBodyBytes) {
+        closeOnError = true;
+        throw bodyTooLarge(maxBodyBytes);
       }
-    },
-  );
+      format = formatFromContentType(c.req.header('content-type'));
+      const unavailable = deps.writer.unavailableReason;
+      if (unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${unavailable}); retry later`);
+      // Refused before reading, so a flood of refused requests stays cheap.
+      if (deps.writer.isFull(declared ?? 0) || inflight.isFull()) {
+        throw new OverloadedError(`collector is at capacity (${inflight.used} bytes of request bodies in flight, queue near its limit); retry later`);
+      }
+      closeOnError = true;
+      const raw = await readBodyInTime(c, declared, { maxBytes: maxBodyBytes, onBytes: (n) => held.add(n) }, bodyTimeoutMs);
+      closeOnError = false;
+      const body = await decompressBody(raw, c.req.header('content-encoding'), maxBodyBytes);
+      held.resize(body.length);
+      const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
+      const limited = applySpanLimits(decoded.spans, deps.config);
+      stats.truncatedValues += limited.truncatedValues;
+      stats.droppedAttributes += limited.droppedAttributes;
+      await deps.writer.write(decoded.spans);
+      stats.spansAccepted += decoded.spans.length;
+      stats.spansRejected += decoded.rejectedSpans;
+      count(c, 200);
+      const message = decoded.rejectReasons.join('; ');
+      return send(c, 200, encodeExportResponse(format, decoded.rejectedSpans, message));
+    } catch (err) {
+      if (err instanceof ClientClosedError) {
+        // Neither our failure nor an alert: counted, never logged; the answer reaches no one.
+        tally(timedOutByNode(c) ? HTTP_STATUS.timeout : CLIENT_CLOSED_STATUS);
+        return send(c, 400, encodeStatus(format, RPC_CODE.INVALID_ARGUMENT, err.message));
+      }
+      if (!(err instanceof SessiongraphError)) {
+        // A bug of ours, not the client's data or storage: 500 is not retried, so a request
+        // that triggers it cannot loop forever.
+        deps.logger.error('unexpected receiver error', { error: String(err) });
+        count(c, 500);
+        return send(c, 500, encodeStatus(format, RPC_CODE.INTERNAL, 'internal error while receiving spans'));
+      }
+      count(c, HTTP_STATUS[err.kind]);
+      // The rest of the body is never read: close the connection so it is not parsed as the next request.
+      if (closeOnError) c.header('connection', 'close');
+      return otlpError(c, format, err);
+    } finally {
+      held.release();
+    }
+  });
   return app;
+}
+
+/** Content-Length when the body is framed by it (not chunked); what the client promised, not what it sent. */
+function declaredLength(c: Context): number | undefined {
+  if (c.req.header('transfer-encoding') !== undefined) return undefined;
+  const header = c.req.header('content-length');
+  return header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+}
+
+/**
+ * Reads the body, answering 408 when no bytes arrive for `timeoutMs`. Node's socket inactivity
+ * timer does the watching (the request's 'timeout' event, emitted while its body is incomplete);
+ * server.ts keeps server.timeout at 0, which is what the socket goes back to afterwards.
+ */
+async function readBodyInTime(c: Context<ReceiverEnv>, declared: number | undefined, reading: { maxBytes: number; onBytes: (n: number) => void }, timeoutMs: number): Promise<Uint8Array> {
+  const incoming = c.env?.incoming;
+  const timeout = new AbortController();
+  const onTimeout = (): void =>
+    timeout.abort(new RequestTimeoutError(`no body bytes for ${timeoutMs / 1000} s (--body-timeout): the request was not received in time`));
+  incoming?.setTimeout(timeoutMs, onTimeout);
+  try {
+    return await readBody(c.req.raw.body, declared, { ...reading, signal: timeout.signal });
+  } finally {
+    incoming?.off('timeout', onTimeout);
+    incoming?.setTimeout(0);
+  }
+}
+
+/** True when Node cut the request at server.requestTimeout (it answered 408 itself and closed the socket). */
+function timedOutByNode(c: Context<ReceiverEnv>): boolean {
+  const errored = c.env?.incoming?.socket?.errored as NodeJS.ErrnoException | null | undefined;
+  return errored?.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+}
+
+/** A request's share of the in-flight byte budget, given back by release(). */
+interface ByteLease {
+  /** Takes `n` more bytes as they arrive; throws OverloadedError (429) past the budget. */
+  add(n: number): void;
+  /** Holds `n` bytes in all (the body after decompression). */
+  resize(n: number): void;
+  release(): void;
+}
+
+/**
+ * Bytes of request bodies held in memory right now, bounded like the queue, counted as they
+ * arrive: a request that declares 64 MiB and sends 10 bytes holds 10 bytes, so slow uploads
+ * cannot lock other exporters out. A request alone in flight may exceed it (the body limit
+ * bounds it), as an empty writer takes any one request.
+ */
+function createByteBudget(limit: number): { readonly used: number; isFull(): boolean; lease(): ByteLease } {
+  let used = 0;
+  return {
+    get used() {
+      return used;
+    },
+    isFull: () => used >= limit,
+    lease() {
+      let held = 0;
+      return {
+        add(n) {
+          if (used + n > limit && used > held) {
+            throw new OverloadedError(`collector is at capacity (${used} bytes of request bodies in flight); retry later`);
+          }
+          used += n;
+          held += n;
+        },
+        resize(n) {
+          used += n - held;
+          held = n;
+        },
+        release() {
+          used -= held;
+          held = 0;
+        },
+      };
+    },
+  };
 }
 
 /** Best guess of the client's encoding for error bodies when Content-Type is unusable. */
@@ -104,6 +192,7 @@ const RPC_FOR_KIND: Record<SessiongraphError['kind'], number> = {
   forbidden: RPC_CODE.PERMISSION_DENIED,
   overloaded: RPC_CODE.RESOURCE_EXHAUSTED,
   unavailable: RPC_CODE.UNAVAILABLE,
+  timeout: RPC_CODE.DEADLINE_EXCEEDED,
 };
 
 /** An OTLP error response: Status body, mapped HTTP status, Retry-After on retryable ones. */

@@ -30,6 +30,7 @@ export function encodeExportResponse(format: OtlpFormat, rejectedSpans: number, 
 /** gRPC status codes used in `google.rpc.Status` bodies, chosen to match the HTTP status. */
 export const RPC_CODE = {
   INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   RESOURCE_EXHAUSTED: 8,
   UNAUTHENTICATED: 16,

@@ -21,6 +21,9 @@ describe('parseConfig', () => {
     [{ CLICKHOUSE_URL: 'localhost:8123' }, 'CLICKHOUSE_URL="localhost:8123" is invalid: expected an http(s) URL'],
     [{ CLICKHOUSE_DATABASE: 'x; DROP TABLE y' }, 'CLICKHOUSE_DATABASE="x; DROP TABLE y" is invalid'],
     [{ SESSIONGRAPH_BATCH_MAX_SPANS: '0' }, 'SESSIONGRAPH_BATCH_MAX_SPANS="0" is invalid'],
+    [{ SESSIONGRAPH_IDLE_TIMEOUT: 'soon' }, 'SESSIONGRAPH_IDLE_TIMEOUT="soon" is invalid: expected a duration from 100ms to 1d'],
+    [{ SESSIONGRAPH_BODY_TIMEOUT: '0' }, 'SESSIONGRAPH_BODY_TIMEOUT="0" is invalid: expected a duration'],
+    [{ SESSIONGRAPH_MAX_CONNECTIONS: '0' }, 'SESSIONGRAPH_MAX_CONNECTIONS="0" is invalid: expected an integer from 1'],
   ])('rejects %j naming the variable and value', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
@@ -30,6 +33,15 @@ describe('parseConfig', () => {
     expect(() => parseConfig({}, parseFlags(['--port', '-1']))).toThrow('--port="-1" is invalid');
     expect(() => parseFlags(['--prot', '1'])).toThrow('unknown option --prot');
     expect(() => parseFlags(['--port'])).toThrow('option --port needs a value');
+  });
+
+  it('closes idle connections and stalled bodies after 60 s and caps connections at 4096 by default', () => {
+    expect(parseConfig({})).toMatchObject({ idleTimeoutMs: 60_000, bodyTimeoutMs: 60_000, maxConnections: 4096 });
+    expect(parseConfig({ SESSIONGRAPH_IDLE_TIMEOUT: '75s' }, parseFlags(['--body-timeout', '1500ms', '--max-connections=20']))).toMatchObject({
+      idleTimeoutMs: 75_000,
+      bodyTimeoutMs: 1500,
+      maxConnections: 20,
+    });
   });
 
   it('parses byte sizes', () => {
@@ -45,7 +57,7 @@ describe('the sessiongraph command', () => {
   it('--help lists every option with its environment variable', async () => {
     const { code, output } = await runCli(['--help']);
     expect(code).toBe(0);
-    for (const needle of ['--port', 'SESSIONGRAPH_PORT', '--clickhouse-url', 'CLICKHOUSE_URL', '--max-body-size', 'SESSIONGRAPH_DATA_DIR']) {
+    for (const needle of ['--port', 'SESSIONGRAPH_PORT', '--clickhouse-url', 'CLICKHOUSE_URL', '--max-body-size', 'SESSIONGRAPH_DATA_DIR', '--idle-timeout', '--body-timeout', 'SESSIONGRAPH_MAX_CONNECTIONS']) {
       expect(output).toContain(needle);
     }
   });
