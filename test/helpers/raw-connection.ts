@@ -65,3 +65,18 @@ export function uploadHead(contentLength: number, contentType = 'application/jso
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Raw connections opened by one test file, all destroyed by `destroyAll` (in afterAll). */
+export function rawConnections(url: () => string): { connect(): Promise<RawConnection>; destroyAll(): void } {
+  const open: RawConnection[] = [];
+  return {
+    async connect() {
+      const conn = await openRaw(url());
+      open.push(conn);
+      return conn;
+    },
+    destroyAll() {
+      for (const c of open) c.socket.destroy();
+    },
+  };
+}

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
 import { startTestCollector, tempDir } from '../helpers/collector.ts';
-import { closedWithin, openRaw, sleep, uploadHead, type RawConnection } from '../helpers/raw-connection.ts';
+import { closedWithin, rawConnections, sleep, uploadHead, type RawConnection } from '../helpers/raw-connection.ts';
 
 const IDLE_TIMEOUT_MS = 2000;
 const MAX_CONNECTIONS = 20;
@@ -16,21 +16,16 @@ const MAX_BODY = 1024 * 1024;
 const SLACK_MS = 10_000;
 
 let collector: RunningCollector;
-const open: RawConnection[] = [];
+const raw = rawConnections(() => collector.url);
+const connect = raw.connect;
 
 beforeAll(async () => {
   collector = await startTestCollector(tempDir(), { SESSIONGRAPH_IDLE_TIMEOUT: `${IDLE_TIMEOUT_MS}ms`, SESSIONGRAPH_MAX_CONNECTIONS: String(MAX_CONNECTIONS), SESSIONGRAPH_MAX_BODY_SIZE: String(MAX_BODY) });
 });
 afterAll(async () => {
-  for (const c of open) c.socket.destroy();
+  raw.destroyAll();
   await collector?.close();
 });
-
-async function connect(): Promise<RawConnection> {
-  const conn = await openRaw(collector.url);
-  open.push(conn);
-  return conn;
-}
 
 describe('idle connections', () => {
   it('a connection that sends nothing is closed after --idle-timeout', async () => {

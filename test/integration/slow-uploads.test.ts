@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startCollector, type RunningCollector } from '../../collector/server.ts';
 import type { Logger } from '../../src/logger.ts';
 import { tempDir, testConfig } from '../helpers/collector.ts';
-import { closedWithin, openRaw, sleep, uploadHead, type RawConnection } from '../helpers/raw-connection.ts';
+import { closedWithin, rawConnections, sleep, uploadHead } from '../helpers/raw-connection.ts';
 
 const MiB = 1024 * 1024;
 const BODY_TIMEOUT_MS = 5000;
@@ -22,22 +22,17 @@ const logger: Logger = {
   warn: (message, fields) => logged.push({ level: 'warn', message, fields }),
   error: (message, fields) => logged.push({ level: 'error', message, fields }),
 };
-const open: RawConnection[] = [];
+const raw = rawConnections(() => collector.url);
+const connect = raw.connect;
 
 beforeAll(async () => {
   const config = testConfig(tempDir(), { SESSIONGRAPH_BODY_TIMEOUT: `${BODY_TIMEOUT_MS}ms`, SESSIONGRAPH_QUEUE_MAX_BYTES: String(BUDGET) });
   collector = await startCollector(config, logger);
 });
 afterAll(async () => {
-  for (const c of open) c.socket.destroy();
+  raw.destroyAll();
   await collector?.close();
 });
-
-async function connect(): Promise<RawConnection> {
-  const conn = await openRaw(collector.url);
-  open.push(conn);
-  return conn;
-}
 
 let nextSpan = 1;
 function exportRequest(service: string): string {
