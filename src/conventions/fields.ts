@@ -3,6 +3,7 @@
  * first present wins. Pure: attributes in, values out.
  */
 import { firstNumber, firstOf, lastIndexed, roleText, stringList, tryJson, unwrapJsonString, type Attrs } from './attributes.ts';
+import { inputText, outputText } from './message-text.ts';
 
 /** Token counts of one span, after the "input includes cached tokens" correction. */
 export interface TokenUsage {
@@ -48,12 +49,15 @@ const KEYS = {
   ],
   cacheRead: [
     'gen_ai.usage.cache_read.input_tokens',
+    'gen_ai.usage.input_tokens.cached',
     'gen_ai.usage.cache_read_input_tokens',
     'llm.token_count.prompt_details.cache_read',
     'ai.usage.inputTokenDetails.cacheReadTokens',
     'ai.usage.cachedInputTokens',
   ],
   cacheWrite: [
+    'gen_ai.usage.cache_write.input_tokens',
+    'gen_ai.usage.input_tokens.cache_write',
     'gen_ai.usage.cache_creation.input_tokens',
     'gen_ai.usage.cache_creation_input_tokens',
     'llm.token_count.prompt_details.cache_write',
@@ -61,6 +65,7 @@ const KEYS = {
   ],
   reasoning: [
     'gen_ai.usage.reasoning.output_tokens',
+    'gen_ai.usage.output_tokens.reasoning',
     'gen_ai.usage.reasoning_tokens',
     'llm.token_count.completion_details.reasoning',
     'ai.usage.outputTokenDetails.reasoningTokens',
@@ -108,26 +113,83 @@ export function modelName(attrs: Attrs): string {
   return firstOf(attrs, KEYS.model) ?? '';
 }
 
-/** Provider id as the framework names it ('' when absent); `ai.model.provider` keeps the text before the first `.`. */
+/**
+ * Provider id as the framework names it ('' when absent), the text before the first `.`: the
+ * AI SDK's provider ids (`openai.chat`, `anthropic.messages`) name an API of the provider.
+ */
 export function providerName(attrs: Attrs): string {
-  const direct = firstOf(attrs, KEYS.provider);
-  if (direct !== undefined) return direct;
-  return (attrs['ai.model.provider'] ?? '').split('.')[0] ?? '';
+  const named = firstOf(attrs, KEYS.provider) ?? attrs['ai.model.provider'] ?? '';
+  return named.split('.')[0] ?? '';
 }
 
-/** Token usage of a span, or undefined when it reports none (no input, output or total key). */
-export function tokenUsage(attrs: Attrs): TokenUsage | undefined {
-  const rawInput = tokenCount(attrs, KEYS.input);
-  const output = tokenCount(attrs, KEYS.output);
-  const total = tokenCount(attrs, KEYS.total);
-  if (rawInput === undefined && output === undefined && total === undefined) return undefined;
-  const cacheRead = tokenCount(attrs, KEYS.cacheRead) ?? 0;
-  const cacheWrite = tokenCount(attrs, KEYS.cacheWrite) ?? 0;
+/**
+ * Claude Code's `claude_code.llm_request` spans carry bare `input_tokens`, `output_tokens`,
+ * `cache_read_tokens`, `cache_creation_tokens` (Anthropic's meaning), read only on those spans.
+ */
+const CLAUDE_CODE_KEYS = { input: ['input_tokens'], output: ['output_tokens'], cacheRead: ['cache_read_tokens'], cacheWrite: ['cache_creation_tokens'] } as const;
+
+/** Who emitted a span, for the one question numbers cannot answer: does its input count include the cache? */
+export interface Emitter {
+  scopeName: string;
+  spanName: string;
+}
+
+/**
+ * Token usage of a span, or undefined when it reports none (no input, output or total key).
+ * Input includes cached tokens and output includes reasoning tokens (OpenTelemetry's meaning);
+ * emitters that pass Anthropic's counts unchanged (input excludes cache reads and writes) are
+ * corrected, decided by who they are (inputExcludesCache), never guessed from the numbers.
+ */
+export function tokenUsage(attrs: Attrs, emitter: Emitter = { scopeName: '', spanName: '' }): TokenUsage | undefined {
+  const claudeCode = isClaudeCodeLlmRequest(attrs, emitter);
+  const keys = claudeCode ? CLAUDE_CODE_KEYS : KEYS;
+  const rawInput = tokenCount(attrs, keys.input);
+  const rawOutput = tokenCount(attrs, keys.output);
+  const total = claudeCode ? undefined : tokenCount(attrs, KEYS.total);
+  if (rawInput === undefined && rawOutput === undefined && total === undefined) return undefined;
+  const gemini = geminiUsage(attrs);
+  const cacheRead = tokenCount(attrs, keys.cacheRead) ?? gemini?.cacheRead ?? 0;
+  const cacheWrite = tokenCount(attrs, keys.cacheWrite) ?? 0;
+  const reasoning = tokenCount(attrs, KEYS.reasoning) ?? gemini?.reasoning ?? 0;
   let input = rawInput ?? 0;
-  // Input should include cached tokens; some instrumentations send it exclusive (CONVENTIONS.md pitfalls).
-  if (input < cacheRead + cacheWrite) input += cacheRead + cacheWrite;
-  const out = output ?? 0;
-  return { input, output: out, cacheRead, cacheWrite, reasoning: tokenCount(attrs, KEYS.reasoning) ?? 0, total: total ?? input + out };
+  if (claudeCode || inputExcludesCache(attrs, emitter, input, cacheRead + cacheWrite)) input += cacheRead + cacheWrite;
+  let output = rawOutput ?? 0;
+  // Gemini's candidatesTokenCount leaves the thoughts out; OpenTelemetry's output includes them.
+  if (gemini && gemini.reasoning > 0 && output === gemini.candidates) output += gemini.reasoning;
+  // A total below input + output is a total of another meaning (e.g. Anthropic's, before the cache).
+  return { input, output, cacheRead, cacheWrite, reasoning, total: Math.max(total ?? 0, input + output) };
+}
+
+function isClaudeCodeLlmRequest(attrs: Attrs, emitter: Emitter): boolean {
+  return attrs['span.type'] === 'llm_request' || emitter.spanName === 'claude_code.llm_request';
+}
+
+/**
+ * True when the span's input count leaves the cache out (Anthropic's meaning). Decided by who
+ * emitted it: Strands and OpenLLMetry's Anthropic instrumentation pass Anthropic's usage through
+ * unchanged (verified in their sources / captures), while instrumentations following the GenAI
+ * conventions (the AI SDK, OpenInference, Langfuse) include the cache. Numbers can only prove
+ * the exclusive meaning — an input smaller than its own cache — never the inclusive one.
+ */
+function inputExcludesCache(attrs: Attrs, emitter: Emitter, input: number, cached: number): boolean {
+  if (input < cached) return true;
+  const provider = (firstOf(attrs, KEYS.provider) ?? '').split('.')[0]?.toLowerCase();
+  if (provider !== 'anthropic') return false;
+  return /strands/i.test(emitter.scopeName) || /^(@traceloop\/)?(opentelemetry\.)?instrumentation[.-]anthropic/i.test(emitter.scopeName);
+}
+
+/** Gemini's `usageMetadata` inside ADK's `gcp.vertex.agent.llm_response` (its only copy of cache and thinking tokens). */
+function geminiUsage(attrs: Attrs): { cacheRead: number; reasoning: number; candidates: number } | undefined {
+  const response = attrs['gcp.vertex.agent.llm_response'];
+  if (response === undefined) return undefined;
+  const usage = (tryJson(response) as { usageMetadata?: Record<string, unknown>; usage_metadata?: Record<string, unknown> } | undefined) ?? {};
+  const meta = usage.usageMetadata ?? usage.usage_metadata;
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const n = (camel: string, snake: string): number => {
+    const v = Number(meta[camel] ?? meta[snake] ?? 0);
+    return Number.isFinite(v) && v > 0 ? Math.round(v) : 0;
+  };
+  return { cacheRead: n('cachedContentTokenCount', 'cached_content_token_count'), reasoning: n('thoughtsTokenCount', 'thoughts_token_count'), candidates: n('candidatesTokenCount', 'candidates_token_count') };
 }
 
 /** A token count: a whole, non-negative, safe integer (negative or fractional values are clamped, not trusted). */
@@ -148,7 +210,7 @@ export function precomputedCost(attrs: Attrs): number | undefined {
       if (entries.length > 0) return entries.reduce((sum, [, v]) => sum + v, 0);
     }
   }
-  const direct = firstNumber(attrs, ['gen_ai.usage.cost', 'llm.cost.total']);
+  const direct = firstNumber(attrs, ['gen_ai.usage.cost', 'llm.cost.total', 'operation.cost']);
   if (direct !== undefined) return direct;
   const prompt = firstNumber(attrs, ['llm.cost.prompt']);
   const completion = firstNumber(attrs, ['llm.cost.completion']);
@@ -161,6 +223,11 @@ export function toolName(attrs: Attrs, spanName: string): string {
   return firstOf(attrs, ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name']) ?? (entity || undefined) ?? spanName.replace(/^execute_tool /, '').replace(/\.tool$/, '');
 }
 
+/** A tool call's id, '' when absent. */
+export function toolCallId(attrs: Attrs): string {
+  return firstOf(attrs, ['gen_ai.tool.call.id', 'tool_call.id', 'ai.toolCall.id', 'tool.call_id', 'tool_use_id']) ?? '';
+}
+
 /** A span event as the conventions need it. */
 export interface EventAttrs {
   name: string;
@@ -170,25 +237,46 @@ export interface EventAttrs {
 /** The span's final output text (last assistant message, output value, …), or ''. */
 export function finalOutput(attrs: Attrs, events: readonly EventAttrs[]): string {
   const details = events.find((e) => e.name === 'gen_ai.client.inference.operation.details');
+  const choice = events.filter((e) => e.name === 'gen_ai.choice').at(-1);
   const candidates = [
     roleText(attrs['gen_ai.output.messages'], 'assistant', 'last'),
     roleText(details?.attributes['gen_ai.output.messages'], 'assistant', 'last'),
-    firstOf(attrs, ['output.value', 'traceloop.entity.output', 'ai.response.text', 'langfuse.trace.output']),
+    firstOf(attrs, ['output.value', 'traceloop.entity.output', 'ai.response.text', 'langfuse.trace.output', 'mastra.agent_run.output']),
     lastIndexed(attrs, 'gen_ai.completion.', '.content'),
     lastIndexed(attrs, 'llm.output_messages.', '.message.content'),
+    responsesOutputText(attrs),
+    firstOf(choice?.attributes ?? {}, ['message', 'content']),
   ];
   const found = candidates.find((c) => c !== undefined && c !== '');
-  return found === undefined ? '' : unwrapJsonString(found);
+  if (found === undefined) return '';
+  return isPlainText(attrs, 'output') ? unwrapJsonString(found) : outputText(unwrapJsonString(found));
+}
+
+/** OpenInference says `text/plain`: the value is the text, even when it looks like JSON. */
+function isPlainText(attrs: Attrs, which: 'input' | 'output'): boolean {
+  return attrs[`${which}.mime_type`] === 'text/plain';
+}
+
+/** OpenInference's Responses-API output: `llm.output_messages.{i}.message.contents.{k}.message_content.text`. */
+function responsesOutputText(attrs: Attrs): string | undefined {
+  const texts = Object.entries(attrs)
+    .map(([key, value]) => ({ m: /^llm\.output_messages\.(\d+)\.message\.contents\.(\d+)\.message_content\.text$/.exec(key), value }))
+    .filter((e): e is { m: RegExpExecArray; value: string } => e.m !== null && e.value !== '')
+    .sort((a, b) => Number(a.m[1]) - Number(b.m[1]) || Number(a.m[2]) - Number(b.m[2]));
+  return texts.length > 0 ? texts.map((t) => t.value).join('\n') : undefined;
 }
 
 /** The span's first user input text, or ''. */
-export function firstInput(attrs: Attrs): string {
+export function firstInput(attrs: Attrs, events: readonly EventAttrs[] = []): string {
   const fromMessages = roleText(attrs['gen_ai.input.messages'], 'user', 'first');
   if (fromMessages) return fromMessages;
-  const value = firstOf(attrs, ['input.value', 'traceloop.entity.input']);
-  if (value !== undefined) return unwrapJsonString(value);
+  const value = firstOf(attrs, ['input.value', 'traceloop.entity.input', 'mastra.agent_run.input', 'user_prompt']);
+  if (value !== undefined) return isPlainText(attrs, 'input') ? unwrapJsonString(value) : inputText(unwrapJsonString(value));
   const prompt = attrs['ai.prompt'];
   if (prompt !== undefined) return aiPromptText(prompt);
+  const userEvent = events.find((e) => e.name === 'gen_ai.user.message');
+  const fromEvent = userEvent ? firstOf(userEvent.attributes, ['content', 'message']) : undefined;
+  if (fromEvent !== undefined) return inputText(fromEvent);
   return attrs['llm.input_messages.0.message.content'] ?? '';
 }
 

@@ -70,7 +70,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   );
   const cost = priceSpans(counted, ctx.pricer);
   const llmCalls = members.filter((s) => s.is_llm === 1);
-  const toolCalls = members.filter((s) => s.is_tool === 1);
+  const toolCalls = oneSpanPerCall(members.filter((s) => s.is_tool === 1));
   const lastSpanAt = spans.reduce((max, s) => (BigInt(s.end_time) > max ? BigInt(s.end_time) : max), 0n);
 
   const abandoned = !arrived && lastSpanAt + ctx.abandonAfterNs < ctx.nowNs;
@@ -103,9 +103,10 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     unpriced_models: cost.unpriced,
     tools_invoked: [...new Set(toolCalls.map((s) => s.tool_name))],
     tool_call_count: toolCalls.length,
-    error_count: members.filter((s) => s.has_error === 1).length,
+    // A failed call reported on two spans of one call id (Claude Code) is one error.
+    error_count: oneSpanPerCall(members.filter((s) => s.has_error === 1)).length,
     session_status: status,
-    output_summary: arrived ? trimText(root.output_text) : '',
+    output_summary: arrived ? trimText(root.output_text || lastAnswer(llmCalls)) : '',
     trace_id: first.trace_id,
     root_span_id: arrived ? root.span_id : '',
     agent_definition_id: definitionId,
@@ -168,6 +169,21 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   return { session, definition, decisions, edges };
 }
 
+/**
+ * Spans sharing a tool call id are one call (Claude Code's `claude_code.tool` and its
+ * `claude_code.tool.execution` child carry the same `gen_ai.tool.call.id`): the earliest stands
+ * for it. Spans without an id each stand for themselves. Input is in start order, and so is the output.
+ */
+function oneSpanPerCall(spans: readonly SpanFacts[]): SpanFacts[] {
+  const seen = new Set<string>();
+  return spans.filter((s) => {
+    if (s.tool_call_id === '') return true;
+    if (seen.has(s.tool_call_id)) return false;
+    seen.add(s.tool_call_id);
+    return true;
+  });
+}
+
 /** Outermost agent span (earliest start on ties); without agent spans, the trace's root span. */
 function chooseRoot(spans: readonly SpanFacts[], tree: TraceTree<SpanFacts>): SpanFacts | undefined {
   const outermostAgent = spans.find((s) => s.is_agent === 1 && !tree.ancestors(s).some((a) => a.is_agent === 1));
@@ -208,6 +224,16 @@ function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
     trace_id: span.trace_id,
     span_id: span.span_id,
   }));
+}
+
+/**
+ * A root without output (ADK, Claude Code, LangGraph's graph span…) ends with its last model
+ * call's answer: the text of the LLM call that ended last.
+ */
+function lastAnswer(llmCalls: readonly SpanFacts[]): string {
+  let last: SpanFacts | undefined;
+  for (const s of llmCalls) if (s.output_text !== '' && (!last || BigInt(s.end_time) >= BigInt(last.end_time))) last = s;
+  return last?.output_text ?? '';
 }
 
 function trimText(text: string): string {

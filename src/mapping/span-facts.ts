@@ -19,6 +19,7 @@ import {
   providerName,
   tags,
   tokenUsage,
+  toolCallId,
   toolName,
   userId,
 } from '../conventions/fields.ts';
@@ -62,6 +63,8 @@ export interface SpanFacts {
   total_tokens: number;
   precomputed_cost: number | null;
   tool_name: string;
+  /** The tool call's id (`gen_ai.tool.call.id`…), '' when absent: spans sharing one are one call. */
+  tool_call_id: string;
   has_error: 0 | 1;
   input_text: string;
   output_text: string;
@@ -89,9 +92,9 @@ export function endNanos(row: SpanRow): string {
 /** Derives the facts of one span. */
 export function toSpanFacts(row: SpanRow): SpanFacts {
   const attrs = row.SpanAttributes;
-  const classes = classifySpan(attrs);
+  const classes = classifySpan(attrs, row.SpanName);
   const events = spanEvents(row);
-  const usage = tokenUsage(attrs);
+  const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName });
   const identity = agentIdentity(attrs);
   const end = endNanos(row);
   const decisions: RecordedDecision[] = recordedDecisions(attrs, end, events);
@@ -128,8 +131,9 @@ export function toSpanFacts(row: SpanRow): SpanFacts {
     total_tokens: usage?.total ?? 0,
     precomputed_cost: precomputedCost(attrs) ?? null,
     tool_name: classes.tool ? toolName(attrs, row.SpanName) : '',
+    tool_call_id: classes.tool ? toolCallId(attrs) : '',
     has_error: bit(isError(attrs, row.StatusCode, events)),
-    input_text: cutText(firstInput(attrs), TEXT_LIMIT),
+    input_text: cutText(firstInput(attrs, events), TEXT_LIMIT),
     output_text: cutText(finalOutput(attrs, events), TEXT_LIMIT),
     turns: explicitTurns(attrs) ?? null,
     decisions: decisions.length > 0 ? JSON.stringify(decisions) : '',

@@ -125,6 +125,11 @@ export const MIGRATIONS: readonly Migration[] = [
        ENGINE = MergeTree ORDER BY written_at TTL toDateTime(written_at) + INTERVAL 7 DAY`,
     ],
   },
+  {
+    version: 5,
+    description: 'session_spans.tool_call_id: one tool call per call id (Claude Code repeats it on a child span)',
+    statements: (db) => [`ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS tool_call_id String DEFAULT '' AFTER tool_name`],
+  },
 ];
 
 /** The server is older than MIN_SERVER_VERSION; the message says which version is needed. */

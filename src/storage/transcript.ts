@@ -49,7 +49,7 @@ export async function readTranscript(storage: Storage, traceId: string): Promise
 /** One raw span → a transcript entry. */
 export function toTranscriptEntry(row: SpanRow): TranscriptEntry {
   const attrs = row.SpanAttributes;
-  const classes = classifySpan(attrs);
+  const classes = classifySpan(attrs, row.SpanName);
   const kind = classes.llm ? 'llm' : classes.tool ? 'tool' : classes.embedding ? 'embedding' : classes.agent ? 'agent' : 'span';
   const events = spanEvents(row);
   const end = endNanos(row);
@@ -70,7 +70,7 @@ export function toTranscriptEntry(row: SpanRow): TranscriptEntry {
   };
   if (kind === 'tool') entry.tool_name = toolName(attrs, row.SpanName);
   if (kind === 'llm' || kind === 'embedding') {
-    const usage = tokenUsage(attrs);
+    const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName });
     entry.model = modelName(attrs);
     if (usage) Object.assign(entry, { input_tokens: usage.input, output_tokens: usage.output });
   }
