@@ -132,6 +132,7 @@ const CLAUDE_CODE_KEYS = { input: ['input_tokens'], output: ['output_tokens'], c
 export interface Emitter {
   scopeName: string;
   spanName: string;
+  resource?: Attrs;
 }
 
 /**
@@ -173,9 +174,12 @@ function isClaudeCodeLlmRequest(attrs: Attrs, emitter: Emitter): boolean {
  */
 function inputExcludesCache(attrs: Attrs, emitter: Emitter, input: number, cached: number): boolean {
   if (input < cached) return true;
+  // Strands names its scope and gen_ai.system after the service; its resource says strands.
+  const strands = /strands/i.test(emitter.scopeName) || emitter.resource?.['service.namespace'] === 'strands';
+  // Anthropic's own API names models `claude-…`; Bedrock's (`anthropic.claude-…`, inclusive counts) do not start so.
+  if (strands) return /^claude-/.test(firstOf(attrs, KEYS.model) ?? '');
   const provider = (firstOf(attrs, KEYS.provider) ?? '').split('.')[0]?.toLowerCase();
-  if (provider !== 'anthropic') return false;
-  return /strands/i.test(emitter.scopeName) || /^(@traceloop\/)?(opentelemetry\.)?instrumentation[.-]anthropic/i.test(emitter.scopeName);
+  return provider === 'anthropic' && /^(@traceloop\/)?(opentelemetry\.)?instrumentation[.-]anthropic/i.test(emitter.scopeName);
 }
 
 /** Gemini's `usageMetadata` inside ADK's `gcp.vertex.agent.llm_response` (its only copy of cache and thinking tokens). */
@@ -223,6 +227,47 @@ export function toolName(attrs: Attrs, spanName: string): string {
   return firstOf(attrs, ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name']) ?? (entity || undefined) ?? spanName.replace(/^execute_tool /, '').replace(/\.tool$/, '');
 }
 
+/** A tool call a model asked for in its answer. */
+export interface RequestedToolCall {
+  id: string;
+  name: string;
+}
+
+/**
+ * The tool calls an LLM span's answer asks for, in order: OpenInference's flattened
+ * `llm.output_messages.{i}.message.tool_calls.{k}.tool_call.*`, the GenAI `tool_call` parts of
+ * `gen_ai.output.messages`, OpenLLMetry's `gen_ai.completion.{i}.tool_calls.{k}.*`.
+ */
+export function requestedToolCalls(attrs: Attrs): RequestedToolCall[] {
+  const flat = new Map<string, RequestedToolCall & { order: number[] }>();
+  for (const [key, value] of Object.entries(attrs)) {
+    const m =
+      /^llm\.output_messages\.(\d+)\.message\.tool_calls\.(\d+)\.tool_call\.(id|function\.name)$/.exec(key) ??
+      /^gen_ai\.completion\.(\d+)\.tool_calls\.(\d+)\.(id|name)$/.exec(key);
+    if (!m) continue;
+    const slot = `${m[1]}.${m[2]}`;
+    const call = flat.get(slot) ?? { id: '', name: '', order: [Number(m[1]), Number(m[2])] };
+    if (m[3] === 'id') call.id = value;
+    else call.name = value;
+    flat.set(slot, call);
+  }
+  if (flat.size > 0) {
+    return [...flat.values()]
+      .sort((a, b) => (a.order[0] ?? 0) - (b.order[0] ?? 0) || (a.order[1] ?? 0) - (b.order[1] ?? 0))
+      .filter((c) => c.name !== '')
+      .map(({ id, name }) => ({ id, name }));
+  }
+  const messages = tryJson(attrs['gen_ai.output.messages'] ?? '');
+  if (!Array.isArray(messages)) return [];
+  return messages.flatMap((message: unknown) => {
+    const parts = (message as { parts?: unknown }).parts;
+    if (!Array.isArray(parts)) return [];
+    return parts
+      .filter((p: unknown): p is { id?: unknown; name: string } => (p as { type?: unknown }).type === 'tool_call' && typeof (p as { name?: unknown }).name === 'string')
+      .map((p) => ({ id: typeof p.id === 'string' ? p.id : '', name: p.name }));
+  });
+}
+
 /** A tool call's id, '' when absent. */
 export function toolCallId(attrs: Attrs): string {
   return firstOf(attrs, ['gen_ai.tool.call.id', 'tool_call.id', 'ai.toolCall.id', 'tool.call_id', 'tool_use_id']) ?? '';
@@ -236,12 +281,13 @@ export interface EventAttrs {
 
 /** The span's final output text (last assistant message, output value, …), or ''. */
 export function finalOutput(attrs: Attrs, events: readonly EventAttrs[]): string {
-  const details = events.find((e) => e.name === 'gen_ai.client.inference.operation.details');
+  // Strands sends one details event per kind of content (instructions, input, output).
+  const details = events.filter((e) => e.name === 'gen_ai.client.inference.operation.details' && e.attributes['gen_ai.output.messages'] !== undefined).at(-1);
   const choice = events.filter((e) => e.name === 'gen_ai.choice').at(-1);
   const candidates = [
     roleText(attrs['gen_ai.output.messages'], 'assistant', 'last'),
     roleText(details?.attributes['gen_ai.output.messages'], 'assistant', 'last'),
-    firstOf(attrs, ['output.value', 'traceloop.entity.output', 'ai.response.text', 'langfuse.trace.output', 'mastra.agent_run.output']),
+    firstOf(attrs, ['output.value', 'traceloop.entity.output', 'ai.response.text', 'langfuse.trace.output', 'mastra.agent_run.output', 'gcp.vertex.agent.llm_response']),
     lastIndexed(attrs, 'gen_ai.completion.', '.content'),
     lastIndexed(attrs, 'llm.output_messages.', '.message.content'),
     responsesOutputText(attrs),
@@ -270,7 +316,10 @@ function responsesOutputText(attrs: Attrs): string | undefined {
 export function firstInput(attrs: Attrs, events: readonly EventAttrs[] = []): string {
   const fromMessages = roleText(attrs['gen_ai.input.messages'], 'user', 'first');
   if (fromMessages) return fromMessages;
-  const value = firstOf(attrs, ['input.value', 'traceloop.entity.input', 'mastra.agent_run.input', 'user_prompt']);
+  const details = events.find((e) => e.name === 'gen_ai.client.inference.operation.details' && e.attributes['gen_ai.input.messages'] !== undefined);
+  const fromDetails = roleText(details?.attributes['gen_ai.input.messages'], 'user', 'first');
+  if (fromDetails) return fromDetails;
+  const value = firstOf(attrs, ['input.value', 'traceloop.entity.input', 'mastra.agent_run.input', 'user_prompt', 'gcp.vertex.agent.llm_request']);
   if (value !== undefined) return isPlainText(attrs, 'input') ? unwrapJsonString(value) : inputText(unwrapJsonString(value));
   const prompt = attrs['ai.prompt'];
   if (prompt !== undefined) return aiPromptText(prompt);
@@ -288,14 +337,27 @@ function aiPromptText(prompt: string): string {
   return prompt;
 }
 
-/** True when the span failed: status Error, `error.type`, an `exception` event, or Langfuse level ERROR. */
+/**
+ * True when the span failed: status Error, `error.type`, an `exception` event, Langfuse level
+ * ERROR, or a tool response that is an error (ADK reports a failing tool only as a
+ * `functionResponse` whose response is `{"error": …}`, on its merged tool span).
+ */
 export function isError(attrs: Attrs, statusCode: string, events: readonly EventAttrs[]): boolean {
   return (
     statusCode === 'Error' ||
     attrs['error.type'] !== undefined ||
     events.some((e) => e.name === 'exception') ||
-    (attrs['langfuse.observation.level'] ?? '').toUpperCase() === 'ERROR'
+    (attrs['langfuse.observation.level'] ?? '').toUpperCase() === 'ERROR' ||
+    toolResponseIsError(attrs['gcp.vertex.agent.tool_response'])
   );
+}
+
+function toolResponseIsError(response: string | undefined): boolean {
+  if (response === undefined || !response.includes('"error"')) return false;
+  const parsed = tryJson(response) as { error?: unknown; content?: { parts?: unknown } } | undefined;
+  if (parsed?.error !== undefined) return true;
+  const parts = parsed?.content?.parts;
+  return Array.isArray(parts) && parts.some((p: unknown) => (p as { functionResponse?: { response?: { error?: unknown } } }).functionResponse?.response?.error !== undefined);
 }
 
 /** Explicit turn count on a root span, if any. */

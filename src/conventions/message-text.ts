@@ -9,20 +9,31 @@ import { tryJson } from './attributes.ts';
 
 type Role = 'user' | 'assistant';
 
-/** The first user text of an input value (a prompt, a message list, a request), or the value itself. */
+/**
+ * The first user text of an input value (a prompt, a message list, a request). A value that is
+ * not JSON, or JSON of another kind (a function's arguments), is its own text; messages without
+ * a user text give '' (a request of tool results says nothing about what the user asked).
+ */
 export function inputText(value: string): string {
   const parsed = parseJson(value);
   if (parsed === undefined) return value;
   if (typeof parsed === 'string') return parsed;
-  return textOf(parsed, 'user', 'first') ?? value;
+  return textOf(parsed, 'user', 'first') ?? (holdsMessages(parsed) ? '' : value);
 }
 
-/** The last assistant text of an output value (a message list, a response, `{"text"}`), or the value itself. */
+/** The last assistant text of an output value (a message list, a response, `{"text"}`); '' for messages without one (an answer of tool calls only). */
 export function outputText(value: string): string {
   const parsed = parseJson(value);
   if (parsed === undefined) return value;
   if (typeof parsed === 'string') return parsed;
-  return textOf(parsed, 'assistant', 'last') ?? value;
+  return textOf(parsed, 'assistant', 'last') ?? (holdsMessages(parsed) ? '' : value);
+}
+
+/** True for the shapes textOf reads messages from: a list of messages, or a request or response holding one. */
+function holdsMessages(v: unknown): boolean {
+  if (Array.isArray(v)) return v.some((x) => roleOf(x) !== 'other' || (typeof x === 'object' && x !== null && 'role' in x));
+  if (typeof v !== 'object' || v === null) return false;
+  return ['messages', 'contents', 'choices', 'candidates', 'generations', 'content', 'parts'].some((k) => k in v) || Array.isArray((v as { output?: unknown }).output) || Array.isArray((v as { input?: unknown }).input);
 }
 
 function parseJson(value: string): unknown {
@@ -64,6 +75,8 @@ function textOf(v: unknown, role: Role, which: 'first' | 'last'): string | undef
   for (const key of ['text', 'output_text', 'prompt', 'content', 'output', 'result', 'answer']) {
     if (typeof o[key] === 'string' && o[key] !== '') return o[key];
   }
+  // Gemini / ADK: `{"content": {"role": "model", "parts": [...]}}`.
+  if (typeof o.content === 'object' && o.content !== null && !Array.isArray(o.content)) return messageContent(o.content);
   return messageContent(o);
 }
 

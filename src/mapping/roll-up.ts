@@ -11,6 +11,7 @@ import type { SpanFacts } from './span-facts.ts';
 import { nsToDate, nsToIso } from './time.ts';
 import { TraceTree } from './trace-tree.ts';
 import type { RecordedDecision } from '../conventions/decisions.ts';
+import type { RequestedToolCall } from '../conventions/fields.ts';
 import type { AgentDefinition, AgentSession, Decision, GraphEdge, SessionStatus } from './types.ts';
 
 /**
@@ -70,7 +71,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   );
   const cost = priceSpans(counted, ctx.pricer);
   const llmCalls = members.filter((s) => s.is_llm === 1);
-  const toolCalls = oneSpanPerCall(members.filter((s) => s.is_tool === 1));
+  const toolCalls = toolCallsOf(members, llmCalls);
   const lastSpanAt = spans.reduce((max, s) => (BigInt(s.end_time) > max ? BigInt(s.end_time) : max), 0n);
 
   const abandoned = !arrived && lastSpanAt + ctx.abandonAfterNs < ctx.nowNs;
@@ -101,7 +102,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     tokens_used: sum((s) => s.total_tokens),
     cost: cost.total.toFixed(9),
     unpriced_models: cost.unpriced,
-    tools_invoked: [...new Set(toolCalls.map((s) => s.tool_name))],
+    tools_invoked: [...new Set(toolCalls.map((c) => c.name))],
     tool_call_count: toolCalls.length,
     // A failed call reported on two spans of one call id (Claude Code) is one error.
     error_count: oneSpanPerCall(members.filter((s) => s.has_error === 1)).length,
@@ -167,6 +168,19 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     });
   }
   return { session, definition, decisions, edges };
+}
+
+/**
+ * The session's tool calls in call order: its tool spans, one per call id; a trace with no tool
+ * span at all (OpenInference on a model client: the framework runs tools untraced) counts the
+ * calls its model asked for and then called again after — every answer but the last one's.
+ */
+function toolCallsOf(members: readonly SpanFacts[], llmCalls: readonly SpanFacts[]): Array<{ name: string }> {
+  const spans = oneSpanPerCall(members.filter((s) => s.is_tool === 1));
+  if (spans.length > 0) return spans.map((s) => ({ name: s.tool_name }));
+  const asked = llmCalls.slice(0, -1).flatMap((s) => (s.requested_tools === '' ? [] : (JSON.parse(s.requested_tools) as RequestedToolCall[])));
+  const seen = new Set<string>();
+  return asked.filter((c) => c.id === '' || (!seen.has(c.id) && seen.add(c.id) !== undefined));
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   providerName,
   tags,
   tokenUsage,
+  requestedToolCalls,
   toolCallId,
   toolName,
   userId,
@@ -65,6 +66,8 @@ export interface SpanFacts {
   tool_name: string;
   /** The tool call's id (`gen_ai.tool.call.id`…), '' when absent: spans sharing one are one call. */
   tool_call_id: string;
+  /** JSON array of the tool calls an LLM span's answer asks for ({id, name}), '' when none. */
+  requested_tools: string;
   has_error: 0 | 1;
   input_text: string;
   output_text: string;
@@ -74,6 +77,7 @@ export interface SpanFacts {
 }
 
 const bit = (b: boolean): 0 | 1 => (b ? 1 : 0);
+const jsonOrEmpty = (list: readonly unknown[]): string => (list.length > 0 ? JSON.stringify(list) : '');
 
 /** The events of a span row in the shape the conventions read. */
 export function spanEvents(row: SpanRow): TimedEvent[] {
@@ -94,7 +98,7 @@ export function toSpanFacts(row: SpanRow): SpanFacts {
   const attrs = row.SpanAttributes;
   const classes = classifySpan(attrs, row.SpanName);
   const events = spanEvents(row);
-  const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName });
+  const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName, resource: row.ResourceAttributes });
   const identity = agentIdentity(attrs);
   const end = endNanos(row);
   const decisions: RecordedDecision[] = recordedDecisions(attrs, end, events);
@@ -132,10 +136,11 @@ export function toSpanFacts(row: SpanRow): SpanFacts {
     precomputed_cost: precomputedCost(attrs) ?? null,
     tool_name: classes.tool ? toolName(attrs, row.SpanName) : '',
     tool_call_id: classes.tool ? toolCallId(attrs) : '',
+    requested_tools: classes.llm ? jsonOrEmpty(requestedToolCalls(attrs)) : '',
     has_error: bit(isError(attrs, row.StatusCode, events)),
     input_text: cutText(firstInput(attrs, events), TEXT_LIMIT),
     output_text: cutText(finalOutput(attrs, events), TEXT_LIMIT),
     turns: explicitTurns(attrs) ?? null,
-    decisions: decisions.length > 0 ? JSON.stringify(decisions) : '',
+    decisions: jsonOrEmpty(decisions),
   };
 }

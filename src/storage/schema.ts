@@ -12,7 +12,8 @@ export const MIN_SERVER_VERSION = '23.8';
 interface Migration {
   version: number;
   description: string;
-  statements: (db: string) => string[];
+  /** `serverVersion` (e.g. "26.7.2.1") for DDL that differs by server, as the exporter's does. */
+  statements: (db: string, serverVersion: string) => string[];
 }
 
 /** The `otel_traces` table exactly as the OpenTelemetry Collector ClickHouse exporter creates it. */
@@ -113,6 +114,57 @@ const GRAPH_TABLES = (db: string): string[] => [
   ) ENGINE = ReplacingMergeTree ORDER BY (edge_type, source_id, target_id)`,
 ];
 
+/** First server version with GA full-text `text` indexes; the exporter switches to them here. */
+const FULL_TEXT_SEARCH_VERSION = '26.2';
+
+/**
+ * `otel_logs` exactly as the OpenTelemetry Collector ClickHouse exporter creates it: opentelemetry-
+ * collector-contrib v0.161.0, exporter/clickhouseexporter/internal/sqltemplates/logs_table.sql — the
+ * schema of v0.151.0 onwards (PR #47720: no TimestampTime column, ORDER BY five-minute buckets,
+ * `__otel_materialized_*` resource columns; EventName from PR #43164) — rendered with the exporter's
+ * defaults: engine MergeTree, no TTL (ttl 0), no cluster. Like the exporter (createLogsTable), a
+ * server ≥ 26.2 gets full-text `text` indexes and an older one bloom filters; the columns are the
+ * same either way. Grafana's ClickHouse plugin reads this schema as OTel version 1.3.0 (plugin 4.20+).
+ */
+const OTEL_LOGS = (db: string, serverVersion: string): string => {
+  const column = (name: string, type: string): string => `\`${name}\` ${type}`;
+  const materialized = (key: string): string =>
+    column(`__otel_materialized_${key}`, `LowCardinality(String) MATERIALIZED ResourceAttributes['${key}'] CODEC(ZSTD(1))`);
+  const fullText = isVersionAtLeast(serverVersion, FULL_TEXT_SEARCH_VERSION);
+  const exact = (expr: string, name: string, falsePositive: string): string =>
+    fullText ? `INDEX ${name} ${expr} TYPE text(tokenizer = 'array')` : `INDEX ${name} ${expr} TYPE bloom_filter(${falsePositive}) GRANULARITY 1`;
+  return `CREATE TABLE IF NOT EXISTS ${db}.otel_logs (
+    ${column('Timestamp', "DateTime64(9) COMMENT 'Event timestamp with nanosecond precision' CODEC(Delta(8), ZSTD(1))")},
+    ${column('TraceId', "String COMMENT 'W3C trace identifier' CODEC(ZSTD(1))")},
+    ${column('SpanId', "String COMMENT 'W3C span identifier' CODEC(ZSTD(1))")},
+    ${column('TraceFlags', "UInt8 COMMENT 'W3C trace flags'")},
+    ${column('SeverityText', "LowCardinality(String) COMMENT 'Log severity as text' CODEC(ZSTD(1))")},
+    ${column('SeverityNumber', "UInt8 COMMENT 'Log severity as number (1-24)'")},
+    ${column('ServiceName', "LowCardinality(String) COMMENT 'Service that emitted the log' CODEC(ZSTD(1))")},
+    ${column('Body', "String COMMENT 'Log message body' CODEC(ZSTD(1))")},
+    ${column('ResourceSchemaUrl', "LowCardinality(String) COMMENT 'Schema URL for the resource' CODEC(ZSTD(1))")},
+    ${column('ResourceAttributes', "Map(LowCardinality(String), String) COMMENT 'Resource attributes as key-value pairs' CODEC(ZSTD(1))")},
+    ${column('ScopeSchemaUrl', "LowCardinality(String) COMMENT 'Schema URL for the instrumentation scope' CODEC(ZSTD(1))")},
+    ${column('ScopeName', "String COMMENT 'Instrumentation scope name' CODEC(ZSTD(1))")},
+    ${column('ScopeVersion', "LowCardinality(String) COMMENT 'Instrumentation scope version' CODEC(ZSTD(1))")},
+    ${column('ScopeAttributes', "Map(LowCardinality(String), String) COMMENT 'Instrumentation scope attributes' CODEC(ZSTD(1))")},
+    ${column('LogAttributes', "Map(LowCardinality(String), String) COMMENT 'Log record attributes' CODEC(ZSTD(1))")},
+    ${column('EventName', "String COMMENT 'Event name for log records representing events' CODEC(ZSTD(1))")},
+    ${['k8s.cluster.name', 'k8s.container.name', 'k8s.deployment.name', 'k8s.namespace.name', 'k8s.node.name', 'k8s.pod.name', 'k8s.pod.uid', 'deployment.environment.name'].map(materialized).join(',\n    ')},
+    ${exact('TraceId', 'idx_trace_id', '0.001')},
+    ${exact('mapKeys(ResourceAttributes)', 'idx_res_attr_key', '0.01')},
+    ${exact('mapValues(ResourceAttributes)', 'idx_res_attr_value', '0.01')},
+    ${exact('mapKeys(ScopeAttributes)', 'idx_scope_attr_key', '0.01')},
+    ${exact('mapValues(ScopeAttributes)', 'idx_scope_attr_value', '0.01')},
+    ${exact('mapKeys(LogAttributes)', 'idx_log_attr_key', '0.01')},
+    ${exact('mapValues(LogAttributes)', 'idx_log_attr_value', '0.01')},
+    ${fullText ? "INDEX idx_lower_body lower(Body) TYPE text(tokenizer = 'splitByNonAlpha')" : 'INDEX idx_lower_body lower(Body) TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 8'}
+  ) ENGINE = MergeTree
+  PARTITION BY toDate(Timestamp)
+  ORDER BY (toStartOfFiveMinutes(Timestamp), ServiceName, Timestamp)
+  SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
+};
+
 /** Every migration, oldest first. Append only: a released migration never changes. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'otel_traces (OpenTelemetry Collector ClickHouse exporter schema)', statements: (db) => [OTEL_TRACES(db)] },
@@ -125,10 +177,14 @@ export const MIGRATIONS: readonly Migration[] = [
        ENGINE = MergeTree ORDER BY written_at TTL toDateTime(written_at) + INTERVAL 7 DAY`,
     ],
   },
+  { version: 4, description: 'otel_logs (OpenTelemetry Collector ClickHouse exporter schema, v0.161.0)', statements: (db, serverVersion) => [OTEL_LOGS(db, serverVersion)] },
   {
     version: 5,
-    description: 'session_spans.tool_call_id: one tool call per call id (Claude Code repeats it on a child span)',
-    statements: (db) => [`ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS tool_call_id String DEFAULT '' AFTER tool_name`],
+    description: 'session_spans: tool_call_id (one tool call per call id) and requested_tools (tool calls asked for by a model)',
+    statements: (db) => [
+      `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS tool_call_id String DEFAULT '' AFTER tool_name`,
+      `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS requested_tools String DEFAULT '' AFTER tool_call_id`,
+    ],
   },
 ];
 
@@ -166,13 +222,15 @@ export async function migrate(client: ClickHouseClient, db: string): Promise<num
     query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, description String, applied_at DateTime64(3) DEFAULT now64(3))
             ENGINE = ReplacingMergeTree ORDER BY version`,
   });
-  const applied = await (
-    await client.query({ query: `SELECT max(version) AS v FROM ${db}.schema_migrations`, format: 'JSONEachRow' })
+  // The set of applied versions, not their maximum: migrations written in parallel land out of
+  // order (5 was applied before 4 existed), and a gap must still be filled.
+  const done = await (
+    await client.query({ query: `SELECT DISTINCT version AS v FROM ${db}.schema_migrations`, format: 'JSONEachRow' })
   ).json<{ v: number }>();
-  const current = Number(applied[0]?.v ?? 0);
+  const applied = new Set(done.map((r) => Number(r.v)));
   for (const m of MIGRATIONS) {
-    if (m.version <= current) continue;
-    for (const statement of m.statements(db)) await client.command({ query: statement });
+    if (applied.has(m.version)) continue;
+    for (const statement of m.statements(db, version)) await client.command({ query: statement });
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: m.version, description: m.description }],

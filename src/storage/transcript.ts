@@ -70,7 +70,7 @@ export function toTranscriptEntry(row: SpanRow): TranscriptEntry {
   };
   if (kind === 'tool') entry.tool_name = toolName(attrs, row.SpanName);
   if (kind === 'llm' || kind === 'embedding') {
-    const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName });
+    const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName, resource: row.ResourceAttributes });
     entry.model = modelName(attrs);
     if (usage) Object.assign(entry, { input_tokens: usage.input, output_tokens: usage.output });
   }

@@ -32,7 +32,12 @@ describe('tools', () => {
 describe('whether input includes the cache is decided by the emitter', () => {
   const anthropic = { 'gen_ai.system': 'anthropic', 'gen_ai.usage.input_tokens': '2000', 'gen_ai.usage.output_tokens': '100', 'gen_ai.usage.cache_read_input_tokens': '800', 'gen_ai.usage.total_tokens': '2100' };
   it('Strands passes Anthropic’s exclusive counts even when the uncached part is the larger one', () => {
-    expect(tokenUsage(anthropic, { scopeName: 'strands-agents', spanName: 'chat' })).toMatchObject({ input: 2800, cacheRead: 800, total: 2900 });
+    // As Strands exports it: gen_ai.system and the scope carry the service's name.
+    const strands = { ...anthropic, 'gen_ai.system': 'weather-service', 'gen_ai.request.model': 'claude-sonnet-4-5' };
+    const emitter = { scopeName: 'weather-service', spanName: 'chat', resource: { 'service.namespace': 'strands' } };
+    expect(tokenUsage(strands, emitter)).toMatchObject({ input: 2800, cacheRead: 800, total: 2900 });
+    // On Bedrock the counts already include the cache.
+    expect(tokenUsage({ ...strands, 'gen_ai.request.model': 'us.anthropic.claude-sonnet-4-5-v1:0' }, emitter)).toMatchObject({ input: 2000 });
   });
   it('an OpenTelemetry-conventions emitter already includes it', () => {
     expect(tokenUsage(anthropic, { scopeName: 'ai', spanName: 'chat' })).toMatchObject({ input: 2000, total: 2100 });
