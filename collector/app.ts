@@ -11,7 +11,8 @@ import type { SpanWriter } from '../src/storage/span-writer.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import { apiRoutes } from './routes/api.ts';
 import { healthRoutes } from './routes/health.ts';
-import { guessFormat, otlpError, otlpRoutes, type ReceiverStats } from './routes/otlp.ts';
+import { createTraceReceiver, guessFormat, otlpError, otlpRoutes, type TraceReceiver } from './routes/otlp.ts';
+import { createLogsReceiver, otlpLogsRoutes, type LogsReceiver } from './routes/otlp-logs.ts';
 import { requireApiKeys } from './auth-middleware.ts';
 
 /** What the app needs: storage, the span writer over it, configuration and a logger. */
@@ -23,13 +24,29 @@ export interface AppDeps {
   logger: Logger;
   /** True once a shutdown began: new requests get 503 and their connection is closed. */
   isClosing?: () => boolean;
+  /** The OTLP receivers, when a gRPC server shares them with the HTTP routes; built here otherwise. */
+  receivers?: Receivers;
 }
+
+/** The transport-independent OTLP receivers: HTTP routes and gRPC services over the same budgets, writers and counters. */
+export interface Receivers {
+  traces: TraceReceiver;
+  logs: LogsReceiver;
+}
+
+/** Builds the receivers over the app's storage and span writer. */
+export function createReceivers(deps: Pick<AppDeps, 'storage' | 'writer' | 'config'>): Receivers {
+  return { traces: createTraceReceiver(deps), logs: createLogsReceiver(deps) };
+}
+
+/** Paths whose errors are OTLP `google.rpc.Status` bodies in the request's encoding, not API JSON. */
+const OTLP_PATHS = new Set(['/v1/traces', '/v1/logs']);
 
 /** Builds the collector's HTTP app. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   const reject = (c: Context, err: SessiongraphError): Response =>
-    c.req.path === '/v1/traces' ? otlpError(c, guessFormat(c), err) : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]);
+    OTLP_PATHS.has(c.req.path) ? otlpError(c, guessFormat(c), err) : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]);
   app.use('*', async (c, next) => {
     if (!deps.isClosing?.()) return next();
     // Keep-alive clients would otherwise keep this server busy after close(): send them away.
@@ -41,9 +58,10 @@ export function createApp(deps: AppDeps): Hono {
     '*',
     requireApiKeys(deps.config.apiKeys, reject),
   );
-  const receiver: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0, truncatedValues: 0, droppedAttributes: 0 };
-  app.route('/', otlpRoutes(deps, receiver));
-  app.route('/', healthRoutes(deps, receiver));
+  const receivers = deps.receivers ?? createReceivers(deps);
+  app.route('/', otlpRoutes(deps, receivers.traces));
+  app.route('/', otlpLogsRoutes(deps, receivers.logs));
+  app.route('/', healthRoutes(deps, receivers));
   app.route('/', apiRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

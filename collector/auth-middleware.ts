@@ -1,5 +1,5 @@
 /**
- * API-key check in front of every route (SPEC §7): `/v1/traces` needs the `ingest` scope;
+ * API-key check in front of every route (SPEC §7): `/v1/traces` and `/v1/logs` need the `ingest` scope;
  * the API, `/metrics` and the dashboard need `read`; `/healthz` and `/readyz` stay open for
  * load balancers. Without configured keys everything passes (the collector then refuses to
  * bind anything but loopback, see config.ts).
@@ -9,11 +9,12 @@ import { authorize, presentedKey, type ApiKey, type Scope } from '../src/auth.ts
 import { ForbiddenError, UnauthorizedError, type SessiongraphError } from '../src/errors.ts';
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+const INGEST_PATHS = new Set(['/v1/traces', '/v1/logs']);
 
 /** The scope a path needs, or undefined for open paths. */
 export function scopeFor(path: string): Scope | undefined {
   if (OPEN_PATHS.has(path)) return undefined;
-  return path === '/v1/traces' ? 'ingest' : 'read';
+  return INGEST_PATHS.has(path) ? 'ingest' : 'read';
 }
 
 /** Middleware rejecting requests without a key of the needed scope; `reject` renders the error. */

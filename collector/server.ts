@@ -1,7 +1,7 @@
 /**
- * Starts a collector: open storage (migrating the schema) → span writer → app → listen.
- * `close()` is the graceful path SIGTERM takes: stop accepting, store what was accepted,
- * close storage.
+ * Starts a collector: open storage (migrating the schema) → span writer → app → listen (HTTP,
+ * then OTLP/gRPC). `close()` is the graceful path SIGTERM takes: stop accepting, store what was
+ * accepted, close storage.
  */
 import type { AddressInfo } from 'node:net';
 import type { Hono } from 'hono';
@@ -13,21 +13,32 @@ import { createGraphWriter, type GraphWriter } from '../src/storage/graph-writer
 import { SpanWriter } from '../src/storage/span-writer.ts';
 import { openClickHouse } from '../src/storage/client.ts';
 import { createStorage, migrateStorage, StorageUnreachableError, type Storage } from '../src/storage/storage.ts';
-import { createApp } from './app.ts';
+import { createApp, createReceivers, type Receivers } from './app.ts';
+import { startGrpcReceiver, type GrpcReceiver } from './grpc/grpc-server.ts';
+import { logsExportService } from './grpc/logs-service.ts';
+import { traceExportService } from './grpc/trace-service.ts';
 import { createHttpServer } from './http-server.ts';
 
 /** A listening collector. */
 export interface RunningCollector {
   url: string;
   port: number;
+  /** OTLP/gRPC endpoint (`http://host:port`) and port; undefined with --grpc-port off. */
+  grpcUrl: string | undefined;
+  grpcPort: number | undefined;
   app: Hono;
+  /** The OTLP receivers HTTP and gRPC share (counters, writers). */
+  receivers: Receivers;
   storage: Storage;
   writer: SpanWriter;
   graph: GraphWriter;
   close(): Promise<void>;
 }
 
-/** Opens storage and listens on `config.host:config.port` (port 0 picks a free port). */
+/** How long close() lets requests in flight finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 10_000;
+
+/** Opens storage and listens on `config.host:config.port` and `:config.grpcPort` (port 0 picks a free port). */
 export async function startCollector(config: Config, logger: Logger): Promise<RunningCollector> {
   // Read the price file before opening storage: a bad file fails the start with its own message.
   const pricer = createPricer(config.pricesFile ? loadPriceFile(config.pricesFile) : undefined);
@@ -42,16 +53,22 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     throw err;
   }
   let closing: Promise<void> | undefined;
-  const app = createApp({ storage, writer, graph, config, logger, isClosing: () => closing !== undefined });
+  const receivers = createReceivers({ storage, writer, config });
+  const app = createApp({ storage, writer, graph, config, logger, receivers, isClosing: () => closing !== undefined });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const server = createHttpServer(app, config, logger);
+  let grpc: GrpcReceiver | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.port, config.host, () => resolve());
     });
+    grpc = await startGrpc(config, logger, receivers, () => closing !== undefined);
   } catch (err) {
+    server.close();
+    clearInterval(sweeper);
     schema.stop();
+    writer.stop();
     await storage.close();
     throw err;
   }
@@ -60,27 +77,44 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   return {
     url: `http://${host}:${port}`,
     port,
+    grpcUrl: grpc?.url,
+    grpcPort: grpc?.port,
     app,
+    receivers,
     storage,
     writer,
     graph,
     close() {
       closing ??= (async () => {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        // New calls get UNAVAILABLE (isClosing), calls in flight finish, then connections close.
+        const grpcStopped = grpc?.close(CLOSE_GRACE_MS);
         server.closeIdleConnections();
         // Requests already inside wait for their insert; give them time, then cut the rest.
-        const force = setTimeout(() => server.closeAllConnections(), 10_000);
-        await writer.drain();
+        const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        await Promise.all([writer.drain(), receivers.logs.writer.drain()]);
         await stopped;
+        await grpcStopped;
         clearTimeout(force);
         clearInterval(sweeper);
         schema.stop();
         writer.stop();
+        receivers.logs.writer.stop();
         await storage.close();
       })();
       return closing;
     },
   };
+}
+
+/** Starts the OTLP/gRPC receiver unless --grpc-port is off; its services share the HTTP routes' receivers. */
+async function startGrpc(config: Config, logger: Logger, receivers: Receivers, isClosing: () => boolean): Promise<GrpcReceiver | undefined> {
+  if (config.grpcPort === undefined) return undefined;
+  const services = [traceExportService(receivers.traces), logsExportService(receivers.logs)];
+  const grpc = await startGrpcReceiver(config.grpcPort, { config, logger, services, isClosing });
+  // Not "listening on http://…": the CLI's own line after this one is what scripts look for.
+  logger.info('OTLP/gRPC receiver started', { address: grpc.url.replace(/^http:\/\//, ''), services: services.map((s) => s.name).join(',') });
+  return grpc;
 }
 
 /**

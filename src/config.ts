@@ -51,6 +51,8 @@ export interface Config {
   bodyTimeoutMs: number;
   /** Connections beyond this many get a raw 503 + Retry-After and are closed. */
   maxConnections: number;
+  /** OTLP/gRPC port on `host` (0 = any free port); undefined = no gRPC listener. */
+  grpcPort: number | undefined;
 }
 
 /** A configuration value that cannot be used; the message names the variable and the value. */
@@ -102,6 +104,7 @@ export const OPTIONS = {
   idleTimeout: { flag: '--idle-timeout', env: 'SESSIONGRAPH_IDLE_TIMEOUT', default: '60s', help: 'a connection that has not sent complete request headers, or sits idle between requests, is closed after this (e.g. 30s, 2m)' },
   bodyTimeout: { flag: '--body-timeout', env: 'SESSIONGRAPH_BODY_TIMEOUT', default: '60s', help: 'an OTLP request body that sends no bytes for this long is answered 408 and its connection closed' },
   maxConnections: { flag: '--max-connections', env: 'SESSIONGRAPH_MAX_CONNECTIONS', default: '4096', help: 'open connections at most; more get 503 + Retry-After and are closed (keep it well below ulimit -n)' },
+  grpcPort: { flag: '--grpc-port', env: 'SESSIONGRAPH_GRPC_PORT', default: '4317', help: 'OTLP/gRPC port on --host (0 = any free port; off or -1 = no gRPC listener; left unset while --port is 0, it is 0 too)' },
 } as const satisfies Record<string, Option>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -240,7 +243,28 @@ export function parseConfig(
     idleTimeoutMs: duration('idleTimeout', 100, DAY_MS),
     bodyTimeoutMs: duration('bodyTimeout', 100, DAY_MS),
     maxConnections: int('maxConnections', 1, 1_000_000),
+    grpcPort: parseGrpcPort(raw('grpcPort'), flags.grpcPort === undefined && !env[OPTIONS.grpcPort.env], int('port', 0, 65535)),
   };
+}
+
+/**
+ * `--grpc-port`: a port, or `off` / `-1` for no gRPC listener. Left unset while the HTTP port is
+ * 0 (tests, several collectors on one machine), it is 0 as well: a collector asked for any free
+ * port must not claim 4317 and collide with the next one. Equal to a fixed HTTP port is refused
+ * here, with the names, rather than as EADDRINUSE at listen time.
+ */
+function parseGrpcPort({ value, source }: { value: string | undefined; source: string }, unset: boolean, httpPort: number): number | undefined {
+  const text = (value ?? '').trim().toLowerCase();
+  if (text === 'off' || text === '-1') return undefined;
+  if (unset && httpPort === 0) return 0;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > 65535) {
+    throw new ConfigError(`${source}=${JSON.stringify(value)} is invalid: expected an integer from 0 to 65535, or off`);
+  }
+  if (n !== 0 && n === httpPort) {
+    throw new ConfigError(`${source}=${JSON.stringify(value)} is invalid: it is also the OTLP/HTTP port (--port / SESSIONGRAPH_PORT); choose another port, or off`);
+  }
+  return n;
 }
 
 /** Parses `1048576`, `512KiB`, `64MiB`, `1GiB` (also KB/MB/GB as powers of 1024) into bytes. */

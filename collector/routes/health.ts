@@ -5,7 +5,8 @@
  */
 import { Hono } from 'hono';
 import type { AppDeps } from '../app.ts';
-import type { ReceiverStats } from './otlp.ts';
+import type { Receivers } from '../app.ts';
+import type { LogsReceiver } from './otlp-logs.ts';
 
 interface Metric {
   name: string;
@@ -25,8 +26,35 @@ function renderMetrics(metrics: readonly Metric[]): string {
     .join('\n');
 }
 
+/** The logs receiver's counters (`/v1/logs`, `otel_logs`), apart from the spans' so neither hides the other. */
+function logMetrics(logs: LogsReceiver): Metric[] {
+  const { stats, writer } = logs;
+  const byCode = Object.fromEntries(Object.entries(stats.requests).map(([code, n]) => [`code="${code}"`, n]));
+  return [
+    { name: 'sessiongraph_otlp_log_requests_total', type: 'counter', help: 'OTLP/HTTP log export requests by response status (499: client left first, 408: body too slow).', value: byCode },
+    { name: 'sessiongraph_log_records_accepted_total', type: 'counter', help: 'Log records stored after a successful export.', value: stats.recordsAccepted },
+    { name: 'sessiongraph_log_records_rejected_total', type: 'counter', help: 'Log records refused in partial successes (invalid ids or times).', value: stats.recordsRejected },
+    { name: 'sessiongraph_log_attribute_values_truncated_total', type: 'counter', help: 'Log attribute values cut to --max-attribute-value-size.', value: stats.truncatedValues },
+    { name: 'sessiongraph_log_attributes_dropped_total', type: 'counter', help: 'Log attributes dropped beyond --max-attributes-per-span.', value: stats.droppedAttributes },
+    { name: 'sessiongraph_log_storage_inserts_total', type: 'counter', help: 'Group-committed otel_logs inserts.', value: writer.stats.inserts },
+    { name: 'sessiongraph_log_storage_insert_failures_total', type: 'counter', help: 'otel_logs inserts that failed.', value: writer.stats.insertFailures },
+    { name: 'sessiongraph_log_queue_rejections_total', type: 'counter', help: 'Log writes refused because the log queue was full (429).', value: writer.stats.rejectedOverload },
+    { name: 'sessiongraph_log_queue_records', type: 'gauge', help: 'Log records accepted and waiting for storage.', value: writer.backlogRecords },
+  ];
+}
+
+/** gRPC calls by service and status, for one labelled counter. */
+function grpcByCode(traces: Record<string, number> | undefined, logs: Record<string, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [service, counts] of [['traces', traces], ['logs', logs]] as const) {
+    for (const [code, n] of Object.entries(counts ?? {})) out[`service="${service}",code="${code}"`] = n;
+  }
+  return out;
+}
+
 /** Builds `/healthz`, `/readyz` and `/metrics`. */
-export function healthRoutes(deps: AppDeps, receiver: ReceiverStats): Hono {
+export function healthRoutes(deps: AppDeps, receivers: Receivers): Hono {
+  const receiver = receivers.traces.stats;
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -50,6 +78,13 @@ export function healthRoutes(deps: AppDeps, receiver: ReceiverStats): Hono {
       { name: 'sessiongraph_queue_rejections_total', type: 'counter', help: 'Writes refused because the queue was full (429).', value: w.rejectedOverload },
       { name: 'sessiongraph_storage_available', type: 'gauge', help: '1 while storage accepts writes, 0 during an outage.', value: deps.writer.unavailableReason === undefined ? 1 : 0 },
       { name: 'sessiongraph_queue_spans', type: 'gauge', help: 'Spans accepted and waiting for storage.', value: deps.writer.backlogSpans },
+      {
+        name: 'sessiongraph_otlp_grpc_requests_total',
+        type: 'counter',
+        help: 'OTLP/gRPC Export calls by status; CANCELLED: ended before an answer (the client left, or grpc-js refused the message itself).',
+        value: grpcByCode(receiver.grpcRequests, receivers.logs.stats.grpcRequests),
+      },
+      ...logMetrics(receivers.logs),
     ]);
     return c.text(`${text}\n`, 200, { 'content-type': 'text/plain; version=0.0.4' });
   });

@@ -2,9 +2,11 @@
  * OTLP/HTTP trace receiver (SPEC §6, OTLP spec "OTLP/HTTP"): receive → decompress → decode →
  * store → respond. A 2xx is sent only after the spans are stored; errors come back as
  * `google.rpc.Status` in the request's encoding with the status the OTLP spec prescribes.
+ * The transport-independent part (capacity checks, decode, limits, store, counters) is the
+ * TraceReceiver, which the OTLP/gRPC service (collector/grpc) shares.
  */
 import type { HttpBindings } from '@hono/node-server';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type Handler } from 'hono';
 import {
   CLIENT_CLOSED_STATUS,
   ClientClosedError,
@@ -23,30 +25,122 @@ import type { AppDeps } from '../app.ts';
 
 /** Counters of the receiver, exposed on /metrics. */
 export interface ReceiverStats {
+  /** OTLP/HTTP requests by the HTTP status the client saw. */
   requests: Record<string, number>;
+  /** OTLP/gRPC calls by status code name (OK, INVALID_ARGUMENT, …); set once a gRPC server counts into it. */
+  grpcRequests?: Record<string, number>;
   spansAccepted: number;
   spansRejected: number;
   truncatedValues: number;
   droppedAttributes: number;
 }
 
-/** Served by @hono/node-server, the request's Node objects are at hand; under `app.request()` they are not. */
-type ReceiverEnv = { Bindings: Partial<HttpBindings> | undefined };
+/** What receiving traces needs, whatever the transport. */
+export type ReceiverDeps = Pick<AppDeps, 'writer' | 'config'>;
 
-/** Builds the `/v1/traces` route. */
-export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono<ReceiverEnv> {
+/** What a stored export request answers: spans refused in a partial success, and why. */
+export interface ExportOutcome {
+  rejectedSpans: number;
+  errorMessage: string;
+}
+
+/**
+ * Trace receiving without a transport: the checks made before a body is read, the in-flight
+ * byte budget, decode → limits → store, and the span counters. A resolved store() means stored.
+ */
+export interface TraceReceiver {
+  readonly stats: ReceiverStats;
+  /** Throws UnavailableError (storage down) or OverloadedError (queue or budget full) for a request of `bytes` not yet read. */
+  checkCapacity(bytes?: number): void;
+  /** A request's share of the in-flight byte budget; release() it when answered. */
+  lease(): ByteLease;
+  /** Decodes, limits and stores one request's (decompressed) bytes; resolves once they are stored. */
+  store(body: Uint8Array, format: OtlpFormat): Promise<ExportOutcome>;
+}
+
+/** Builds a trace receiver over the writer, with counters of its own. */
+export function createTraceReceiver(deps: ReceiverDeps): TraceReceiver {
+  const stats: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0, truncatedValues: 0, droppedAttributes: 0 };
+  const inflight = createByteBudget(deps.config.queueMaxBytes);
+  return {
+    stats,
+    checkCapacity(bytes = 0) {
+      const unavailable = deps.writer.unavailableReason;
+      if (unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${unavailable}); retry later`);
+      if (deps.writer.isFull(bytes) || inflight.isFull()) {
+        throw new OverloadedError(`collector is at capacity (${inflight.used} bytes of request bodies in flight, queue near its limit); retry later`);
+      }
+    },
+    lease: () => inflight.lease(),
+    async store(body, format) {
+      const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
+      const limited = applySpanLimits(decoded.spans, deps.config);
+      stats.truncatedValues += limited.truncatedValues;
+      stats.droppedAttributes += limited.droppedAttributes;
+      await deps.writer.write(decoded.spans);
+      stats.spansAccepted += decoded.spans.length;
+      stats.spansRejected += decoded.rejectedSpans;
+      return { rejectedSpans: decoded.rejectedSpans, errorMessage: decoded.rejectReasons.join('; ') };
+    },
+  };
+}
+
+/** Served by @hono/node-server, the request's Node objects are at hand; under `app.request()` they are not. */
+export type ReceiverEnv = { Bindings: Partial<HttpBindings> | undefined };
+
+/**
+ * One OTLP signal's export path behind the shared HTTP handling: traces here (over the
+ * TraceReceiver), logs in otlp-logs.ts (over the LogsReceiver).
+ */
+export interface OtlpExport {
+  /** What the signal carries, for messages ("spans", "log records"). */
+  items: string;
+  /** Responses by HTTP status (499: the client left first), for /metrics. */
+  requests: Record<string, number>;
+  /** Throws UnavailableError (503) or OverloadedError (429) for a request of `bytes` not yet read. */
+  checkCapacity(bytes: number): void;
+  /** A request's share of the signal's in-flight byte budget. */
+  lease(): ByteLease;
+  /** Decodes and stores a decompressed body; resolves to the success body once stored. */
+  receive(body: Uint8Array, format: OtlpFormat): Promise<OtlpBody>;
+}
+
+/** Builds the `/v1/traces` route over `receiver` (the one the gRPC trace service shares). */
+export function otlpRoutes(deps: AppDeps, receiver: TraceReceiver): Hono<ReceiverEnv> {
   const app = new Hono<ReceiverEnv>();
+  const { stats } = receiver;
+  app.post(
+    '/v1/traces',
+    otlpExportHandler(deps, {
+      items: 'spans',
+      requests: stats.requests,
+      checkCapacity: (bytes) => receiver.checkCapacity(bytes),
+      lease: () => receiver.lease(),
+      async receive(body, format) {
+        const outcome = await receiver.store(body, format);
+        return encodeExportResponse(format, outcome.rejectedSpans, outcome.errorMessage);
+      },
+    }),
+  );
+  return app;
+}
+
+/**
+ * The OTLP/HTTP handling every signal shares (OTLP spec "OTLP/HTTP"): body limit before and after
+ * decompression (413), Content-Type (415), storage state (503) and capacity (429) checked before
+ * the body is read, bytes counted against the in-flight budget as they arrive, the body timeout
+ * (408), 499 for clients that leave, errors as `google.rpc.Status` in the request's encoding.
+ */
+export function otlpExportHandler(deps: Pick<AppDeps, 'config' | 'logger'>, signal: OtlpExport): Handler<ReceiverEnv> {
   const { maxBodyBytes, bodyTimeoutMs } = deps.config;
   const tally = (status: number): void => {
-    stats.requests[status] = (stats.requests[status] ?? 0) + 1;
+    signal.requests[status] = (signal.requests[status] ?? 0) + 1;
   };
-  // Counts what the client saw: a client gone before its answer is a 499, whatever we decided.
-  const count = (c: Context<ReceiverEnv>, status: number): void => tally(c.req.raw.signal.aborted ? CLIENT_CLOSED_STATUS : status);
-  const inflight = createByteBudget(deps.config.queueMaxBytes);
-
-  app.post('/v1/traces', async (c) => {
+  return async (c) => {
+    // Counts what the client saw: a client gone before its answer is a 499, whatever we decided.
+    const count = (status: number): void => tally(c.req.raw.signal.aborted ? CLIENT_CLOSED_STATUS : status);
     let format: OtlpFormat = guessFormat(c);
-    const held = inflight.lease();
+    const held = signal.lease();
     // Set while an answer would leave body bytes on the wire: the connection must close after it.
     let closeOnError = false;
     try {
@@ -56,27 +150,16 @@ export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono<ReceiverEn
         throw bodyTooLarge(maxBodyBytes);
       }
       format = formatFromContentType(c.req.header('content-type'));
-      const unavailable = deps.writer.unavailableReason;
-      if (unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${unavailable}); retry later`);
       // Refused before reading, so a flood of refused requests stays cheap.
-      if (deps.writer.isFull(declared ?? 0) || inflight.isFull()) {
-        throw new OverloadedError(`collector is at capacity (${inflight.used} bytes of request bodies in flight, queue near its limit); retry later`);
-      }
+      signal.checkCapacity(declared ?? 0);
       closeOnError = true;
       const raw = await readBodyInTime(c, declared, { maxBytes: maxBodyBytes, onBytes: (n) => held.add(n) }, bodyTimeoutMs);
       closeOnError = false;
       const body = await decompressBody(raw, c.req.header('content-encoding'), maxBodyBytes);
       held.resize(body.length);
-      const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
-      const limited = applySpanLimits(decoded.spans, deps.config);
-      stats.truncatedValues += limited.truncatedValues;
-      stats.droppedAttributes += limited.droppedAttributes;
-      await deps.writer.write(decoded.spans);
-      stats.spansAccepted += decoded.spans.length;
-      stats.spansRejected += decoded.rejectedSpans;
-      count(c, 200);
-      const message = decoded.rejectReasons.join('; ');
-      return send(c, 200, encodeExportResponse(format, decoded.rejectedSpans, message));
+      const answer = await signal.receive(body, format);
+      count(200);
+      return send(c, 200, answer);
     } catch (err) {
       if (err instanceof ClientClosedError) {
         // Neither our failure nor an alert: counted, never logged; the answer reaches no one.
@@ -87,18 +170,17 @@ export function otlpRoutes(deps: AppDeps, stats: ReceiverStats): Hono<ReceiverEn
         // A bug of ours, not the client's data or storage: 500 is not retried, so a request
         // that triggers it cannot loop forever.
         deps.logger.error('unexpected receiver error', { error: String(err) });
-        count(c, 500);
-        return send(c, 500, encodeStatus(format, RPC_CODE.INTERNAL, 'internal error while receiving spans'));
+        count(500);
+        return send(c, 500, encodeStatus(format, RPC_CODE.INTERNAL, `internal error while receiving ${signal.items}`));
       }
-      count(c, HTTP_STATUS[err.kind]);
+      count(HTTP_STATUS[err.kind]);
       // The rest of the body is never read: close the connection so it is not parsed as the next request.
       if (closeOnError) c.header('connection', 'close');
       return otlpError(c, format, err);
     } finally {
       held.release();
     }
-  });
-  return app;
+  };
 }
 
 /** Content-Length when the body is framed by it (not chunked); what the client promised, not what it sent. */
@@ -134,7 +216,7 @@ function timedOutByNode(c: Context<ReceiverEnv>): boolean {
 }
 
 /** A request's share of the in-flight byte budget, given back by release(). */
-interface ByteLease {
+export interface ByteLease {
   /** Takes `n` more bytes as they arrive; throws OverloadedError (429) past the budget. */
   add(n: number): void;
   /** Holds `n` bytes in all (the body after decompression). */
@@ -143,12 +225,13 @@ interface ByteLease {
 }
 
 /**
- * Bytes of request bodies held in memory right now, bounded like the queue, counted as they
+ * Bytes of request bodies held in memory right now (one budget per signal receiver, shared by its
+ * HTTP and gRPC paths), bounded like the queue, counted as they
  * arrive: a request that declares 64 MiB and sends 10 bytes holds 10 bytes, so slow uploads
  * cannot lock other exporters out. A request alone in flight may exceed it (the body limit
  * bounds it), as an empty writer takes any one request.
  */
-function createByteBudget(limit: number): { readonly used: number; isFull(): boolean; lease(): ByteLease } {
+export function createByteBudget(limit: number): { readonly used: number; isFull(): boolean; lease(): ByteLease } {
   let used = 0;
   return {
     get used() {

@@ -1,6 +1,7 @@
 /**
- * OTLP/HTTP response bodies in the request's encoding (OTLP spec, "OTLP/HTTP Response"):
- * `ExportTraceServiceResponse` with `partial_success` on success, `google.rpc.Status` on failure.
+ * OTLP response bodies (OTLP spec, "OTLP/HTTP Response", "OTLP/gRPC Response"):
+ * `ExportTraceServiceResponse` with `partial_success` on success, `google.rpc.Status` on failure
+ * (over HTTP in the request's encoding; over gRPC in the `grpc-status-details-bin` trailer).
  */
 export type OtlpFormat = 'protobuf' | 'json';
 
@@ -21,10 +22,15 @@ export function encodeExportResponse(format: OtlpFormat, rejectedSpans: number, 
     const body = rejectedSpans > 0 ? { partialSuccess: { rejectedSpans: String(rejectedSpans), errorMessage } } : {};
     return { contentType: CONTENT_TYPE.json, body: JSON.stringify(body) };
   }
-  if (rejectedSpans === 0) return { contentType: CONTENT_TYPE.protobuf, body: new Uint8Array(0) };
+  return { contentType: CONTENT_TYPE.protobuf, body: exportResponseProtobuf(rejectedSpans, errorMessage) };
+}
+
+/** `ExportTraceServiceResponse` as protobuf bytes; empty (no `partial_success`) when nothing was rejected. */
+export function exportResponseProtobuf(rejectedSpans: number, errorMessage: string): Uint8Array<ArrayBuffer> {
+  if (rejectedSpans === 0) return new Uint8Array(0);
   // ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }
   const partial = [...tag(1, 0), ...varint(rejectedSpans), ...lengthDelimited(2, utf8(errorMessage))];
-  return { contentType: CONTENT_TYPE.protobuf, body: Uint8Array.from(lengthDelimited(1, Uint8Array.from(partial))) };
+  return Uint8Array.from(lengthDelimited(1, Uint8Array.from(partial)));
 }
 
 /** gRPC status codes used in `google.rpc.Status` bodies, chosen to match the HTTP status. */
@@ -46,6 +52,25 @@ export function encodeStatus(format: OtlpFormat, code: number, message: string):
     contentType: CONTENT_TYPE.protobuf,
     body: Uint8Array.from([...tag(1, 0), ...varint(code), ...lengthDelimited(2, utf8(message))]),
   };
+}
+
+const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
+
+/**
+ * `google.rpc.Status { code = 1; message = 2; repeated Any details = 3 }`, with a
+ * `google.rpc.RetryInfo { Duration retry_delay = 1 }` detail when `retryDelaySeconds` is given:
+ * the value of gRPC's `grpc-status-details-bin` trailer, which is how OTLP/gRPC says "retry
+ * after" (OTLP spec, "OTLP/gRPC Throttling"; RESOURCE_EXHAUSTED is retryable only with it).
+ */
+export function encodeGrpcStatusDetails(code: number, message: string, retryDelaySeconds?: number): Uint8Array<ArrayBuffer> {
+  const fields = [...tag(1, 0), ...varint(code), ...lengthDelimited(2, utf8(message))];
+  if (retryDelaySeconds !== undefined) {
+    const duration = Uint8Array.from([...tag(1, 0), ...varint(Math.floor(retryDelaySeconds))]); // Duration { int64 seconds = 1 }
+    const retryInfo = Uint8Array.from(lengthDelimited(1, duration));
+    const any = Uint8Array.from([...lengthDelimited(1, utf8(RETRY_INFO_TYPE_URL)), ...lengthDelimited(2, retryInfo)]);
+    fields.push(...lengthDelimited(3, any));
+  }
+  return Uint8Array.from(fields);
 }
 
 function utf8(s: string): Uint8Array {

@@ -44,6 +44,29 @@ describe('parseConfig', () => {
     });
   });
 
+  it('listens for OTLP/gRPC on 4317, on any free port while --port is 0, or not at all with off / -1', () => {
+    expect(parseConfig({}).grpcPort).toBe(4317);
+    expect(parseConfig({ SESSIONGRAPH_GRPC_PORT: '5317' }).grpcPort).toBe(5317);
+    expect(parseConfig({ SESSIONGRAPH_PORT: '0' }).grpcPort).toBe(0);
+    expect(parseConfig({ SESSIONGRAPH_PORT: '0', SESSIONGRAPH_GRPC_PORT: '4317' }).grpcPort).toBe(4317);
+    expect(parseConfig({}, parseFlags(['--port', '0', '--grpc-port', '0'])).grpcPort).toBe(0);
+    expect(parseConfig({}, parseFlags(['--grpc-port', 'off'])).grpcPort).toBeUndefined();
+    expect(parseConfig({ SESSIONGRAPH_GRPC_PORT: 'OFF' }).grpcPort).toBeUndefined();
+    expect(parseConfig({}, parseFlags(['--grpc-port', '-1'])).grpcPort).toBeUndefined();
+    expect(parseConfig({ SESSIONGRAPH_GRPC_PORT: '4317' }, parseFlags(['--grpc-port=off'])).grpcPort).toBeUndefined();
+  });
+
+  it.each([
+    [{ SESSIONGRAPH_GRPC_PORT: 'grpc' }, 'SESSIONGRAPH_GRPC_PORT="grpc" is invalid: expected an integer from 0 to 65535, or off'],
+    [{ SESSIONGRAPH_GRPC_PORT: '65536' }, 'SESSIONGRAPH_GRPC_PORT="65536" is invalid'],
+    [{ SESSIONGRAPH_GRPC_PORT: '-2' }, 'SESSIONGRAPH_GRPC_PORT="-2" is invalid'],
+    [{ SESSIONGRAPH_PORT: '4317' }, 'SESSIONGRAPH_GRPC_PORT="4317" is invalid: it is also the OTLP/HTTP port'],
+    [{ SESSIONGRAPH_GRPC_PORT: '4318' }, 'SESSIONGRAPH_GRPC_PORT="4318" is invalid: it is also the OTLP/HTTP port'],
+  ])('rejects the gRPC port %j naming the variable and value', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
   it('parses byte sizes', () => {
     expect(parseByteSize('1048576')).toBe(1048576);
     expect(parseByteSize('64MiB')).toBe(64 * 1024 * 1024);
@@ -57,7 +80,7 @@ describe('the sessiongraph command', () => {
   it('--help lists every option with its environment variable', async () => {
     const { code, output } = await runCli(['--help']);
     expect(code).toBe(0);
-    for (const needle of ['--port', 'SESSIONGRAPH_PORT', '--clickhouse-url', 'CLICKHOUSE_URL', '--max-body-size', 'SESSIONGRAPH_DATA_DIR', '--idle-timeout', '--body-timeout', 'SESSIONGRAPH_MAX_CONNECTIONS']) {
+    for (const needle of ['--port', 'SESSIONGRAPH_PORT', '--clickhouse-url', 'CLICKHOUSE_URL', '--max-body-size', 'SESSIONGRAPH_DATA_DIR', '--idle-timeout', '--body-timeout', 'SESSIONGRAPH_MAX_CONNECTIONS', '--grpc-port', 'SESSIONGRAPH_GRPC_PORT']) {
       expect(output).toContain(needle);
     }
   });
