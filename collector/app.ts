@@ -35,7 +35,7 @@ export interface Receivers {
 }
 
 /** Builds the receivers over the app's storage and span writer. */
-export function createReceivers(deps: Pick<AppDeps, 'storage' | 'writer' | 'config'>): Receivers {
+export function createReceivers(deps: Pick<AppDeps, 'storage' | 'writer' | 'config' | 'graph'>): Receivers {
   return { traces: createTraceReceiver(deps), logs: createLogsReceiver(deps) };
 }
 

@@ -53,7 +53,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     throw err;
   }
   let closing: Promise<void> | undefined;
-  const receivers = createReceivers({ storage, writer, config });
+  const receivers = createReceivers({ storage, writer, graph, config });
   const app = createApp({ storage, writer, graph, config, logger, receivers, isClosing: () => closing !== undefined });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const server = createHttpServer(app, config, logger);

@@ -56,12 +56,12 @@ export interface LogsReceiver {
 }
 
 /** What receiving logs needs, whatever the transport. */
-export type LogsReceiverDeps = Pick<AppDeps, 'storage' | 'config' | 'writer'>;
+export type LogsReceiverDeps = Pick<AppDeps, 'storage' | 'config' | 'writer' | 'graph'>;
 
 /** Builds a logs receiver and its group-committing writer over `otel_logs`. */
 export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
   const { storage, config } = deps;
-  const writer = new LogWriter((lines) => storage.insertJsonLines('otel_logs', lines), config, () => storage.ping());
+  const writer = new LogWriter((batch) => deps.graph.storeLogBatch(batch), config, () => storage.ping());
   const stats: LogReceiverStats = { requests: {}, recordsAccepted: 0, recordsRejected: 0, truncatedValues: 0, droppedAttributes: 0 };
   // Its own budget: a slow upload of logs holds log bytes only, never the span path's.
   const inflight = createByteBudget(config.queueMaxBytes);

@@ -61,24 +61,38 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   const byId = new Map(spans.map((s) => [s.span_id, s]));
   const tree = new TraceTree<SpanFacts>(byId);
 
-  const root = chooseRoot(spans, tree);
+  // Log events (origin 'log') never root a session: they stand in for spans the trace lacks.
+  const root = chooseRoot(spans.filter((s) => s.origin !== 'log'), tree);
   const arrived = root !== undefined && tree.chainIsComplete(root);
   const members = arrived ? spans.filter((s) => tree.belongsTo(s, root)) : spans;
+  const fromSpans = members.filter((s) => s.origin !== 'log');
+  const fromLogs = members.filter((s) => s.origin === 'log');
+  const logsOnly = fromSpans.length === 0;
+  // What spans tell wins; log events count only where the session has no span of their kind,
+  // so a run sent both as traces and as events is never counted twice.
+  const prefer = (pick: (s: SpanFacts) => boolean): SpanFacts[] => {
+    const own = fromSpans.filter(pick);
+    return own.length > 0 ? own : fromLogs.filter(pick);
+  };
 
-  const usageBelow = tree.ancestorsOf((s) => s.reports_usage === 1);
-  const counted = members.filter(
-    (s) => s.reports_usage === 1 && (s.is_llm === 1 || s.is_embedding === 1 || s.is_aggregate === 1) && !usageBelow.has(s.span_id),
-  );
+  const usageBelow = tree.ancestorsOf((s) => s.reports_usage === 1 && s.origin !== 'log');
+  const counted = prefer((s) => s.reports_usage === 1 && (s.is_llm === 1 || s.is_embedding === 1 || s.is_aggregate === 1) && !usageBelow.has(s.span_id));
   const cost = priceSpans(counted, ctx.pricer);
-  const llmCalls = members.filter((s) => s.is_llm === 1);
-  const toolCalls = toolCallsOf(members, llmCalls);
+  const llmCalls = prefer((s) => s.is_llm === 1);
+  const toolFacts = prefer((s) => s.is_tool === 1);
+  const toolCalls = toolCallsOf(toolFacts, llmCalls);
+  const errors = [...fromSpans, ...(toolFacts.some((s) => s.origin === 'log') ? fromLogs : [])].filter((s) => s.has_error === 1);
   const lastSpanAt = spans.reduce((max, s) => (BigInt(s.end_time) > max ? BigInt(s.end_time) : max), 0n);
 
-  const abandoned = !arrived && lastSpanAt + ctx.abandonAfterNs < ctx.nowNs;
-  const status: SessionStatus = arrived ? (root.status_code === 'Error' ? 'failed' : 'completed') : abandoned ? 'abandoned' : 'active';
+  const stale = !arrived && lastSpanAt + ctx.abandonAfterNs < ctx.nowNs;
+  // A session told only by log events (Claude Code without its tracing beta) has no root to wait
+  // for and no event that ends it: quiet for the timeout, it is over, not abandoned.
+  const endedQuietly = stale && logsOnly;
+  const abandoned = stale && !logsOnly;
+  const status: SessionStatus = arrived ? (root.status_code === 'Error' ? 'failed' : 'completed') : endedQuietly ? 'completed' : abandoned ? 'abandoned' : 'active';
   // Who ran: the root, else the outermost agent span seen so far. With neither (a rootless run
   // whose spans are all tools and model calls) the agent is unknown: no definition is written.
-  const head = root ?? spans.find((s) => s.is_agent === 1);
+  const head = root ?? spans.find((s) => s.is_agent === 1) ?? (logsOnly ? fromLogs[0] : undefined);
   const known = head !== undefined;
   const name = head ? head.agent_name || head.span_name : '';
   const start = arrived ? root.start_time : first.start_time;
@@ -97,7 +111,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     status,
     tags: sortedUnique(members.flatMap((s) => s.tags)),
     session_start: start,
-    session_end: arrived ? root.end_time : null,
+    session_end: arrived ? root.end_time : endedQuietly ? lastSpanAt.toString() : null,
     turns: (arrived ? root.turns : null) ?? llmCalls.length,
     tokens_used: sum((s) => s.total_tokens),
     cost: cost.total.toFixed(9),
@@ -105,9 +119,9 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     tools_invoked: [...new Set(toolCalls.map((c) => c.name))],
     tool_call_count: toolCalls.length,
     // A failed call reported on two spans of one call id (Claude Code) is one error.
-    error_count: oneSpanPerCall(members.filter((s) => s.has_error === 1)).length,
+    error_count: oneSpanPerCall(errors).length,
     session_status: status,
-    output_summary: arrived ? trimText(root.output_text || lastAnswer(llmCalls)) : '',
+    output_summary: arrived || endedQuietly ? trimText(root?.output_text || lastAnswer(llmCalls) || lastAnswer(fromLogs)) : '',
     trace_id: first.trace_id,
     root_span_id: arrived ? root.span_id : '',
     agent_definition_id: definitionId,
@@ -123,8 +137,8 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     reasoning_tokens: sum((s) => s.reasoning_tokens),
     models: sortedUnique(counted.map((s) => s.model).filter((m) => m !== '')),
     llm_call_count: llmCalls.length,
-    span_count: members.length,
-    duration_ms: arrived ? Number(BigInt(root.end_time) - BigInt(root.start_time)) / 1e6 : null,
+    span_count: fromSpans.length,
+    duration_ms: arrived ? Number(BigInt(root.end_time) - BigInt(root.start_time)) / 1e6 : endedQuietly ? Number(lastSpanAt - BigInt(start)) / 1e6 : null,
     last_span_at: lastSpanAt.toString(),
     version: spans.length * 2 + (abandoned ? 1 : 0),
   };
@@ -175,8 +189,8 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
  * span at all (OpenInference on a model client: the framework runs tools untraced) counts the
  * calls its model asked for and then called again after — every answer but the last one's.
  */
-function toolCallsOf(members: readonly SpanFacts[], llmCalls: readonly SpanFacts[]): Array<{ name: string }> {
-  const spans = oneSpanPerCall(members.filter((s) => s.is_tool === 1));
+function toolCallsOf(toolFacts: readonly SpanFacts[], llmCalls: readonly SpanFacts[]): Array<{ name: string }> {
+  const spans = oneSpanPerCall(toolFacts);
   if (spans.length > 0) return spans.map((s) => ({ name: s.tool_name }));
   const asked = llmCalls.slice(0, -1).flatMap((s) => (s.requested_tools === '' ? [] : (JSON.parse(s.requested_tools) as RequestedToolCall[])));
   const seen = new Set<string>();
@@ -236,17 +250,19 @@ function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
     decided_at: d.decided_at_ns,
     session_id: sessionId,
     trace_id: span.trace_id,
-    span_id: span.span_id,
+    // A log event's decision points at the span it was emitted under (Claude Code's tool span), when there is one.
+    span_id: span.origin === 'log' && span.parent_span_id !== '' ? span.parent_span_id : span.span_id,
   }));
 }
 
 /**
  * A root without output (ADK, Claude Code, LangGraph's graph span…) ends with its last model
- * call's answer: the text of the LLM call that ended last.
+ * call's answer: the text of the one among `facts` that ended last (Claude Code's
+ * `assistant_response` events when no span carries it).
  */
-function lastAnswer(llmCalls: readonly SpanFacts[]): string {
+function lastAnswer(facts: readonly SpanFacts[]): string {
   let last: SpanFacts | undefined;
-  for (const s of llmCalls) if (s.output_text !== '' && (!last || BigInt(s.end_time) >= BigInt(last.end_time))) last = s;
+  for (const s of facts) if (s.output_text !== '' && (!last || BigInt(s.end_time) >= BigInt(last.end_time))) last = s;
   return last?.output_text ?? '';
 }
 

@@ -74,6 +74,8 @@ export interface SpanFacts {
   turns: number | null;
   /** JSON array of RecordedDecision. */
   decisions: string;
+  /** '' for a span; 'log' for a log event standing for one (log-facts.ts), counted only where no span tells the same. */
+  origin: '' | 'log';
 }
 
 const bit = (b: boolean): 0 | 1 => (b ? 1 : 0);
@@ -142,5 +144,6 @@ export function toSpanFacts(row: SpanRow): SpanFacts {
     output_text: cutText(finalOutput(attrs, events), TEXT_LIMIT),
     turns: explicitTurns(attrs) ?? null,
     decisions: jsonOrEmpty(decisions),
+    origin: '',
   };
 }

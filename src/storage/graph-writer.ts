@@ -10,19 +10,9 @@ import type { SpanRow } from '../otlp/span-row.ts';
 import { factsInsertLine, recordInsertLine } from './insert-rows.ts';
 import { RAW_SPAN_COLUMNS } from './transcript.ts';
 import type { Pricer } from '../pricing/pricer.ts';
+import type { WrittenBatch } from './batch-writer.ts';
 import type { Storage } from './storage.ts';
 
-/** A batch ready to store: serialized rows of both tables and the traces they touch. */
-export interface SpanBatch {
-  /**
-   * `otel_traces` rows as insert bodies, one statement each: a single one unless the batch's
-   * spans fall on more days than one insert may touch (cut by the span writer, which still
-   * knows the rows' days; see DAYS_PER_INSERT there).
-   */
-  spanSlices: string[];
-  factLines: string;
-  traceIds: string[];
-}
 
 /** Roll-up settings. */
 export interface GraphOptions {
@@ -33,7 +23,10 @@ export interface GraphOptions {
 
 /** Writes batches and keeps the graph tables rolled up. */
 export interface GraphWriter {
-  storeBatch(batch: SpanBatch): Promise<void>;
+  /** Stores a batch of spans (`otel_traces`) and rolls up the traces it touches. */
+  storeBatch(batch: WrittenBatch): Promise<void>;
+  /** Stores a batch of log records (`otel_logs`), and the facts and roll-up of the Claude Code events among them. */
+  storeLogBatch(batch: WrittenBatch): Promise<void>;
   /** Recomputes the given traces from their stored facts. */
   rollUp(traceIds: readonly string[], nowNs?: bigint): Promise<TraceRollUp[]>;
   /** Re-rolls sessions still active whose newest span is older than the timeout; returns how many. */
@@ -79,25 +72,33 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
     return results;
   };
 
+  const storeRaw = async (table: 'otel_traces' | 'otel_logs', batch: WrittenBatch): Promise<void> => {
+    // Nothing to roll up (log records other than agent events): the raw rows are all there is.
+    if (batch.traceIds.length === 0) {
+      for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
+      return;
+    }
+    // The journal entry comes first: if the process dies anywhere below, the next start
+    // knows which traces to recompute (recoverInFlight).
+    await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: batch.traceIds }));
+    // Slice after slice: if one fails, the batch fails (no 2xx) even though earlier slices are
+    // stored; the re-sent rows duplicate raw rows only, which readers de-duplicate, as after
+    // any failure below.
+    for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
+    try {
+      if (batch.factLines !== '') await storage.insertJsonLines('session_spans', batch.factLines);
+      await rollUp(batch.traceIds);
+    } catch (err) {
+      // The rows are stored already: whatever failed after them must be retried (503), never
+      // refused (400), or the client would drop rows it believes were not stored. A retry
+      // duplicates nothing that counts, and the journal repairs the rest at the next start.
+      throw new Error(`${table === 'otel_traces' ? 'spans' : 'log records'} stored, session roll-up failed: ${(err as Error).message}`, { cause: err });
+    }
+  };
+
   return {
-    async storeBatch(batch) {
-      // The journal entry comes first: if the process dies anywhere below, the next start
-      // knows which traces to recompute (recoverInFlight).
-      await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: batch.traceIds }));
-      // Slice after slice: if one fails, the batch fails (no 2xx) even though earlier slices are
-      // stored; the re-sent spans duplicate raw rows only, which readers de-duplicate, as after
-      // any failure below.
-      for (const slice of batch.spanSlices) await storage.insertJsonLines('otel_traces', slice);
-      try {
-        await storage.insertJsonLines('session_spans', batch.factLines);
-        await rollUp(batch.traceIds);
-      } catch (err) {
-        // The spans are stored already: whatever failed after them must be retried (503), never
-        // refused (400), or the client would drop spans it believes were not stored. A retry
-        // duplicates nothing that counts, and the journal repairs the rest at the next start.
-        throw new Error(`spans stored, session roll-up failed: ${(err as Error).message}`, { cause: err });
-      }
-    },
+    storeBatch: (batch) => storeRaw('otel_traces', batch),
+    storeLogBatch: (batch) => storeRaw('otel_logs', batch),
     rollUp,
     async sweepAbandoned(nowNs = nowNanos()) {
       const stale = await storage.select<{ trace_id: string }>(

@@ -180,10 +180,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, description: 'otel_logs (OpenTelemetry Collector ClickHouse exporter schema, v0.161.0)', statements: (db, serverVersion) => [OTEL_LOGS(db, serverVersion)] },
   {
     version: 5,
-    description: 'session_spans: tool_call_id (one tool call per call id) and requested_tools (tool calls asked for by a model)',
+    description: 'session_spans: tool_call_id (one tool call per call id), requested_tools (tool calls asked for by a model), origin (facts of log events)',
     statements: (db) => [
       `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS tool_call_id String DEFAULT '' AFTER tool_name`,
       `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS requested_tools String DEFAULT '' AFTER tool_call_id`,
+      `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS origin LowCardinality(String) DEFAULT '' AFTER decisions`,
     ],
   },
 ];

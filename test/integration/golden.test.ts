@@ -14,6 +14,8 @@ const GOLDEN = path.resolve(import.meta.dirname, '../fixtures/golden');
 interface Expected {
   about: string;
   requests: Array<{ file: string; contentType: string }>;
+  /** OTLP log requests of the same run (Claude Code's events), sent to /v1/logs after the traces. */
+  log_requests?: Array<{ file: string; contentType: string }>;
   session: Record<string, unknown> & { id: string; cost: number };
   agent_definition: Record<string, unknown>;
   decisions: Array<Record<string, unknown>>;
@@ -41,11 +43,15 @@ describe('golden fixtures', () => {
 
   for (const { name, expected } of fixtures) {
     it(`${name}: session, agent definition and decisions equal the hand-written rows`, async () => {
-      for (const request of expected.requests) {
+      const sends = [
+        ...expected.requests.map((r) => ({ ...r, path: '/v1/traces' })),
+        ...(expected.log_requests ?? []).map((r) => ({ ...r, path: '/v1/logs' })),
+      ];
+      for (const request of sends) {
         const body = fs.readFileSync(path.join(GOLDEN, name, request.file));
-        const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': request.contentType } });
+        const res = await fetch(`${collector.url}${request.path}`, { method: 'POST', body, headers: { 'content-type': request.contentType } });
         expect(res.status, `${request.file}: ${await res.clone().text()}`).toBe(200);
-        expect(await res.text()).not.toMatch(/rejectedSpans/);
+        expect(await res.text()).not.toMatch(/rejectedSpans|rejectedLogRecords/);
       }
       const res = await fetch(`${collector.url}/api/sessions/${expected.session.id}`);
       expect(res.status).toBe(200);

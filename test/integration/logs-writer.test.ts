@@ -28,7 +28,7 @@ function engineError(code: string, message: string): Error {
 describe('LogWriter', () => {
   it('concurrent writes share inserts; each promise settles after the insert holding its rows', async () => {
     const inserts: string[] = [];
-    const writer = new LogWriter(async (lines) => void inserts.push(lines), LIMITS);
+    const writer = new LogWriter(async (batch) => void inserts.push(...batch.slices), LIMITS);
     await Promise.all(Array.from({ length: 20 }, (_, i) => writer.write([row(`r${i}`)])));
     expect(inserts.length).toBeLessThan(5);
     expect(inserts.join('\n').split('\n')).toHaveLength(20);
@@ -38,7 +38,8 @@ describe('LogWriter', () => {
 
   it('rows the engine refuses fail only their own request (400); the others are stored', async () => {
     const stored: string[] = [];
-    const writer = new LogWriter(async (lines) => {
+    const writer = new LogWriter(async (batch) => {
+      const lines = batch.slices.join('\n');
       if (lines.includes('poison')) throw engineError('27', 'Cannot parse input');
       stored.push(lines);
     }, LIMITS);
@@ -78,7 +79,7 @@ describe('LogWriter', () => {
 
   it('a request spanning 100 days is stored in inserts of at most 33 days each', async () => {
     const inserts: string[] = [];
-    const writer = new LogWriter(async (lines) => void inserts.push(lines), LIMITS);
+    const writer = new LogWriter(async (batch) => void inserts.push(...batch.slices), LIMITS);
     await writer.write(Array.from({ length: 100 }, (_, i) => row(`d${i}`, 1767225600000000000n - BigInt(i) * DAY)));
     expect(inserts.map((lines) => lines.split('\n').length)).toEqual([33, 33, 33, 1]);
   });
