@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classifySpan } from '../../src/conventions/classify.ts';
-import { finalOutput, firstInput, providerName, tokenUsage, toolName } from '../../src/conventions/fields.ts';
+import { finalOutput, firstInput, precomputedCost, providerName, tokenUsage, toolName } from '../../src/conventions/fields.ts';
 import { inputText, outputText } from '../../src/conventions/message-text.ts';
 
 describe('a span with usage and a model is an LLM call', () => {
@@ -90,5 +90,12 @@ describe('provider ids', () => {
   it('an API of a provider names the provider', () => {
     expect(providerName({ 'gen_ai.provider.name': 'openai.chat' })).toBe('openai');
     expect(providerName({ 'ai.model.provider': 'anthropic.messages' })).toBe('anthropic');
+  });
+});
+
+describe('Pydantic AI 2.x', () => {
+  it('a run’s gen_ai.aggregated_usage.* is no usage of its own (never added to its calls’), and operation.cost is the call’s cost', () => {
+    expect(tokenUsage({ 'gen_ai.aggregated_usage.input_tokens': '2700', 'gen_ai.aggregated_usage.output_tokens': '210' })).toBeUndefined();
+    expect(precomputedCost({ 'operation.cost': '0.0042', 'gen_ai.usage.input_tokens': '10' })).toBe(0.0042);
   });
 });
