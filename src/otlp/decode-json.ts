@@ -1,43 +1,25 @@
 /**
  * OTLP/JSON → `otel_traces` rows, following the OTLP/JSON rules (opentelemetry-proto
  * docs/specification.md): hex ids (any case), 64-bit integers as strings or numbers, enums as
- * numbers or names, lowerCamelCase or snake_case keys, unknown fields ignored.
+ * numbers or names, lowerCamelCase or snake_case keys, unknown fields ignored. The value rules
+ * are json-values.ts's, shared with the log decoder so both read a value alike.
  */
-import { BadDataError } from '../errors.ts';
 import {
   SPAN_KIND_NAMES,
   STATUS_CODE_NAMES,
   checkSpanIds,
   checkSpanTimes,
   durationNanos,
-  formatAttributeValue,
-  setKey,
   type DecodedTraces,
-  type PlainValue,
   type SpanRow,
 } from './span-row.ts';
-import { MAX_ANY_VALUE_DEPTH, tooDeepError } from './limits.ts';
-import { quoteBigIntegers } from './quote-big-integers.ts';
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+import { UNSIGNED_NUMERAL, asArray, asObject, attributes, enumValue, field, hexId, optObject, optString, parseOtlpJson, spanNanos, type JsonObject } from './json-values.ts';
 
 const MAX_REASONS = 10;
 
 /** Decodes an OTLP/JSON `ExportTraceServiceRequest`; throws BadDataError if it is not one. */
 export function decodeTraceRequestJson(body: Uint8Array): DecodedTraces {
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(body);
-  let parsed: Json;
-  try {
-    // `\ud800`-style escapes can make lone surrogates, which no storage encodes: replace them
-    // with U+FFFD as the protobuf path does for invalid UTF-8. Only bodies that contain such
-    // an escape pay for the reviver.
-    const quoted = quoteBigIntegers(text);
-    parsed = (/\\u[dD][89a-fA-F]/.test(quoted) ? JSON.parse(quoted, wellFormed) : JSON.parse(quoted)) as Json;
-  } catch (err) {
-    throw new BadDataError(`request body is not valid JSON: ${(err as Error).message}`);
-  }
-  const root = asObject(parsed, 'request');
+  const root = asObject(parseOtlpJson(body), 'request');
   const out: DecodedTraces = { spans: [], rejectedSpans: 0, rejectReasons: [] };
   const reasons = new Set<string>();
   asArray(field(root, 'resourceSpans', 'resource_spans'), 'resourceSpans').forEach((rsJson, ri) => {
@@ -85,8 +67,8 @@ function toSpanRow(span: JsonObject, path: string, ctx: SpanContext): SpanRow | 
   const idProblem = checkSpanIds(traceId, spanId, parentSpanId);
   if (idProblem) return idProblem;
 
-  const start = nanos(field(span, 'startTimeUnixNano', 'start_time_unix_nano'), `${path}.startTimeUnixNano`);
-  const end = nanos(field(span, 'endTimeUnixNano', 'end_time_unix_nano'), `${path}.endTimeUnixNano`);
+  const start = spanNanos(field(span, 'startTimeUnixNano', 'start_time_unix_nano'), `${path}.startTimeUnixNano`);
+  const end = spanNanos(field(span, 'endTimeUnixNano', 'end_time_unix_nano'), `${path}.endTimeUnixNano`);
   const status = optObject(field(span, 'status'), `${path}.status`);
   const row: SpanRow = {
     Timestamp: start,
@@ -95,14 +77,14 @@ function toSpanRow(span: JsonObject, path: string, ctx: SpanContext): SpanRow | 
     ParentSpanId: parentSpanId,
     TraceState: optString(field(span, 'traceState', 'trace_state'), `${path}.traceState`),
     SpanName: optString(field(span, 'name'), `${path}.name`),
-    SpanKind: SPAN_KIND_NAMES[enumValue(field(span, 'kind'), 'SPAN_KIND_', SPAN_KIND_NAMES, `${path}.kind`)] ?? 'Unspecified',
+    SpanKind: SPAN_KIND_NAMES[enumValue(field(span, 'kind'), 'SPAN_KIND_', SPAN_KIND_NAMES, `${path}.kind`, UNSIGNED_NUMERAL)] ?? 'Unspecified',
     ServiceName: ctx.serviceName,
     ResourceAttributes: ctx.resourceAttributes,
     ScopeName: ctx.scopeName,
     ScopeVersion: ctx.scopeVersion,
     SpanAttributes: attributes(field(span, 'attributes'), `${path}.attributes`),
     Duration: durationNanos(start, end),
-    StatusCode: STATUS_CODE_NAMES[enumValue(status && field(status, 'code'), 'STATUS_CODE_', STATUS_CODE_NAMES, `${path}.status.code`)] ?? 'Unset',
+    StatusCode: STATUS_CODE_NAMES[enumValue(status && field(status, 'code'), 'STATUS_CODE_', STATUS_CODE_NAMES, `${path}.status.code`, UNSIGNED_NUMERAL)] ?? 'Unset',
     StatusMessage: optString(status && field(status, 'message'), `${path}.status.message`),
     'Events.Timestamp': [],
     'Events.Name': [],
@@ -114,7 +96,7 @@ function toSpanRow(span: JsonObject, path: string, ctx: SpanContext): SpanRow | 
   };
   asArray(field(span, 'events'), `${path}.events`).forEach((evJson, i) => {
     const ev = asObject(evJson, `${path}.events[${i}]`);
-    row['Events.Timestamp'].push(nanos(field(ev, 'timeUnixNano', 'time_unix_nano'), `${path}.events[${i}].timeUnixNano`));
+    row['Events.Timestamp'].push(spanNanos(field(ev, 'timeUnixNano', 'time_unix_nano'), `${path}.events[${i}].timeUnixNano`));
     row['Events.Name'].push(optString(field(ev, 'name'), `${path}.events[${i}].name`));
     row['Events.Attributes'].push(attributes(field(ev, 'attributes'), `${path}.events[${i}].attributes`));
   });
@@ -132,140 +114,4 @@ function toSpanRow(span: JsonObject, path: string, ctx: SpanContext): SpanRow | 
     row['Links.Attributes'].push(attributes(field(link, 'attributes'), `${path}.links[${i}].attributes`));
   }
   return checkSpanTimes(row.Timestamp, end, row['Events.Timestamp']) ?? row;
-}
-
-// ES2024 string methods, present in Node 20 (V8 11.3) though not in this project's ES2022 lib.
-type Es2024String = string & { isWellFormed(): boolean; toWellFormed(): string };
-
-function wellFormed(_key: string, value: unknown): unknown {
-  return typeof value === 'string' && !(value as Es2024String).isWellFormed() ? (value as Es2024String).toWellFormed() : value;
-}
-
-function field(obj: JsonObject, camel: string, snake?: string): Json | undefined {
-  const v = obj[camel];
-  return v !== undefined || snake === undefined ? v : obj[snake];
-}
-
-function typeName(v: Json | undefined): string {
-  return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
-}
-
-function asObject(v: Json | undefined, path: string): JsonObject {
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
-    throw new BadDataError(`${path}: expected an object, got ${typeName(v)}`);
-  }
-  return v;
-}
-
-function optObject(v: Json | undefined, path: string): JsonObject | undefined {
-  return v === undefined || v === null ? undefined : asObject(v, path);
-}
-
-function asArray(v: Json | undefined, path: string): Json[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new BadDataError(`${path}: expected an array, got ${typeName(v)}`);
-  return v;
-}
-
-function optString(v: Json | undefined, path: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw new BadDataError(`${path}: expected a string, got ${typeName(v)}`);
-  return v;
-}
-
-/** Hex id → lowercase hex; '' when absent; null when not hex (the span is then rejected). */
-function hexId(v: Json | undefined, path: string): string | null {
-  const s = optString(v, path);
-  return /^(?:[0-9a-fA-F]{2})*$/.test(s) ? s.toLowerCase() : null;
-}
-
-/** A fixed64 nanosecond time given as a string or number → exact decimal string. */
-function nanos(v: Json | undefined, path: string): string {
-  if (v === undefined || v === null) return '0';
-  const s = typeof v === 'number' ? (Number.isInteger(v) && v >= 0 ? BigInt(v).toString() : '') : String(v);
-  if (!/^\d{1,20}$/.test(s) || BigInt(s) > 0xffffffffffffffffn) {
-    throw new BadDataError(`${path}: expected unsigned 64-bit nanoseconds, got ${JSON.stringify(v)}`);
-  }
-  return BigInt(s).toString();
-}
-
-/** An enum given as a number or as its proto name (`SPAN_KIND_SERVER`); unknown numbers pass through. */
-function enumValue(v: Json | undefined, prefix: string, names: readonly string[], path: string): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string') {
-    if (/^\d+$/.test(v)) return Number(v);
-    const wanted = v.toUpperCase();
-    const i = names.findIndex((n) => `${prefix}${n.toUpperCase()}` === wanted);
-    if (i >= 0) return i;
-  }
-  throw new BadDataError(`${path}: expected an enum number or name like ${prefix}${(names[1] ?? '').toUpperCase()}, got ${JSON.stringify(v)}`);
-}
-
-function attributes(v: Json | undefined, path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  asArray(v, path).forEach((kvJson, i) => {
-    const kv = asObject(kvJson, `${path}[${i}]`);
-    const key = optString(field(kv, 'key'), `${path}[${i}].key`);
-    setKey(out, key, formatAttributeValue(anyValue(field(kv, 'value'), `${path}[${i}].value`, 1)));
-  });
-  return out;
-}
-
-/**
- * OTLP AnyValue (JSON form) at nesting level `depth` → plain value. Elements and entries one
- * level down are counted before they are read, whatever they hold, as the protobuf decoder
- * counts them (see MAX_ANY_VALUE_DEPTH); this also bounds the recursion on hostile input.
- */
-function anyValue(v: Json | undefined, path: string, depth: number): PlainValue {
-  if (v === undefined || v === null) return null;
-  const o = asObject(v, path);
-  const s = field(o, 'stringValue', 'string_value');
-  if (s !== undefined && s !== null) return optString(s, `${path}.stringValue`);
-  const b = field(o, 'boolValue', 'bool_value');
-  if (b !== undefined && b !== null) {
-    if (typeof b !== 'boolean') throw new BadDataError(`${path}.boolValue: expected a boolean, got ${typeName(b)}`);
-    return b;
-  }
-  const n = field(o, 'intValue', 'int_value');
-  if (n !== undefined && n !== null) {
-    const text = typeof n === 'number' && Number.isInteger(n) ? BigInt(n).toString() : String(n);
-    const value = typeof n !== 'object' && /^-?\d{1,20}$/.test(text) ? BigInt(text) : undefined;
-    if (value === undefined || value < -(2n ** 63n) || value >= 2n ** 63n) {
-      throw new BadDataError(`${path}.intValue: expected a 64-bit integer, got ${JSON.stringify(n)}`);
-    }
-    return value;
-  }
-  const d = field(o, 'doubleValue', 'double_value');
-  if (d !== undefined && d !== null) {
-    const num = typeof d === 'number' ? d : typeof d === 'string' && d.trim() !== '' ? Number(d) : NaN;
-    if (Number.isNaN(num) && d !== 'NaN') {
-      throw new BadDataError(`${path}.doubleValue: expected a number, got ${JSON.stringify(d)}`);
-    }
-    return num;
-  }
-  const arr = field(o, 'arrayValue', 'array_value');
-  if (arr !== undefined && arr !== null) {
-    const values = asArray(field(asObject(arr, `${path}.arrayValue`), 'values'), `${path}.arrayValue.values`);
-    if (values.length > 0 && depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
-    return values.map((item, i) => anyValue(item, `${path}.arrayValue.values[${i}]`, depth + 1));
-  }
-  const kvl = field(o, 'kvlistValue', 'kvlist_value');
-  if (kvl !== undefined && kvl !== null) {
-    const out: { [key: string]: PlainValue } = {};
-    const entries = asArray(field(asObject(kvl, `${path}.kvlistValue`), 'values'), `${path}.kvlistValue.values`);
-    if (entries.length > 0 && depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
-    entries.forEach((kvJson, i) => {
-      const kv = asObject(kvJson, `${path}.kvlistValue.values[${i}]`);
-      setKey(out, optString(field(kv, 'key'), `${path}.kvlistValue.values[${i}].key`), anyValue(field(kv, 'value'), `${path}.kvlistValue.values[${i}].value`, depth + 1));
-    });
-    return out;
-  }
-  const bytes = field(o, 'bytesValue', 'bytes_value');
-  if (bytes !== undefined && bytes !== null) {
-    const text = optString(bytes, `${path}.bytesValue`);
-    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text)) throw new BadDataError(`${path}.bytesValue: expected base64`);
-    return new Uint8Array(Buffer.from(text, 'base64'));
-  }
-  return null;
 }

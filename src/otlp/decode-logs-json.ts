@@ -20,7 +20,7 @@ import {
   parseOtlpJson,
   unsigned,
   type JsonObject,
-} from './decode-logs-json-values.ts';
+} from './json-values.ts';
 import { formatAttributeValue } from './span-row.ts';
 
 /** Decodes an OTLP/JSON logs export request; throws BadDataError if it is not one. */
@@ -38,13 +38,13 @@ export function decodeLogsRequestJson(body: Uint8Array): DecodedLogs {
       const sl = asObject(slJson, slPath);
       const scope = optObject(field(sl, 'scope'), `${slPath}.scope`);
       const origin: LogOrigin = {
-        serviceName: resourceAttributes['service.name'] ?? '',
-        resourceSchemaUrl,
-        resourceAttributes,
-        scopeSchemaUrl: optString(field(sl, 'schemaUrl', 'schema_url'), `${slPath}.schemaUrl`),
-        scopeName: optString(scope && field(scope, 'name'), `${slPath}.scope.name`),
-        scopeVersion: optString(scope && field(scope, 'version'), `${slPath}.scope.version`),
-        scopeAttributes: attributes(scope && field(scope, 'attributes'), `${slPath}.scope.attributes`),
+        ServiceName: resourceAttributes['service.name'] ?? '',
+        ResourceSchemaUrl: resourceSchemaUrl,
+        ResourceAttributes: resourceAttributes,
+        ScopeSchemaUrl: optString(field(sl, 'schemaUrl', 'schema_url'), `${slPath}.schemaUrl`),
+        ScopeName: optString(scope && field(scope, 'name'), `${slPath}.scope.name`),
+        ScopeVersion: optString(scope && field(scope, 'version'), `${slPath}.scope.version`),
+        ScopeAttributes: attributes(scope && field(scope, 'attributes'), `${slPath}.scope.attributes`),
       };
       asArray(field(sl, 'logRecords', 'log_records'), `${slPath}.logRecords`).forEach((recordJson, i) => {
         const path = `${slPath}.logRecords[${i}]`;

@@ -6,9 +6,9 @@
  * ids are lowercase hex with an all-zero id stored as '', flags and severity number are cut to
  * 8 bits (`uint8(…)`), Body and attribute values are rendered as pdata's `AsString()`.
  */
-import { applySpanLimits, type LimitStats, type SpanLimits } from './limits.ts';
+import { applySpanLimits, type AttributeMaps, type LimitStats, type SpanLimits } from './limits.ts';
 import type { OtlpBody, OtlpFormat } from './response.ts';
-import { MAX_TIME_NS, type SpanRow } from './span-row.ts';
+import { MAX_TIME_NS } from './span-row.ts';
 
 /** One `otel_logs` row; `Timestamp` is nanoseconds since the epoch as a decimal string. */
 export interface LogRow {
@@ -63,15 +63,7 @@ export interface WireLogRecord {
 }
 
 /** Resource and scope of a record, shared by every row of their ResourceLogs / ScopeLogs. */
-export interface LogOrigin {
-  serviceName: string;
-  resourceSchemaUrl: string;
-  resourceAttributes: Record<string, string>;
-  scopeSchemaUrl: string;
-  scopeName: string;
-  scopeVersion: string;
-  scopeAttributes: Record<string, string>;
-}
+export type LogOrigin = Pick<LogRow, 'ServiceName' | 'ResourceSchemaUrl' | 'ResourceAttributes' | 'ScopeSchemaUrl' | 'ScopeName' | 'ScopeVersion' | 'ScopeAttributes'>;
 
 const ZERO_ID = /^0+$/;
 
@@ -90,14 +82,14 @@ export function toLogRow(record: WireLogRecord, origin: LogOrigin): LogRow | str
     TraceFlags: record.flags & 0xff,
     SeverityText: record.severityText,
     SeverityNumber: record.severityNumber & 0xff,
-    ServiceName: origin.serviceName,
+    ServiceName: origin.ServiceName,
     Body: record.body,
-    ResourceSchemaUrl: origin.resourceSchemaUrl,
-    ResourceAttributes: origin.resourceAttributes,
-    ScopeSchemaUrl: origin.scopeSchemaUrl,
-    ScopeName: origin.scopeName,
-    ScopeVersion: origin.scopeVersion,
-    ScopeAttributes: origin.scopeAttributes,
+    ResourceSchemaUrl: origin.ResourceSchemaUrl,
+    ResourceAttributes: origin.ResourceAttributes,
+    ScopeSchemaUrl: origin.ScopeSchemaUrl,
+    ScopeName: origin.ScopeName,
+    ScopeVersion: origin.ScopeVersion,
+    ScopeAttributes: origin.ScopeAttributes,
     LogAttributes: record.attributes,
     EventName: record.eventName,
   };
@@ -117,8 +109,8 @@ export function rejectRecord(out: DecodedLogs, where: string, problem: string): 
 export function applyLogLimits(rows: LogRow[], limits: SpanLimits): LimitStats {
   // applySpanLimits reads and replaces only these four maps (and remembers maps shared between
   // rows): views over the log maps let logs share its one implementation of the markers.
-  const views = rows.map((r) => ({ SpanAttributes: r.LogAttributes, ResourceAttributes: r.ResourceAttributes, 'Events.Attributes': [r.ScopeAttributes], 'Links.Attributes': [] }));
-  const stats = applySpanLimits(views as unknown as SpanRow[], limits);
+  const views = rows.map((r): AttributeMaps => ({ SpanAttributes: r.LogAttributes, ResourceAttributes: r.ResourceAttributes, 'Events.Attributes': [r.ScopeAttributes], 'Links.Attributes': [] }));
+  const stats = applySpanLimits(views, limits);
   views.forEach((v, i) => {
     const row = rows[i]!;
     row.LogAttributes = v.SpanAttributes;

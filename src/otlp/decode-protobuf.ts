@@ -1,23 +1,13 @@
 /**
  * OTLP/protobuf `ExportTraceServiceRequest` → `otel_traces` rows in one pass over the bytes
  * (opentelemetry-proto 1.x: collector/trace/v1, trace/v1, common/v1, resource/v1). Fields may
- * come in any order and repeat (proto merge: last scalar wins, repeated fields append), so a
- * span's resource and scope are applied to its row only once their message has been read.
+ * come in any order and repeat (proto merge: last scalar wins, repeated fields append). The
+ * request's resources and scopes are walked by envelope-protobuf.ts, as for logs; this reads spans.
  */
-import { MAX_ANY_VALUE_DEPTH, tooDeepError } from './limits.ts';
+import { readKeyValueInto } from './any-value-protobuf.ts';
+import { readExportRequest } from './envelope-protobuf.ts';
 import { ProtoReader } from './protobuf-reader.ts';
-import {
-  SPAN_KIND_NAMES,
-  STATUS_CODE_NAMES,
-  checkSpanIds,
-  checkSpanTimes,
-  durationNanos,
-  formatAttributeValue,
-  setKey,
-  type DecodedTraces,
-  type PlainValue,
-  type SpanRow,
-} from './span-row.ts';
+import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, checkSpanIds, checkSpanTimes, durationNanos, type DecodedTraces, type SpanRow } from './span-row.ts';
 
 const MAX_REASONS = 10;
 const ZERO_SPAN_ID = '0000000000000000';
@@ -25,7 +15,7 @@ const ZERO_SPAN_ID = '0000000000000000';
 // Tags are (field number << 3) | wire type; wire types: 0 varint, 1 fixed64, 2 length-delimited.
 // A known field number with an unexpected wire type falls to `default` and is skipped as
 // unknown, as the Go protobuf runtime does.
-const [LEN_1, LEN_2, LEN_3, LEN_4, LEN_5, LEN_6, LEN_7] = [10, 18, 26, 34, 42, 50, 58] as const;
+const [LEN_1, LEN_2, LEN_3, LEN_4, LEN_5] = [10, 18, 26, 34, 42] as const;
 
 /** Rows are created before their resource and scope are known; these placeholders are always overwritten. */
 const PENDING_ATTRIBUTES: Record<string, string> = {};
@@ -35,84 +25,21 @@ const PENDING_ATTRIBUTES: Record<string, string> = {};
  * malformed, and a BadDataError worded as the JSON decoder's for values nested too deep.
  */
 export function decodeTraceRequestProtobuf(body: Uint8Array): DecodedTraces {
-  const r = new ProtoReader(body);
   const out: DecodedTraces = { spans: [], rejectedSpans: 0, rejectReasons: [] };
-  let resourceIndex = 0;
-  while (r.pos < r.end) {
-    const tag = r.readTag();
-    if (tag === LEN_1) {
-      const outer = r.enter();
-      decodeResourceSpans(r, out, resourceIndex++);
-      r.leave(outer);
-    } else {
-      r.skip(tag & 7);
-    }
-  }
+  readExportRequest(new ProtoReader(body), {
+    rows: out.spans,
+    readRecord: (r, ri, si, pi) => decodeSpan(r, out, ri, si, pi),
+    applyResource: (row, resource) => {
+      row.ResourceAttributes = resource.attributes;
+      row.ServiceName = resource.serviceName;
+    },
+    // Scope attributes and schema urls are read (so malformed input is caught) but not stored.
+    applyScope: (row, scope) => {
+      row.ScopeName = scope.name;
+      row.ScopeVersion = scope.version;
+    },
+  });
   return out;
-}
-
-function decodeResourceSpans(r: ProtoReader, out: DecodedTraces, ri: number): void {
-  const first = out.spans.length;
-  // One object shared by all rows of this resource (as the JSON decoder does): rows are read-only.
-  const resourceAttributes: Record<string, string> = {};
-  let scopeIndex = 0;
-  while (r.pos < r.end) {
-    const tag = r.readTag();
-    if (tag === LEN_1) {
-      // Resource: 1 attributes; 2 dropped_attributes_count and 3 entity_refs are not stored.
-      const outer = r.enter();
-      while (r.pos < r.end) {
-        const t = r.readTag();
-        if (t === LEN_1) readKeyValueInto(r, resourceAttributes);
-        else r.skip(t & 7);
-      }
-      r.leave(outer);
-    } else if (tag === LEN_2) {
-      const outer = r.enter();
-      decodeScopeSpans(r, out, ri, scopeIndex++);
-      r.leave(outer);
-    } else {
-      r.skip(tag & 7); // 3 schema_url, 1000 legacy instrumentation_library_spans, unknown
-    }
-  }
-  const serviceName = resourceAttributes['service.name'] ?? '';
-  for (let i = first; i < out.spans.length; i++) {
-    const row = out.spans[i]!;
-    row.ResourceAttributes = resourceAttributes;
-    row.ServiceName = serviceName;
-  }
-}
-
-function decodeScopeSpans(r: ProtoReader, out: DecodedTraces, ri: number, si: number): void {
-  const first = out.spans.length;
-  let name = '';
-  let version = '';
-  let spanIndex = 0;
-  while (r.pos < r.end) {
-    const tag = r.readTag();
-    if (tag === LEN_1) {
-      const outer = r.enter();
-      while (r.pos < r.end) {
-        const t = r.readTag();
-        if (t === LEN_1) name = r.readString();
-        else if (t === LEN_2) version = r.readString();
-        else if (t === LEN_3) readKeyValueInto(r, {}); // not stored, but decoded so malformed input is caught
-        else r.skip(t & 7);
-      }
-      r.leave(outer);
-    } else if (tag === LEN_2) {
-      const outer = r.enter();
-      decodeSpan(r, out, ri, si, spanIndex++);
-      r.leave(outer);
-    } else {
-      r.skip(tag & 7); // 3 schema_url, unknown
-    }
-  }
-  for (let i = first; i < out.spans.length; i++) {
-    const row = out.spans[i]!;
-    row.ScopeName = name;
-    row.ScopeVersion = version;
-  }
 }
 
 /** Decodes one Span and appends its row, or counts it rejected; `ri`/`si`/`pi` locate it for the reason. */
@@ -230,94 +157,4 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, 
     'Links.Attributes': linkAttributes,
   };
   out.spans.push(row);
-}
-
-/** KeyValue → `target[key] = value rendered as the Collector stores it`; a duplicate key's last value wins. */
-function readKeyValueInto(r: ProtoReader, target: Record<string, string>): void {
-  readKeyValue(r, 1); // an attribute's value is nesting level 1 (MAX_ANY_VALUE_DEPTH)
-  setKey(target, kvKey, formatAttributeValue(kvValue));
-}
-
-// readKeyValue's result, returned through module state rather than a tuple so nothing is allocated.
-let kvKey = '';
-let kvValue: PlainValue = null;
-
-/** KeyValue (1 key, 2 value at nesting level `depth`) → kvKey/kvValue, set last so nested calls cannot clobber them. */
-function readKeyValue(r: ProtoReader, depth: number): void {
-  const outer = r.enter();
-  let key = '';
-  let value: PlainValue = null;
-  while (r.pos < r.end) {
-    const tag = r.readTag();
-    if (tag === LEN_1) {
-      key = r.readString();
-    } else if (tag === LEN_2) {
-      const inner = r.enter();
-      value = decodeAnyValue(r, depth);
-      r.leave(inner);
-    } else {
-      r.skip(tag & 7);
-    }
-  }
-  r.leave(outer);
-  kvKey = key;
-  kvValue = value;
-}
-
-/**
- * AnyValue at nesting level `depth` → PlainValue; the oneof's last field on the wire wins, and a
- * repeated value message replaces rather than merges (a simplification of proto merge no real
- * producer relies on). Elements and entries one level down are counted as soon as their tag is
- * read, empty or not, as the JSON decoder counts them (see MAX_ANY_VALUE_DEPTH); this also
- * bounds the recursion on hostile input.
- */
-function decodeAnyValue(r: ProtoReader, depth: number): PlainValue {
-  let value: PlainValue = null;
-  while (r.pos < r.end) {
-    const tag = r.readTag();
-    switch (tag) {
-      case LEN_1: value = r.readString(); break; // string_value
-      case 16: value = r.readVarint() !== 0; break; // 2 bool_value
-      case 24: value = r.readInt64(); break; // 3 int_value
-      case 33: value = r.readDouble(); break; // 4 double_value, fixed64
-      case LEN_5: { // array_value: 1 repeated AnyValue values
-        const outer = r.enter();
-        const items: PlainValue[] = [];
-        while (r.pos < r.end) {
-          const t = r.readTag();
-          if (t === LEN_1) {
-            if (depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
-            const inner = r.enter();
-            items.push(decodeAnyValue(r, depth + 1));
-            r.leave(inner);
-          } else {
-            r.skip(t & 7);
-          }
-        }
-        r.leave(outer);
-        value = items;
-        break;
-      }
-      case LEN_6: { // kvlist_value: 1 repeated KeyValue values
-        const outer = r.enter();
-        const map: { [key: string]: PlainValue } = {};
-        while (r.pos < r.end) {
-          const t = r.readTag();
-          if (t === LEN_1) {
-            if (depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
-            readKeyValue(r, depth + 1);
-            setKey(map, kvKey, kvValue);
-          } else {
-            r.skip(t & 7);
-          }
-        }
-        r.leave(outer);
-        value = map;
-        break;
-      }
-      case LEN_7: value = r.readBytes(); break; // bytes_value (a view; rendered before the body is released)
-      default: r.skip(tag & 7);
-    }
-  }
-  return value;
 }

@@ -41,8 +41,11 @@ export interface LimitStats {
   droppedAttributes: number;
 }
 
+/** The attribute maps the limits apply to: a span row has them, and a log row lends its own maps under these names. */
+export type AttributeMaps = Pick<SpanRow, 'SpanAttributes' | 'ResourceAttributes' | 'Events.Attributes' | 'Links.Attributes'>;
+
 /** Applies the limits in place to every attribute map of the rows; returns what changed. */
-export function applySpanLimits(rows: readonly SpanRow[], limits: SpanLimits): LimitStats {
+export function applySpanLimits(rows: readonly AttributeMaps[], limits: SpanLimits): LimitStats {
   const stats: LimitStats = { truncatedValues: 0, droppedAttributes: 0 };
   const done = new Map<Record<string, string>, Record<string, string>>(); // resource maps are shared between rows
   const limit = (attrs: Record<string, string>): Record<string, string> => {

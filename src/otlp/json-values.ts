@@ -1,8 +1,9 @@
 /**
- * The OTLP/JSON value rules of the log decoder, the same as the trace decoder's (decode-json.ts,
- * whose helpers are private to it; this is a copy, kept in step by the tests that send the same
- * values as span and as log attributes): lowerCamelCase or snake_case keys, hex ids in any case,
- * 64-bit integers as strings or numbers, enums as numbers or names, AnyValue nesting bounded.
+ * The OTLP/JSON value rules shared by the trace and the log decoder (decode-json.ts,
+ * decode-logs-json.ts), in one place so that the two encodings of one value cannot drift apart:
+ * lowerCamelCase or snake_case keys, hex ids in any case, 64-bit integers as strings or numbers,
+ * enums as numbers or names, AnyValue nesting bounded by MAX_ANY_VALUE_DEPTH. Every error is a
+ * BadDataError naming the JSON path, worded the same for spans and for log records.
  */
 import { BadDataError } from '../errors.ts';
 import { MAX_ANY_VALUE_DEPTH, tooDeepError } from './limits.ts';
@@ -19,7 +20,8 @@ export function parseOtlpJson(body: Uint8Array): Json {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(body);
   try {
     const quoted = quoteBigIntegers(text);
-    // Only bodies with a `\ud800`-style escape pay for the reviver (see decode-json.ts).
+    // `\ud800`-style escapes can make lone surrogates, which no storage encodes: they become
+    // U+FFFD as invalid UTF-8 does on the protobuf path. Only bodies with such an escape pay for the reviver.
     return (/\\u[dD][89a-fA-F]/.test(quoted) ? JSON.parse(quoted, wellFormed) : JSON.parse(quoted)) as Json;
   } catch (err) {
     throw new BadDataError(`request body is not valid JSON: ${(err as Error).message}`);
@@ -70,33 +72,54 @@ export function optString(v: Json | undefined, path: string): string {
   return v;
 }
 
-/** Hex id → lowercase hex; '' when absent; null when not hex (the record is then rejected). */
+/** Hex id → lowercase hex; '' when absent; null when not hex (the span or record is then rejected). */
 export function hexId(v: Json | undefined, path: string): string | null {
   const s = optString(v, path);
   return /^(?:[0-9a-fA-F]{2})*$/.test(s) ? s.toLowerCase() : null;
 }
 
+const U64_MAX = 0xffffffffffffffffn;
+const NANOS = 'unsigned 64-bit nanoseconds';
+
 /** A fixed64 nanosecond time given as a string or number → exact bigint; 0 when absent. */
 export function nanos(v: Json | undefined, path: string): bigint {
-  return unsigned(v, path, 0xffffffffffffffffn, 'unsigned 64-bit nanoseconds');
+  return unsigned(v, path, U64_MAX, NANOS);
+}
+
+/**
+ * A span's fixed64 nanosecond time → exact decimal string: as `nanos`, but an array whose text is
+ * a number (`[5]`, which String() makes "5") is taken too, as the span decoder always has and the
+ * log decoder never did; sharing the code was not to change what either accepts.
+ */
+export function spanNanos(v: Json | undefined, path: string): string {
+  return unsigned(v, path, U64_MAX, NANOS, Array.isArray(v)).toString();
 }
 
 /** An unsigned integer up to `max` given as a number or a decimal string (proto3 JSON). */
-export function unsigned(v: Json | undefined, path: string, max: bigint, what: string): bigint {
+export function unsigned(v: Json | undefined, path: string, max: bigint, what: string, arrayText = false): bigint {
   if (v === undefined || v === null) return 0n;
   const s = typeof v === 'number' ? (Number.isInteger(v) && v >= 0 ? BigInt(v).toString() : '') : String(v);
-  if (typeof v === 'object' || !/^\d{1,20}$/.test(s) || BigInt(s) > max) {
+  // An object's text is never digits, so only an array can get past the regex: `arrayText` says whether it may.
+  if ((typeof v === 'object' && !arrayText) || !/^\d{1,20}$/.test(s) || BigInt(s) > max) {
     throw new BadDataError(`${path}: expected ${what}, got ${JSON.stringify(v)}`);
   }
   return BigInt(s);
 }
 
-/** An enum given as a number or as its proto name (`SEVERITY_NUMBER_INFO`); unknown numbers pass through. */
-export function enumValue(v: Json | undefined, prefix: string, names: readonly string[], path: string): number {
+/** Decimal strings the span decoder takes as enum numbers: unsigned only (log severities also take "-1"). */
+export const UNSIGNED_NUMERAL = /^\d+$/;
+const SIGNED_NUMERAL = /^-?\d+$/;
+
+/**
+ * An enum given as a number or as its proto name (`SEVERITY_NUMBER_INFO`); unknown numbers pass
+ * through. `numeral` is which decimal strings count as numbers: it differs between spans and logs
+ * (UNSIGNED_NUMERAL), and sharing the code was not to change what either accepts.
+ */
+export function enumValue(v: Json | undefined, prefix: string, names: readonly string[], path: string, numeral = SIGNED_NUMERAL): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'string') {
-    if (/^-?\d+$/.test(v)) return Number(v);
+    if (numeral.test(v)) return Number(v);
     const wanted = v.toUpperCase();
     const i = names.findIndex((n) => `${prefix}${n.toUpperCase()}` === wanted);
     if (i >= 0) return i;
@@ -117,8 +140,8 @@ export function attributes(v: Json | undefined, path: string): Record<string, st
 
 /**
  * OTLP AnyValue (JSON form) at nesting level `depth` → plain value. Elements and entries one
- * level down are counted before they are read, whatever they hold, as the protobuf decoders
- * count them (see MAX_ANY_VALUE_DEPTH); this also bounds the recursion on hostile input.
+ * level down are counted before they are read, whatever they hold, as the protobuf side
+ * (any-value-protobuf.ts) counts them (see MAX_ANY_VALUE_DEPTH); this also bounds the recursion on hostile input.
  */
 export function anyValue(v: Json | undefined, path: string, depth: number): PlainValue {
   if (v === undefined || v === null) return null;
