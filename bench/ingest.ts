@@ -1,123 +1,173 @@
 /**
- * `npm run bench`: end-to-end ingest throughput of a collector on the embedded engine (raw
- * spans, span facts and the session roll-up of every touched trace), with real OTLP protobuf
- * and JSON requests from the SDK's serializers, plus decode cost per request. Figures are
- * printed; nothing here asserts a speed. BENCH_SPANS_PER_REQUEST, BENCH_SPANS_PER_TRACE,
- * BENCH_REQUESTS and BENCH_CONCURRENCY change the shape.
+ * `npm run bench`: the collector as a user runs it (`sessiongraph serve`, its own process, a
+ * fresh data directory), driven by exporters in another process with realistic agent traffic
+ * (traffic.ts: 512-span OTLP protobuf requests made by the official serializer), beside the
+ * ceiling measured in the same run on the same rows (ceiling.ts). Modes: sustained load, 70% of
+ * it paced, a lone exporter's 20-span requests, one long session sent as 20-span requests.
+ * Prints one table (figure, value, target, ratio) and writes it as JSON to
+ * bench/results/latest.json so runs can be compared across commits. BENCH_QUICK=1 is a ~1-minute
+ * version. Nothing here asserts: speed goals live here, never in timed tests.
  */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { context, trace } from '@opentelemetry/api';
-import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { decodeTraceRequestJson } from '../src/otlp/decode-json.ts';
 import { decodeTraceRequestProtobuf } from '../src/otlp/decode-protobuf.ts';
-import { startTestCollector, tempDir } from '../test/helpers/collector.ts';
+import { sessionIdOf } from '../src/mapping/ids.ts';
+import { spawnCollector } from '../test/helpers/cli.ts';
+import { tempDir } from '../test/helpers/collector.ts';
+import { writeBodies } from './bodies-file.ts';
+import type { SenderOptions, SenderResult } from './sender.ts';
+import { agentSessions, requestBodies } from './traffic.ts';
 
-const SPANS_PER_REQUEST = Number(process.env.BENCH_SPANS_PER_REQUEST ?? 512);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 200);
+const QUICK = process.env.BENCH_QUICK === '1';
+const LOAD_SPANS = Number(process.env.BENCH_LOAD_SPANS ?? (QUICK ? 40_000 : 200_000));
+const LONG_SPANS = Number(process.env.BENCH_LONG_SPANS ?? (QUICK ? 5_000 : 100_000));
+const LONE_REQUESTS = QUICK ? 100 : 300;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
-const SPANS_PER_TRACE = Number(process.env.BENCH_SPANS_PER_TRACE ?? 16);
+const BATCH_MAX_SPANS = 5000; // the collector's default --batch-max-spans
+const HERE = import.meta.dirname;
 
-/** `n` spans as agent runs of SPANS_PER_TRACE spans: an invoke_agent root with chat children. */
-function makeSpans(n: number): ReadableSpan[] {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'bench-agent', 'deployment.environment.name': 'bench' }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
+interface Row {
+  figure: string;
+  value: number | string;
+  unit: string;
+  target: string;
+  /** value ÷ target where "≥" (higher is better), target ÷ value where "≤"; ≥ 1 meets it. */
+  ratio: number | undefined;
+}
+
+const rows: Row[] = [];
+function report(figure: string, value: number, unit: string, target?: { atLeast?: number; atMost?: number }): void {
+  const ratio = target?.atLeast !== undefined ? value / target.atLeast : target?.atMost !== undefined ? target.atMost / value : undefined;
+  const shown = target?.atLeast !== undefined ? `≥ ${target.atLeast}` : target?.atMost !== undefined ? `≤ ${target.atMost}` : '';
+  rows.push({ figure, value: Math.round(value * 100) / 100, unit, target: shown, ratio: ratio === undefined ? undefined : Math.round(ratio * 100) / 100 });
+  console.error(`  ${figure}: ${Math.round(value * 100) / 100} ${unit}${shown ? ` (target ${shown})` : ''}`);
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)] ?? NaN;
+}
+const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
+
+/** Runs a bench script in a process of its own and returns its one JSON line. */
+function child<T>(script: string, args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as T) : reject(new Error(`${script} exited ${code}`))));
   });
-  const tracer = provider.getTracer('bench', '1.0.0');
-  for (let made = 0; made < n; ) {
-    const root = tracer.startSpan('invoke_agent bench', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'bench' } });
-    const parent = trace.setSpan(context.active(), root);
-    for (let i = 1; i < SPANS_PER_TRACE && made + i < n; i++) {
-      const span = tracer.startSpan(
-        `chat gpt-4o-${i % 7}`,
-        {
-          attributes: {
-            'gen_ai.operation.name': 'chat',
-            'gen_ai.request.model': 'gpt-4o',
-            'gen_ai.usage.input_tokens': 1200 + i,
-            'gen_ai.usage.output_tokens': 300,
-            'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: 'x'.repeat(200) }] }]),
-          },
-        },
-        parent,
-      );
-      span.addEvent('gen_ai.content.prompt', { 'gen_ai.prompt': 'y'.repeat(100) });
-      span.end();
-    }
-    root.end();
-    made += SPANS_PER_TRACE;
-  }
-  return exporter.getFinishedSpans().slice(0, n);
 }
 
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? NaN;
+const send = (options: SenderOptions): Promise<SenderResult> => child<SenderResult>('sender.ts', [JSON.stringify(options)]);
+
+/** Peak RSS (VmHWM) in MiB and CPU seconds (user + system) of a process, from /proc. */
+function processUsage(pid: number): { peakRssMiB: number; cpuSeconds: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const hwm = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0); // utime, stime (fields 14, 15)
+  return { peakRssMiB: hwm, cpuSeconds: ticks / 100 };
 }
 
-function percentile(values: number[], p: number): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? NaN;
+function spanCount(bodies: readonly Uint8Array[]): number {
+  return bodies.reduce((n, b) => n + decodeTraceRequestProtobuf(b).spans.length, 0);
 }
 
 async function main(): Promise<void> {
-  const spans = makeSpans(SPANS_PER_REQUEST);
-  const bodies = {
-    protobuf: ProtobufTraceSerializer.serializeRequest(spans) ?? new Uint8Array(),
-    json: JsonTraceSerializer.serializeRequest(spans) ?? new Uint8Array(),
-  };
-  console.log(`request: ${SPANS_PER_REQUEST} spans in traces of ${SPANS_PER_TRACE}; protobuf ${bodies.protobuf.length} B, JSON ${bodies.json.length} B`);
+  const work = tempDir('sessiongraph-bench-');
+  console.error(`bench${QUICK ? ' (quick)' : ''}: preparing traffic in ${work}`);
+  const load = requestBodies(agentSessions(Math.ceil(LOAD_SPANS / 35), 20261202), 512);
+  const loadSpans = spanCount(load);
+  const long = requestBodies(agentSessions(1, 7, LONG_SPANS), 20);
+  const lone = requestBodies(agentSessions(LONE_REQUESTS, 11, 20), 20);
+  const files = { load: path.join(work, 'load.bin'), long: path.join(work, 'long.bin'), lone: path.join(work, 'lone.bin') };
+  writeBodies(files.load, load);
+  writeBodies(files.long, long);
+  writeBodies(files.lone, lone);
 
-  for (const [name, decode] of [
-    ['protobuf', () => decodeTraceRequestProtobuf(bodies.protobuf)],
-    ['json', () => decodeTraceRequestJson(bodies.json)],
-  ] as const) {
-    const times: number[] = [];
-    for (let i = 0; i < 100; i++) {
-      const t = performance.now();
-      decode();
-      times.push(performance.now() - t);
-    }
-    const ms = median(times);
-    console.log(`decode ${name}: median ${ms.toFixed(2)} ms per request (${Math.round(SPANS_PER_REQUEST / ms * 1000)} spans/s)`);
+  // Decode alone, for the per-stage picture.
+  const sample = load[0] ?? new Uint8Array();
+  const sampleSpans = decodeTraceRequestProtobuf(sample).spans.length;
+  const times: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    const t = performance.now();
+    decodeTraceRequestProtobuf(sample);
+    times.push(performance.now() - t);
   }
+  report('decode, protobuf', (percentile(times, 0.5) * 1000) / sampleSpans, 'µs/span');
 
-  const collector = await startTestCollector(tempDir('sessiongraph-bench-'));
+  const collector = await spawnCollector(['serve', '--data-dir', path.join(work, 'data'), '--port', '0', '--grpc-port', 'off']);
+  const pid = collector.child.pid ?? 0;
   try {
-    for (const format of ['protobuf', 'json'] as const) {
-      const body = bodies[format];
-      const contentType = format === 'protobuf' ? 'application/x-protobuf' : 'application/json';
-      const latencies: number[] = [];
-      const insertsBefore = collector.writer.stats.inserts;
-      let next = 0;
-      const started = performance.now();
-      await Promise.all(
-        Array.from({ length: CONCURRENCY }, async () => {
-          while (next < REQUESTS) {
-            next++;
-            const t = performance.now();
-            const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: Buffer.from(body), headers: { 'content-type': contentType } });
-            await res.arrayBuffer();
-            if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-            latencies.push(performance.now() - t);
-          }
-        }),
-      );
-      const seconds = (performance.now() - started) / 1000;
-      const inserts = collector.writer.stats.inserts - insertsBefore;
-      console.log(
-        `ingest ${format}: ${REQUESTS} requests × ${SPANS_PER_REQUEST} spans, ${CONCURRENCY} concurrent → ` +
-          `${Math.round((REQUESTS * SPANS_PER_REQUEST) / seconds)} spans/s, ${inserts} inserts, ` +
-          `latency p50 ${median(latencies).toFixed(0)} ms p99 ${percentile(latencies, 0.99).toFixed(0)} ms, ` +
-          `RSS ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB`,
-      );
-    }
+    console.error(`collector ${collector.url} (pid ${pid}); sustained load: ${loadSpans} spans, ${load.length} requests, ${CONCURRENCY} senders`);
+    const cpuBefore = processUsage(pid).cpuSeconds;
+    const sustained = await send({ url: collector.url, bodiesFile: files.load, mode: 'load', concurrency: CONCURRENCY, spansPerRequest: 512 });
+    const rate = loadSpans / sustained.seconds;
+    const cpu = processUsage(pid).cpuSeconds - cpuBefore;
+    report('sustained ingest', rate, 'spans/s');
+    report('ack p50 at full load', percentile(sustained.latenciesMs, 0.5), 'ms');
+    report('ack p99 at full load', percentile(sustained.latenciesMs, 0.99), 'ms');
+    report('collector CPU per span (engine included)', (cpu / loadSpans) * 1e6, 'µs');
+
+    const paced = await send({ url: collector.url, bodiesFile: files.load, mode: 'load', concurrency: CONCURRENCY, spansPerRequest: 512, rate: rate * 0.7 });
+    report('ack p99 at 70% of the sustained rate', percentile(paced.latenciesMs, 0.99), 'ms', { atMost: 250 });
+
+    const loneRun = await send({ url: collector.url, bodiesFile: files.lone, mode: 'sequential', spansPerRequest: 20 });
+    report('lone exporter, 20-span request: ack p50', percentile(loneRun.latenciesMs, 0.5), 'ms', { atMost: 30 });
+
+    console.error(`long session: ${LONG_SPANS} spans as ${long.length} requests of 20`);
+    const longRun = await send({ url: collector.url, bodiesFile: files.long, mode: 'sequential', spansPerRequest: 20 });
+    const tenth = Math.max(1, Math.floor(longRun.latenciesMs.length / 10));
+    const first = mean(longRun.latenciesMs.slice(0, tenth));
+    const last = mean(longRun.latenciesMs.slice(-tenth));
+    report('long session: mean ack, first tenth', first, 'ms');
+    report('long session: mean ack, last tenth ÷ first tenth', last / first, '×', { atMost: 1.5 });
+    await checkLongSession(collector.url, long);
+
+    report('collector peak RSS (engine included)', processUsage(pid).peakRssMiB, 'MiB', { atMost: 1536 });
   } finally {
-    await collector.close();
+    collector.child.kill('SIGTERM');
+    await collector.exited;
   }
+
+  const ceiling = await child<{ rows: number; seconds: number }>('ceiling.ts', [files.load, path.join(work, 'ceiling'), String(BATCH_MAX_SPANS)]);
+  const ceilingRate = ceiling.rows / ceiling.seconds;
+  report('ceiling: the same otel_traces rows inserted by the engine alone', ceilingRate, 'rows/s');
+  const sustainedRow = rows.find((r) => r.figure === 'sustained ingest');
+  if (sustainedRow && typeof sustainedRow.value === 'number') {
+    report('sustained ingest ÷ ceiling', sustainedRow.value / ceilingRate, '×', { atLeast: 0.8 });
+  }
+  rows.push({ figure: 'session lag (ack → session), reads at 10M spans', value: 'not measured', unit: '', target: 'p99 ≤ 2 s; ≤ 50 ms', ratio: undefined });
+
+  printTable();
+  const out = path.join(HERE, 'results');
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rows }, null, 2)}\n`);
+  fs.rmSync(work, { recursive: true, force: true });
+}
+
+/** The long session's roll-up is exact: its tokens and counts equal a sum over the spans sent. */
+async function checkLongSession(url: string, bodies: readonly Uint8Array[]): Promise<void> {
+  const spans = bodies.flatMap((b) => decodeTraceRequestProtobuf(b).spans);
+  const traceId = spans[0]?.TraceId ?? '';
+  const tokens = spans.reduce((n, s) => n + Number(s.SpanAttributes['gen_ai.usage.input_tokens'] ?? 0) + Number(s.SpanAttributes['gen_ai.usage.output_tokens'] ?? 0), 0);
+  const res = await fetch(`${url}/api/sessions/${sessionIdOf(traceId)}`);
+  const session = ((await res.json()) as { session: { tokens_used: number; span_count: number } }).session;
+  const exact = session.tokens_used === tokens && session.span_count === spans.length;
+  rows.push({ figure: 'long session roll-up exact (tokens, spans)', value: exact ? 'yes' : `no: ${session.tokens_used}/${tokens}, ${session.span_count}/${spans.length}`, unit: '', target: 'yes', ratio: undefined });
+}
+
+function printTable(): void {
+  const header = ['figure', 'value', 'target', 'ratio'];
+  const lines = rows.map((r) => [r.figure, `${r.value} ${r.unit}`.trim(), r.target, r.ratio === undefined ? '' : String(r.ratio)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
+  const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
+  console.log(fmt(header));
+  console.log(widths.map((w) => '─'.repeat(w)).join('  '));
+  for (const l of lines) console.log(fmt(l));
 }
 
 await main();
