@@ -1,7 +1,7 @@
 /**
  * OTLP export services as gRPC sees them (OTLP spec, "OTLP/gRPC"): each is one unary `Export`
  * method taking the request's protobuf bytes and answering the response's bytes. Each signal
- * (traces now, logs next) is one ExportService; the gRPC server registers a list of them.
+ * (traces, logs) is one ExportService; the gRPC server registers a list of them.
  */
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import type { Scope } from '../../src/auth.ts';

@@ -1,6 +1,6 @@
 /**
  * The OTLP/gRPC receiver (SPEC §6; OTLP spec "OTLP/gRPC"): a grpc-js server on --host:--grpc-port
- * serving a list of OTLP export services (traces; logs join the list). Messages are limited to
+ * serving a list of OTLP export services (traces and logs). Messages are limited to
  * --max-body-size after decompression (grpc-js answers RESOURCE_EXHAUSTED beyond it, final for
  * exporters, as OTLP/gRPC prescribes); gzip and deflate requests are decompressed by grpc-js.
  */
