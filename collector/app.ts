@@ -4,7 +4,7 @@
  */
 import { Hono, type Context } from 'hono';
 import type { Config } from '../src/config.ts';
-import { HTTP_STATUS, SessiongraphError, UnavailableError } from '../src/errors.ts';
+import { HTTP_STATUS, SessiongraphError, UnavailableError, retryAfterOf } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import type { GraphWriter } from '../src/storage/graph-writer.ts';
 import type { SpanWriter } from '../src/storage/span-writer.ts';
@@ -66,7 +66,8 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
     if (err instanceof SessiongraphError) {
-      if ('retryAfterSeconds' in err && typeof err.retryAfterSeconds === 'number') c.header('retry-after', String(err.retryAfterSeconds));
+      const retryAfter = retryAfterOf(err);
+      if (retryAfter !== undefined) c.header('retry-after', String(retryAfter));
       return c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]);
     }
     deps.logger.error('unhandled error', { path: c.req.path, error: String(err) });

@@ -102,18 +102,34 @@ export class ClientClosedError extends Error {
 /** The status counted (never sent) for a request whose client left: nginx's 499. */
 export const CLIENT_CLOSED_STATUS = 499;
 
-/** HTTP status for each error kind: the single place this mapping lives. */
-export const HTTP_STATUS: Record<ErrorKind, 400 | 401 | 403 | 404 | 408 | 413 | 415 | 429 | 503> = {
-  'bad-data': 400,
-  'too-large': 413,
-  'unsupported-media-type': 415,
-  'not-found': 404,
-  unauthorized: 401,
-  forbidden: 403,
-  overloaded: 429,
-  unavailable: 503,
-  timeout: 408,
+/**
+ * How each error kind is answered, the single place this mapping lives: the HTTP status, and the
+ * `google.rpc.Code` of the OTLP `Status` body — the same numbers as gRPC status codes, so OTLP/HTTP
+ * and OTLP/gRPC answer alike (OTLP spec, "Failures"). Retryable kinds (429, 503) carry their
+ * `retryAfterSeconds` on the error itself.
+ */
+export const ERROR_STATUS: Record<ErrorKind, { http: 400 | 401 | 403 | 404 | 408 | 413 | 415 | 429 | 503; rpc: number }> = {
+  'bad-data': { http: 400, rpc: 3 }, // INVALID_ARGUMENT
+  // RESOURCE_EXHAUSTED without retry information: final, as OTLP/gRPC says for a message too large.
+  'too-large': { http: 413, rpc: 8 },
+  'unsupported-media-type': { http: 415, rpc: 3 }, // INVALID_ARGUMENT
+  'not-found': { http: 404, rpc: 5 }, // NOT_FOUND
+  unauthorized: { http: 401, rpc: 16 }, // UNAUTHENTICATED
+  forbidden: { http: 403, rpc: 7 }, // PERMISSION_DENIED
+  overloaded: { http: 429, rpc: 8 }, // RESOURCE_EXHAUSTED
+  unavailable: { http: 503, rpc: 14 }, // UNAVAILABLE
+  timeout: { http: 408, rpc: 4 }, // DEADLINE_EXCEEDED
 };
+
+/** HTTP status for each error kind (from ERROR_STATUS). */
+export const HTTP_STATUS = Object.fromEntries(Object.entries(ERROR_STATUS).map(([kind, s]) => [kind, s.http])) as {
+  [K in ErrorKind]: (typeof ERROR_STATUS)[K]['http'];
+};
+
+/** Seconds a client should wait before retrying, for the retryable errors; undefined for final ones. */
+export function retryAfterOf(err: SessiongraphError): number | undefined {
+  return 'retryAfterSeconds' in err && typeof err.retryAfterSeconds === 'number' ? err.retryAfterSeconds : undefined;
+}
 
 /** No API key, or one that is not configured (HTTP 401). */
 export class UnauthorizedError extends SessiongraphError {

@@ -10,11 +10,13 @@ import { Hono, type Context, type Handler } from 'hono';
 import {
   CLIENT_CLOSED_STATUS,
   ClientClosedError,
+  ERROR_STATUS,
   HTTP_STATUS,
   OverloadedError,
   RequestTimeoutError,
   SessiongraphError,
   UnavailableError,
+  retryAfterOf,
 } from '../../src/errors.ts';
 import { applySpanLimits } from '../../src/otlp/limits.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
@@ -266,25 +268,13 @@ export function guessFormat(c: Context): OtlpFormat {
   return /protobuf/i.test(c.req.header('content-type') ?? '') ? 'protobuf' : 'json';
 }
 
-const RPC_FOR_KIND: Record<SessiongraphError['kind'], number> = {
-  'bad-data': RPC_CODE.INVALID_ARGUMENT,
-  'too-large': RPC_CODE.INVALID_ARGUMENT,
-  'unsupported-media-type': RPC_CODE.INVALID_ARGUMENT,
-  'not-found': RPC_CODE.NOT_FOUND,
-  unauthorized: RPC_CODE.UNAUTHENTICATED,
-  forbidden: RPC_CODE.PERMISSION_DENIED,
-  overloaded: RPC_CODE.RESOURCE_EXHAUSTED,
-  unavailable: RPC_CODE.UNAVAILABLE,
-  timeout: RPC_CODE.DEADLINE_EXCEEDED,
-};
 
 /** An OTLP error response: Status body, mapped HTTP status, Retry-After on retryable ones. */
 export function otlpError(c: Context, format: OtlpFormat, err: SessiongraphError): Response {
-  const headers: Record<string, string> = {};
-  if ('retryAfterSeconds' in err && typeof err.retryAfterSeconds === 'number') {
-    headers['retry-after'] = String(err.retryAfterSeconds);
-  }
-  return send(c, HTTP_STATUS[err.kind], encodeStatus(format, RPC_FOR_KIND[err.kind], err.message), headers);
+  const retryAfter = retryAfterOf(err);
+  const headers: Record<string, string> = retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) };
+  const { http, rpc } = ERROR_STATUS[err.kind];
+  return send(c, http, encodeStatus(format, rpc, err.message), headers);
 }
 
 function send(c: Context, status: number, body: OtlpBody, headers: Record<string, string> = {}): Response {
