@@ -28,7 +28,12 @@ export async function readOtlpAnswer(res: Response): Promise<OtlpAnswer> {
 
 /** Last value of each top-level field (varint and length-delimited only). */
 function pbFields(b: Uint8Array): Map<number, number | Uint8Array> {
-  const out = new Map<number, number | Uint8Array>();
+  return new Map([...protobufFields(b)].map(([field, values]) => [field, values.at(-1) ?? 0]));
+}
+
+/** Every field of a protobuf message (varint and length-delimited only), in order, by number. */
+export function protobufFields(b: Uint8Array): Map<number, Array<number | Uint8Array>> {
+  const out = new Map<number, Array<number | Uint8Array>>();
   let p = 0;
   const varint = (): number => {
     let n = 0;
@@ -43,12 +48,14 @@ function pbFields(b: Uint8Array): Map<number, number | Uint8Array> {
   };
   while (p < b.length) {
     const tag = varint();
-    if ((tag & 7) === 0) out.set(tag >> 3, varint());
+    const values = out.get(tag >> 3) ?? [];
+    if ((tag & 7) === 0) values.push(varint());
     else {
       const len = varint();
-      out.set(tag >> 3, b.subarray(p, p + len));
+      values.push(b.subarray(p, p + len));
       p += len;
     }
+    out.set(tag >> 3, values);
   }
   return out;
 }

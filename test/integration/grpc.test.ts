@@ -20,6 +20,7 @@ import { startCollector, type RunningCollector } from '../../collector/server.ts
 import type { Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { openStoppedDataDir, queryRows, tempDir, testConfig } from '../helpers/collector.ts';
+import { protobufFields } from '../helpers/otlp-answer.ts';
 
 const INGEST = 'grpc-test-ingest';
 const READ = 'grpc-test-read';
@@ -100,7 +101,7 @@ describe('OTLP/gRPC: refusals and partial success', () => {
     const badSpan = { ...testSpan(traceIdOf(3), 'partial-bad-span'), spanId: Buffer.alloc(8) };
     const { err, response } = await call(exportRequest('partial', [good, badTrace, badSpan]));
     expect(err).toBeNull();
-    const partial = fieldsOf(fieldsOf(response ?? Buffer.alloc(0)).get(1)?.[0] as Uint8Array); // ExportTracePartialSuccess
+    const partial = protobufFields(protobufFields(response ?? Buffer.alloc(0)).get(1)?.[0] as Uint8Array); // ExportTracePartialSuccess
     expect(partial.get(1)?.[0]).toBe(2); // rejected_spans
     expect(text(partial.get(2)?.[0])).toMatch(/trace id/);
     const rows = await queryRows<{ SpanName: string }>(collector.storage, "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'partial'");
@@ -263,45 +264,17 @@ function call(body: Buffer, metadata = keyMetadata('authorization', `Bearer ${IN
 function retryDelayOf(err: ServiceError | null | undefined): number | undefined {
   const details = err?.metadata?.get('grpc-status-details-bin')[0];
   if (!(details instanceof Buffer)) return undefined;
-  const statusFields = fieldsOf(details); // google.rpc.Status { 1 code, 2 message, 3 details (Any) }
+  const statusFields = protobufFields(details); // google.rpc.Status { 1 code, 2 message, 3 details (Any) }
   expect(statusFields.get(1)?.[0]).toBe(err?.code);
   for (const any of statusFields.get(3) ?? []) {
-    const anyFields = fieldsOf(any as Uint8Array); // Any { 1 type_url, 2 value }
+    const anyFields = protobufFields(any as Uint8Array); // Any { 1 type_url, 2 value }
     if (text(anyFields.get(1)?.[0]) !== 'type.googleapis.com/google.rpc.RetryInfo') continue;
-    const retryDelay = fieldsOf(fieldsOf(anyFields.get(2)?.[0] as Uint8Array).get(1)?.[0] as Uint8Array); // RetryInfo { 1 retry_delay: Duration { 1 seconds } }
+    const retryDelay = protobufFields(protobufFields(anyFields.get(2)?.[0] as Uint8Array).get(1)?.[0] as Uint8Array); // RetryInfo { 1 retry_delay: Duration { 1 seconds } }
     return (retryDelay.get(1)?.[0] as number | undefined) ?? 0;
   }
   return undefined;
 }
 
-/** Every field of a protobuf message (varint and length-delimited only), in order, by number. */
-function fieldsOf(b: Uint8Array): Map<number, Array<number | Uint8Array>> {
-  const out = new Map<number, Array<number | Uint8Array>>();
-  let p = 0;
-  const varint = (): number => {
-    let n = 0;
-    let shift = 0;
-    let c: number;
-    do {
-      c = b[p++] ?? 0;
-      n += (c & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (c & 0x80);
-    return n;
-  };
-  while (p < b.length) {
-    const tag = varint();
-    const values = out.get(tag >> 3) ?? [];
-    if ((tag & 7) === 0) values.push(varint());
-    else {
-      const len = varint();
-      values.push(b.subarray(p, p + len));
-      p += len;
-    }
-    out.set(tag >> 3, values);
-  }
-  return out;
-}
 
 function text(v: number | Uint8Array | undefined): string {
   return Buffer.from(v instanceof Uint8Array ? v : []).toString('utf8');
