@@ -4,6 +4,8 @@
  * (traffic.ts: 512-span OTLP protobuf requests made by the official serializer), beside the
  * ceiling measured in the same run on the same rows (ceiling.ts). Modes: sustained load, 70% of
  * it paced, a lone exporter's 20-span requests, one long session sent as 20-span requests.
+ * The sustained run also gives a per-stage profile (decode, prepare = facts and serialisation,
+ * journal, raw insert, facts insert, roll-up) from the collector's /metrics counters.
  * Prints one table (figure, value, target, ratio) and writes it as JSON to
  * bench/results/latest.json so runs can be compared across commits. BENCH_QUICK=1 is a ~1-minute
  * version. Nothing here asserts: speed goals live here, never in timed tests.
@@ -63,6 +65,14 @@ function child<T>(script: string, args: string[]): Promise<T> {
 
 const send = (options: SenderOptions): Promise<SenderResult> => child<SenderResult>('sender.ts', [JSON.stringify(options)]);
 
+/** The collector's ingest stage counters (seconds by stage) from /metrics. */
+async function stageSeconds(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^sessiongraph_ingest_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1] ?? ''] = Number(m[2]);
+  return out;
+}
+
 /** Peak RSS (VmHWM) in MiB and CPU seconds (user + system) of a process, from /proc. */
 function processUsage(pid: number): { peakRssMiB: number; cpuSeconds: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -104,13 +114,20 @@ async function main(): Promise<void> {
   try {
     console.error(`collector ${collector.url} (pid ${pid}); sustained load: ${loadSpans} spans, ${load.length} requests, ${CONCURRENCY} senders`);
     const cpuBefore = processUsage(pid).cpuSeconds;
+    const stagesBefore = await stageSeconds(collector.url);
     const sustained = await send({ url: collector.url, bodiesFile: files.load, mode: 'load', concurrency: CONCURRENCY, spansPerRequest: 512 });
     const rate = loadSpans / sustained.seconds;
     const cpu = processUsage(pid).cpuSeconds - cpuBefore;
+    const stagesAfter = await stageSeconds(collector.url);
     report('sustained ingest', rate, 'spans/s');
     report('ack p50 at full load', percentile(sustained.latenciesMs, 0.5), 'ms');
     report('ack p99 at full load', percentile(sustained.latenciesMs, 0.99), 'ms');
     report('collector CPU per span (engine included)', (cpu / loadSpans) * 1e6, 'µs');
+    // Where a span's time goes: decode and prepare on the event loop, the statements of its batch
+    // (one batch at a time on the ingest connection) — µs per span, summed over the sustained run.
+    for (const [stage, seconds] of Object.entries(stagesAfter)) {
+      report(`stage ${stage}`, (((seconds - (stagesBefore[stage] ?? 0)) * 1e6) / loadSpans), 'µs/span');
+    }
 
     const paced = await send({ url: collector.url, bodiesFile: files.load, mode: 'load', concurrency: CONCURRENCY, spansPerRequest: 512, rate: rate * 0.7 });
     report('ack p99 at 70% of the sustained rate', percentile(paced.latenciesMs, 0.99), 'ms', { atMost: 250 });

@@ -84,6 +84,16 @@ export function healthRoutes(deps: AppDeps, receivers: Receivers): Hono {
         help: 'OTLP/gRPC Export calls by status; CANCELLED: ended before an answer (the client left, or grpc-js refused the message itself).',
         value: grpcByCode(receiver.grpcRequests, receivers.logs.stats.grpcRequests),
       },
+      {
+        name: 'sessiongraph_ingest_stage_seconds_total',
+        type: 'counter',
+        help: 'Seconds spent in each stage of ingest: decode (spans), prepare (facts and serialisation), then the statements of stored batches (journal, raw rows, facts, session roll-up).',
+        value: {
+          'stage="decode"': receiver.decodeSeconds,
+          'stage="prepare"': w.prepareSeconds + receivers.logs.writer.stats.prepareSeconds,
+          ...Object.fromEntries(Object.entries(deps.graph.stageSeconds).map(([stage, seconds]) => [`stage="${stage}"`, seconds])),
+        },
+      },
       ...logMetrics(receivers.logs),
     ]);
     return c.text(`${text}\n`, 200, { 'content-type': 'text/plain; version=0.0.4' });

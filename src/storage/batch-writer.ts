@@ -6,6 +6,7 @@
  * whose rows fall on many days is stored with one raw-table insert per DAYS_PER_INSERT days (a
  * backfill) rather than with one insert the engine would refuse.
  */
+import { performance } from 'node:perf_hooks';
 import { isEngineError, type EngineError } from './clickhouse-error.ts';
 import { BadDataError, OverloadedError, UnavailableError } from '../errors.ts';
 import { utcDayOf } from './insert-rows.ts';
@@ -23,6 +24,9 @@ export interface BatchWriterStats {
   inserts: number;
   insertFailures: number;
   rejectedOverload: number;
+  /** Seconds spent preparing requests (facts and serialisation, on the event loop), and storing batches. */
+  prepareSeconds: number;
+  storeSeconds: number;
 }
 
 /** One request's rows, serialized once when it is queued. */
@@ -55,7 +59,7 @@ interface Pending extends PreparedRows {
 
 /** Batches writes of `Row`s into few inserts; see the file comment. */
 export class BatchWriter<Row> {
-  readonly stats: BatchWriterStats = { inserts: 0, insertFailures: 0, rejectedOverload: 0 };
+  readonly stats: BatchWriterStats = { inserts: 0, insertFailures: 0, rejectedOverload: 0, prepareSeconds: 0, storeSeconds: 0 };
   private queue: Pending[] = [];
   private queuedCount = 0;
   private queuedBytes = 0;
@@ -137,7 +141,9 @@ export class BatchWriter<Row> {
       return Promise.reject(new UnavailableError(`storage is unavailable (${this.unavailable}); retry later`));
     }
     if (this.queuedCount > 0 && this.queuedCount + rows.length > this.limits.queueMaxSpans) return this.refuseFull();
+    const started = performance.now();
     const prepared = this.prepare(rows);
+    this.stats.prepareSeconds += (performance.now() - started) / 1000;
     if (this.isFull(prepared.bytes)) return this.refuseFull();
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ...prepared, resolve, reject });
@@ -226,6 +232,7 @@ export class BatchWriter<Row> {
   }
 
   private async insertCounted(batch: Pending[]): Promise<void> {
+    const started = performance.now();
     try {
       await this.insert({
         slices: sliceByDays(batch.map((p) => p.days)),
@@ -235,6 +242,8 @@ export class BatchWriter<Row> {
     } catch (err) {
       this.stats.insertFailures++;
       throw err;
+    } finally {
+      this.stats.storeSeconds += (performance.now() - started) / 1000;
     }
     this.stats.inserts++;
   }

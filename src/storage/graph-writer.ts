@@ -4,6 +4,7 @@
  * facts in ClickHouse (never from increments held in memory), so every collector sharing the
  * store converges on the same rows whatever the order, duplication or split of deliveries.
  */
+import { performance } from 'node:perf_hooks';
 import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/roll-up.ts';
 import { toSpanFacts, type SpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
@@ -21,8 +22,17 @@ export interface GraphOptions {
   sessionTimeoutMs: number;
 }
 
+/** Seconds spent in each statement kind of a stored batch, for /metrics and the bench's per-stage profile. */
+export interface StageSeconds {
+  journal: number;
+  raw: number;
+  facts: number;
+  rollup: number;
+}
+
 /** Writes batches and keeps the graph tables rolled up. */
 export interface GraphWriter {
+  readonly stageSeconds: StageSeconds;
   /** Stores a batch of spans (`otel_traces`) and rolls up the traces it touches. */
   storeBatch(batch: WrittenBatch): Promise<void>;
   /** Stores a batch of log records (`otel_logs`), and the facts and roll-up of the Claude Code events among them. */
@@ -72,22 +82,35 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
     return results;
   };
 
+  const stageSeconds: StageSeconds = { journal: 0, raw: 0, facts: 0, rollup: 0 };
+  const timed = async <T,>(stage: keyof StageSeconds, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      stageSeconds[stage] += (performance.now() - started) / 1000;
+    }
+  };
   const storeRaw = async (table: 'otel_traces' | 'otel_logs', batch: WrittenBatch): Promise<void> => {
     // Nothing to roll up (log records other than agent events): the raw rows are all there is.
     if (batch.traceIds.length === 0) {
-      for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
+      await timed('raw', async () => {
+        for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
+      });
       return;
     }
     // The journal entry comes first: if the process dies anywhere below, the next start
     // knows which traces to recompute (recoverInFlight).
-    await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: batch.traceIds }));
+    await timed('journal', () => storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: batch.traceIds })));
     // Slice after slice: if one fails, the batch fails (no 2xx) even though earlier slices are
     // stored; the re-sent rows duplicate raw rows only, which readers de-duplicate, as after
     // any failure below.
-    for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
+    await timed('raw', async () => {
+      for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
+    });
     try {
-      if (batch.factLines !== '') await storage.insertJsonLines('session_spans', batch.factLines);
-      await rollUp(batch.traceIds);
+      if (batch.factLines !== '') await timed('facts', () => storage.insertJsonLines('session_spans', batch.factLines));
+      await timed('rollup', () => rollUp(batch.traceIds));
     } catch (err) {
       // The rows are stored already: whatever failed after them must be retried (503), never
       // refused (400), or the client would drop rows it believes were not stored. A retry
@@ -97,6 +120,7 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
   };
 
   return {
+    stageSeconds,
     storeBatch: (batch) => storeRaw('otel_traces', batch),
     storeLogBatch: (batch) => storeRaw('otel_logs', batch),
     rollUp,

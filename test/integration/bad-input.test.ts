@@ -149,6 +149,9 @@ describe('GET /metrics', () => {
     expect(value('sessiongraph_spans_rejected_total')).toBe(2);
     expect(value('sessiongraph_storage_available')).toBe(1);
     expect(value('sessiongraph_queue_spans')).toBe(0);
+    // Where ingest time went: every stage that stored the accepted spans took some.
+    const seconds = (stage: string): number => Number(new RegExp(`^sessiongraph_ingest_stage_seconds_total\\{stage="${stage}"\\} ([\\d.e+-]+)$`, 'm').exec(text)?.[1]);
+    for (const stage of ['decode', 'prepare', 'journal', 'raw', 'facts', 'rollup']) expect(seconds(stage), stage).toBeGreaterThan(0);
   });
 });
 
