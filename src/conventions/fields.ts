@@ -177,9 +177,8 @@ function inputExcludesCache(attrs: Attrs, emitter: Emitter, input: number, cache
   // Strands names its scope and gen_ai.system after the service; its resource says strands.
   const strands = /strands/i.test(emitter.scopeName) || emitter.resource?.['service.namespace'] === 'strands';
   // Anthropic's own API names models `claude-…`; Bedrock's (`anthropic.claude-…`, inclusive counts) do not start so.
-  if (strands) return /^claude-/.test(firstOf(attrs, KEYS.model) ?? '');
-  const provider = (firstOf(attrs, KEYS.provider) ?? '').split('.')[0]?.toLowerCase();
-  return provider === 'anthropic' && /^(@traceloop\/)?(opentelemetry\.)?instrumentation[.-]anthropic/i.test(emitter.scopeName);
+  if (strands) return /^claude-/.test(modelName(attrs));
+  return providerName(attrs).toLowerCase() === 'anthropic' && /^(@traceloop\/)?(opentelemetry\.)?instrumentation[.-]anthropic/i.test(emitter.scopeName);
 }
 
 /** Gemini's `usageMetadata` inside ADK's `gcp.vertex.agent.llm_response` (its only copy of cache and thinking tokens). */
@@ -284,17 +283,23 @@ export function finalOutput(attrs: Attrs, events: readonly EventAttrs[]): string
   // Strands sends one details event per kind of content (instructions, input, output).
   const details = events.filter((e) => e.name === 'gen_ai.client.inference.operation.details' && e.attributes['gen_ai.output.messages'] !== undefined).at(-1);
   const choice = events.filter((e) => e.name === 'gen_ai.choice').at(-1);
-  const candidates = [
-    roleText(attrs['gen_ai.output.messages'], 'assistant', 'last'),
-    roleText(details?.attributes['gen_ai.output.messages'], 'assistant', 'last'),
-    firstOf(attrs, ['output.value', 'traceloop.entity.output', 'ai.response.text', 'langfuse.trace.output', 'mastra.agent_run.output', 'gcp.vertex.agent.llm_response']),
-    lastIndexed(attrs, 'gen_ai.completion.', '.content'),
-    lastIndexed(attrs, 'llm.output_messages.', '.message.content'),
-    responsesOutputText(attrs),
-    firstOf(choice?.attributes ?? {}, ['message', 'content']),
+  // In priority order, each read only when the ones before found nothing: this runs for every
+  // span at ingest, and the indexed lookups scan every attribute key.
+  const candidates: Array<() => string | undefined> = [
+    () => roleText(attrs['gen_ai.output.messages'], 'assistant', 'last'),
+    () => roleText(details?.attributes['gen_ai.output.messages'], 'assistant', 'last'),
+    () => firstOf(attrs, ['output.value', 'traceloop.entity.output', 'ai.response.text', 'langfuse.trace.output', 'mastra.agent_run.output', 'gcp.vertex.agent.llm_response']),
+    () => lastIndexed(attrs, 'gen_ai.completion.', '.content'),
+    () => lastIndexed(attrs, 'llm.output_messages.', '.message.content'),
+    () => responsesOutputText(attrs),
+    () => firstOf(choice?.attributes ?? {}, ['message', 'content']),
   ];
-  const found = candidates.find((c) => c !== undefined && c !== '');
-  if (found === undefined) return '';
+  let found: string | undefined;
+  for (const candidate of candidates) {
+    found = candidate();
+    if (found !== undefined && found !== '') break;
+  }
+  if (found === undefined || found === '') return '';
   return isPlainText(attrs, 'output') ? unwrapJsonString(found) : outputText(unwrapJsonString(found));
 }
 
