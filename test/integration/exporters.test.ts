@@ -5,8 +5,8 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, createTraceState, trace, type Attributes, type HrTime, type Tracer } from '@opentelemetry/api';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, createTraceState, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
@@ -18,10 +18,10 @@ import {
   NodeTracerProvider,
   SimpleSpanProcessor,
   type ReadableSpan,
-  type SpanExporter,
 } from '@opentelemetry/sdk-trace-node';
 import type { RunningCollector } from '../../collector/server.ts';
-import { queryRows, startTestCollector, tempDir } from '../helpers/collector.ts';
+import { startTestCollector, tempDir } from '../helpers/collector.ts';
+import { RecordingExporter, asText, nanos, storedSpanRows, utcText, withoutServiceName } from '../helpers/otel-records.ts';
 
 let collector: RunningCollector;
 
@@ -52,9 +52,9 @@ describe('real OpenTelemetry exporters → collector', () => {
       await provider.shutdown();
 
       expect(exporter.results).toEqual([{ code: ExportResultCode.SUCCESS }]);
-      expect(exporter.spans).toHaveLength(3);
-      const rows = await storedRows(service);
-      expect(rows).toEqual(sortByName(exporter.spans).map(expectedRow));
+      expect(exporter.items).toHaveLength(3);
+      const rows = await storedSpanRows(collector.storage, service);
+      expect(rows).toEqual(sortByName(exporter.items).map(expectedRow));
 
       // Spot checks against literals, so the comparison does not rest on the SDK alone.
       const [server, client, internal] = rows;
@@ -106,7 +106,7 @@ describe('the SDK serializers: the same request in JSON and protobuf stores iden
       const response = serializer.deserializeResponse(new Uint8Array(await res.arrayBuffer()));
       expect(response.partialSuccess, service).toBeUndefined();
 
-      const rows = await storedRows(service);
+      const rows = await storedSpanRows(collector.storage, service);
       expect(rows, service).toEqual(sortByName(request).map(expectedRow));
       stored.push(rows.map(withoutServiceName));
     }
@@ -181,39 +181,7 @@ function recordScenario(tracer: Tracer): void {
   tracer.startSpan('c-internal', { startTime: [T0 + 2, 5] }, trace.setSpanContext(ROOT_CONTEXT, remote)).end([T0 + 2, 5]);
 }
 
-/** Forwards to a real exporter, keeping the spans it was given and the results it reported. */
-class RecordingExporter implements SpanExporter {
-  readonly spans: ReadableSpan[] = [];
-  readonly results: ExportResult[] = [];
-  constructor(private readonly inner: SpanExporter) {}
-  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
-    this.spans.push(...spans);
-    this.inner.export(spans, (result) => {
-      this.results.push(result.error ? result : { code: result.code });
-      done(result);
-    });
-  }
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
-}
 
-/**
- * Rows of one service. DateTime64 values are read as UTC text (`ts_text`, `ev_ts_text`) so the
- * comparison does not depend on the engine's time zone; the raw Timestamp columns are dropped.
- */
-async function storedRows(service: string): Promise<Array<Record<string, unknown>>> {
-  const rows = await queryRows(
-    collector.storage,
-    `SELECT * REPLACE (toString(Duration) AS Duration), toString(Timestamp, 'UTC') AS ts_text, arrayMap(t -> toString(t, 'UTC'), Events.Timestamp) AS ev_ts_text
-     FROM sessiongraph.otel_traces WHERE ServiceName = {s:String} ORDER BY SpanName`,
-    { s: service },
-  );
-  return rows.map(({ Timestamp: _t, 'Events.Timestamp': _e, ...rest }) => rest);
-}
 
 /** The row the collector must store for a span (same keys as `storedRows`). */
 function expectedRow(span: ReadableSpan): Record<string, unknown> {
@@ -244,26 +212,8 @@ function expectedRow(span: ReadableSpan): Record<string, unknown> {
   };
 }
 
-/** Attribute values as the collector stores them: strings as-is, scalars in decimal/true/false, arrays as JSON. */
-function asText(attributes: Attributes): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value === undefined) continue;
-    out[key] = typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
-  }
-  return out;
-}
 
-function nanos([seconds, ns]: HrTime): bigint {
-  return BigInt(seconds) * 1_000_000_000n + BigInt(ns);
-}
 
-/** Nanoseconds since the epoch → 'YYYY-MM-DD hh:mm:ss.nnnnnnnnn' in UTC. */
-function utcText(ns: bigint): string {
-  const seconds = ns / 1_000_000_000n;
-  const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19).replace('T', ' ')}.${fraction}`;
-}
 
 function sortByName(spans: ReadableSpan[]): ReadableSpan[] {
   return [...spans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -277,7 +227,3 @@ function withService(spans: ReadableSpan[], service: string): ReadableSpan[] {
   });
 }
 
-function withoutServiceName({ ServiceName: _s, ResourceAttributes, ...rest }: Record<string, unknown>): Record<string, unknown> {
-  const { 'service.name': _n, ...resource } = ResourceAttributes as Record<string, string>;
-  return { ...rest, ResourceAttributes: resource };
-}

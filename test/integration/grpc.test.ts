@@ -20,6 +20,7 @@ import { startCollector, type RunningCollector } from '../../collector/server.ts
 import type { Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { openStoppedDataDir, queryRows, tempDir, testConfig } from '../helpers/collector.ts';
+import { storedSpanRows, withoutServiceName } from '../helpers/otel-records.ts';
 import { protobufFields } from '../helpers/otlp-answer.ts';
 
 const INGEST = 'grpc-test-ingest';
@@ -62,7 +63,7 @@ describe('OTLP/gRPC: the real OpenTelemetry exporter', () => {
     for (const { service, exporter } of variants) {
       const result = await exportWith(exporter, withService(spans, service));
       expect(result, service).toEqual({ code: ExportResultCode.SUCCESS });
-      const rows = await storedRows(service);
+      const rows = await storedSpanRows(collector.storage, service);
       expect(rows, service).toHaveLength(3);
       stored.push(rows.map(withoutServiceName));
     }
@@ -393,18 +394,4 @@ function withService(spans: ReadableSpan[], service: string): ReadableSpan[] {
   });
 }
 
-/** Rows of one service, every column, DateTime64 values as UTC text so the engine's zone does not matter. */
-async function storedRows(service: string): Promise<Array<Record<string, unknown>>> {
-  const rows = await queryRows(
-    collector.storage,
-    `SELECT * REPLACE (toString(Duration) AS Duration), toString(Timestamp, 'UTC') AS ts_text, arrayMap(t -> toString(t, 'UTC'), Events.Timestamp) AS ev_ts_text
-     FROM sessiongraph.otel_traces WHERE ServiceName = {s:String} ORDER BY SpanName`,
-    { s: service },
-  );
-  return rows.map(({ Timestamp: _t, 'Events.Timestamp': _e, ...rest }) => rest);
-}
 
-function withoutServiceName({ ServiceName: _s, ResourceAttributes, ...rest }: Record<string, unknown>): Record<string, unknown> {
-  const { 'service.name': _n, ...resource } = ResourceAttributes as Record<string, string>;
-  return { ...rest, ResourceAttributes: resource };
-}

@@ -5,15 +5,16 @@
  * retried export twice; then group commit under 40 concurrent exporters (figures logged).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, type HrTime } from '@opentelemetry/api';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import type { Logger } from '@opentelemetry/api-logs';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { RunningCollector } from '../../collector/server.ts';
 import { queryRows, startTestCollector, tempDir } from '../helpers/collector.ts';
+import { RecordingExporter, asText, sortByTime } from '../helpers/otel-records.ts';
 
 let collector: RunningCollector;
 
@@ -152,32 +153,6 @@ async function recordInMemory(service: string, emit: (logger: Logger) => void): 
   return [...memory.getFinishedLogRecords()];
 }
 
-/** Sends records through the real OTLP/HTTP protobuf exporter, keeping the results it reported. */
-class RecordingExporter {
-  readonly results: ExportResult[] = [];
-  constructor(private readonly inner: ProtoExporter) {}
-  export(records: ReadableLogRecord[], done: () => void): void {
-    this.inner.export(records, (result) => {
-      this.results.push(result.error ? result : { code: result.code });
-      done();
-    });
-  }
-}
 
-/** Attribute values as the collector stores them: strings as-is, scalars in decimal/true/false, arrays as JSON. */
-function asText(attributes: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value === undefined) continue;
-    out[key] = typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
-  }
-  return out;
-}
 
-function nanos([seconds, ns]: HrTime): bigint {
-  return BigInt(seconds) * 1_000_000_000n + BigInt(ns);
-}
 
-function sortByTime(records: ReadableLogRecord[]): ReadableLogRecord[] {
-  return [...records].sort((a, b) => (nanos(a.hrTime) < nanos(b.hrTime) ? -1 : 1));
-}

@@ -6,9 +6,9 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, trace, type HrTime } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { SeverityNumber, type AnyValue, type Logger } from '@opentelemetry/api-logs';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter as JsonExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPLogExporter as GrpcExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
@@ -20,12 +20,12 @@ import {
   InMemoryLogRecordExporter,
   LoggerProvider,
   SimpleLogRecordProcessor,
-  type LogRecordExporter,
   type ReadableLogRecord,
 } from '@opentelemetry/sdk-logs';
 import type { RunningCollector } from '../../collector/server.ts';
 import { formatAttributeValue, type PlainValue } from '../../src/otlp/span-row.ts';
 import { queryRows, startTestCollector, tempDir } from '../helpers/collector.ts';
+import { RecordingExporter, asText, nanos, sortByTime, utcText, withoutServiceName } from '../helpers/otel-records.ts';
 
 let collector: RunningCollector;
 
@@ -64,9 +64,9 @@ describe('real OpenTelemetry log exporters → collector', () => {
       await provider.shutdown();
 
       expect(exporter.results).toEqual([{ code: ExportResultCode.SUCCESS }]);
-      expect(exporter.records).toHaveLength(SCENARIO_SIZE);
+      expect(exporter.items).toHaveLength(SCENARIO_SIZE);
       const rows = await storedRows(service);
-      expect(rows).toEqual(sortByTime(exporter.records).map(expectedRow));
+      expect(rows).toEqual(sortByTime(exporter.items).map(expectedRow));
 
       // Spot checks against literals, so the comparison does not rest on the SDK alone.
       expect(rows[0]).toMatchObject({
@@ -171,25 +171,6 @@ async function recordInMemory(service: string, emit: (logger: Logger) => void): 
   return [...memory.getFinishedLogRecords()];
 }
 
-/** Forwards to a real exporter, keeping the records it was given and the results it reported. */
-class RecordingExporter implements LogRecordExporter {
-  readonly records: ReadableLogRecord[] = [];
-  readonly results: ExportResult[] = [];
-  constructor(private readonly inner: LogRecordExporter) {}
-  export(records: ReadableLogRecord[], done: (result: ExportResult) => void): void {
-    this.records.push(...records);
-    this.inner.export(records, (result) => {
-      this.results.push(result.error ? result : { code: result.code });
-      done(result);
-    });
-  }
-  shutdown(): Promise<void> {
-    return this.inner.shutdown();
-  }
-  forceFlush(): Promise<void> {
-    return this.inner.forceFlush?.() ?? Promise.resolve();
-  }
-}
 
 /** Rows of one service, oldest first; the time read as UTC text so the engine's zone does not matter. */
 async function storedRows(service: string): Promise<Array<Record<string, unknown>>> {
@@ -233,32 +214,7 @@ function toPlain(value: AnyValue | undefined): PlainValue {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
 }
 
-/** Attribute values as the collector stores them: strings as-is, scalars in decimal/true/false, arrays as JSON. */
-function asText(attributes: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value === undefined) continue;
-    out[key] = typeof value === 'string' ? value : Array.isArray(value) ? JSON.stringify(value) : String(value);
-  }
-  return out;
-}
 
-function nanos([seconds, ns]: HrTime): bigint {
-  return BigInt(seconds) * 1_000_000_000n + BigInt(ns);
-}
 
-/** Nanoseconds since the epoch → 'YYYY-MM-DD hh:mm:ss.nnnnnnnnn' in UTC. */
-function utcText(ns: bigint): string {
-  const seconds = ns / 1_000_000_000n;
-  const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19).replace('T', ' ')}.${fraction}`;
-}
 
-function sortByTime(records: ReadableLogRecord[]): ReadableLogRecord[] {
-  return [...records].sort((a, b) => (nanos(a.hrTime) < nanos(b.hrTime) ? -1 : 1));
-}
 
-function withoutServiceName({ ServiceName: _s, ResourceAttributes, ...rest }: Record<string, unknown>): Record<string, unknown> {
-  const { 'service.name': _n, ...resource } = ResourceAttributes as Record<string, string>;
-  return { ...rest, ResourceAttributes: resource };
-}
