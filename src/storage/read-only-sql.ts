@@ -56,15 +56,10 @@ export async function checkReadOnlyQuery(client: ClickHouseClient, sql: string, 
   if (sql.trim() === '') throw new BadDataError('empty query');
   const policy = await policyFor(policyKey, client);
   let formatted: string;
+  let ast: string;
   try {
     const rows = await (await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: sql }, format: 'JSONEachRow' })).json<{ f: string }>();
     formatted = rows[0]?.f ?? '';
-  } catch (err) {
-    if (isRefusal(err)) throw new BadDataError(`query refused: ${engineMessage(err)}`, { cause: err });
-    throw err;
-  }
-  let ast: string;
-  try {
     // The formatted text is the engine's own rendering of exactly one statement, not the
     // user's text. EXPLAIN is run bare (`exec`, the format given as default_format): a FORMAT
     // clause would attach to the explained query, and `SELECT … FROM (EXPLAIN AST …)` prints a
