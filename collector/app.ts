@@ -3,6 +3,7 @@
  * call `app.request()` on an app over their own storage, and `main.ts` serves the same app.
  */
 import { Hono, type Context } from 'hono';
+import type { Histogram } from 'prom-client';
 import type { Config } from '../src/config.ts';
 import { HTTP_STATUS, SessiongraphError, UnavailableError, retryAfterOf } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
@@ -24,6 +25,8 @@ export interface AppDeps {
   logger: Logger;
   /** True once a shutdown began: new requests get 503 and their connection is closed. */
   isClosing?: () => boolean;
+  /** The roll-up lag histogram the graph writer observes into (server.ts), shown on /metrics. */
+  rollUpLag?: Histogram;
   /** The OTLP receivers, when a gRPC server shares them with the HTTP routes; built here otherwise. */
   receivers?: Receivers;
 }

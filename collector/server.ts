@@ -18,6 +18,7 @@ import { startGrpcReceiver, type GrpcReceiver } from './grpc/grpc-server.ts';
 import { logsExportService } from './grpc/logs-service.ts';
 import { traceExportService } from './grpc/trace-service.ts';
 import { createHttpServer } from './http-server.ts';
+import { rollUpLagHistogram } from './routes/health.ts';
 
 /** A listening collector. */
 export interface RunningCollector {
@@ -35,6 +36,16 @@ export interface RunningCollector {
   close(): Promise<void>;
 }
 
+/** `report`, at most once per `ms` (a failing roll-up retries every second). */
+function onceEvery(ms: number, report: (err: unknown) => void): (err: unknown) => void {
+  let last = -Infinity;
+  return (err) => {
+    if (Date.now() - last < ms) return;
+    last = Date.now();
+    report(err);
+  };
+}
+
 /** How long close() lets requests in flight finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 10_000;
 
@@ -43,7 +54,13 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   // Read the price file before opening storage: a bad file fails the start with its own message.
   const pricer = createPricer(config.pricesFile ? loadPriceFile(config.pricesFile) : undefined);
   const storage = createStorage(openClickHouse(config), config.clickhouse.database);
-  const graph = createGraphWriter(storage, { pricer, sessionTimeoutMs: config.sessionTimeoutMs });
+  const rollUpLag = rollUpLagHistogram();
+  const graph = createGraphWriter(storage, {
+    pricer,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    observeLag: (seconds) => rollUpLag.observe(seconds),
+    onRollUpError: onceEvery(60_000, (err) => logger.warn('session roll-up failed; retrying every second', { error: String(err) })),
+  });
   const writer = new SpanWriter((batch) => graph.storeBatch(batch), config, () => storage.ping());
   let schema: SchemaPreparation;
   try {
@@ -54,7 +71,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   }
   let closing: Promise<void> | undefined;
   const receivers = createReceivers({ storage, writer, graph, config });
-  const app = createApp({ storage, writer, graph, config, logger, receivers, isClosing: () => closing !== undefined });
+  const app = createApp({ storage, writer, graph, config, logger, receivers, rollUpLag, isClosing: () => closing !== undefined });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const server = createHttpServer(app, config, logger);
   let grpc: GrpcReceiver | undefined;
@@ -93,6 +110,8 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
         // Requests already inside wait for their insert; give them time, then cut the rest.
         const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
         await Promise.all([writer.drain(), receivers.logs.writer.drain()]);
+        // Sessions are rolled up behind the ack: finish them (a crash instead leaves them to the next start).
+        await graph.drain();
         await stopped;
         await grpcStopped;
         clearTimeout(force);

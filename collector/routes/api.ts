@@ -10,10 +10,20 @@ import { createGraphQueries } from '../../src/storage/graph-queries.ts';
 import { runReadOnlyQuery, type SqlResult } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
 
+/** The longest an API read waits for the roll-up to catch up with what was acknowledged before it. */
+const READ_WAIT_MS = 2000;
+
 /** Builds the `/api/*` routes. */
 export function apiRoutes(deps: AppDeps): Hono {
   const app = new Hono();
   const graph = createGraphQueries(deps.storage);
+
+  // Sessions are rolled up behind the ack: a read first waits (at most READ_WAIT_MS) until every
+  // batch acknowledged before it is reflected, so a client reads its own writes.
+  app.use('/api/*', async (_c, next) => {
+    await deps.graph.settled(READ_WAIT_MS);
+    await next();
+  });
 
   app.get('/api/sessions', async (c) => c.json(await graph.sessions(c.req.query())));
   app.get('/api/sessions/:id', async (c) => c.json(await graph.session(c.req.param('id'))));

@@ -4,57 +4,119 @@
  * a storage outage.
  */
 import { Hono } from 'hono';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AppDeps } from '../app.ts';
 import type { Receivers } from '../app.ts';
 import type { LogsReceiver } from './otlp-logs.ts';
 
-interface Metric {
-  name: string;
-  type: 'counter' | 'gauge';
-  help: string;
-  /** One value, or values by label set (`code="200"` → n). */
-  value: number | Record<string, number>;
+/** One value, or values by label set. */
+type Reading = number | Array<[Record<string, string>, number]>;
+
+/**
+ * A metric whose value is read from the collector's own counters when scraped (prom-client's
+ * `collect`), so the hot path keeps plain number increments.
+ */
+function readMetric(registry: Registry, kind: 'counter' | 'gauge', name: string, help: string, read: () => Reading, labelNames: string[] = []): void {
+  const collect = function (this: Counter | Gauge): void {
+    this.reset();
+    const value = read();
+    if (typeof value === 'number') {
+      if (this instanceof Counter) this.inc(value);
+      else this.set(value);
+      return;
+    }
+    for (const [labels, n] of value) {
+      if (this instanceof Counter) this.inc(labels, n);
+      else this.set(labels, n);
+    }
+  };
+  const config = { name, help, labelNames, registers: [registry], collect };
+  if (kind === 'counter') new Counter(config);
+  else new Gauge(config);
 }
 
-function renderMetrics(metrics: readonly Metric[]): string {
-  return metrics
-    .flatMap((m) => [
-      `# HELP ${m.name} ${m.help}`,
-      `# TYPE ${m.name} ${m.type}`,
-      ...(typeof m.value === 'number' ? [`${m.name} ${m.value}`] : Object.entries(m.value).map(([labels, n]) => `${m.name}{${labels}} ${n}`)),
-    ])
-    .join('\n');
+const byLabel = (label: string, counts: Record<string, number>): Array<[Record<string, string>, number]> =>
+  Object.entries(counts).map(([value, n]) => [{ [label]: value }, n]);
+
+/** The histogram of roll-up lags: seconds from a span's ack to its session reflecting it. */
+export function rollUpLagHistogram(): Histogram {
+  return new Histogram({
+    name: 'sessiongraph_rollup_lag_seconds',
+    help: 'Seconds from an acknowledged batch to its sessions reflecting it (sessions are rolled up behind the ack), one observation per trace and pass.',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [],
+  });
 }
 
 /** The logs receiver's counters (`/v1/logs`, `otel_logs`), apart from the spans' so neither hides the other. */
-function logMetrics(logs: LogsReceiver): Metric[] {
+function logMetrics(registry: Registry, logs: LogsReceiver): void {
   const { stats, writer } = logs;
-  const byCode = Object.fromEntries(Object.entries(stats.requests).map(([code, n]) => [`code="${code}"`, n]));
-  return [
-    { name: 'sessiongraph_otlp_log_requests_total', type: 'counter', help: 'OTLP/HTTP log export requests by response status (499: client left first, 408: body too slow).', value: byCode },
-    { name: 'sessiongraph_log_records_accepted_total', type: 'counter', help: 'Log records stored after a successful export.', value: stats.recordsAccepted },
-    { name: 'sessiongraph_log_records_rejected_total', type: 'counter', help: 'Log records refused in partial successes (invalid ids or times).', value: stats.recordsRejected },
-    { name: 'sessiongraph_log_attribute_values_truncated_total', type: 'counter', help: 'Log attribute values cut to --max-attribute-value-size.', value: stats.truncatedValues },
-    { name: 'sessiongraph_log_attributes_dropped_total', type: 'counter', help: 'Log attributes dropped beyond --max-attributes-per-span.', value: stats.droppedAttributes },
-    { name: 'sessiongraph_log_storage_inserts_total', type: 'counter', help: 'Group-committed otel_logs inserts.', value: writer.stats.inserts },
-    { name: 'sessiongraph_log_storage_insert_failures_total', type: 'counter', help: 'otel_logs inserts that failed.', value: writer.stats.insertFailures },
-    { name: 'sessiongraph_log_queue_rejections_total', type: 'counter', help: 'Log writes refused because the log queue was full (429).', value: writer.stats.rejectedOverload },
-    { name: 'sessiongraph_log_queue_records', type: 'gauge', help: 'Log records accepted and waiting for storage.', value: writer.backlogRecords },
-  ];
+  readMetric(registry, 'counter', 'sessiongraph_otlp_log_requests_total', 'OTLP/HTTP log export requests by response status (499: client left first, 408: body too slow).', () => byLabel('code', stats.requests), ['code']);
+  readMetric(registry, 'counter', 'sessiongraph_log_records_accepted_total', 'Log records stored after a successful export.', () => stats.recordsAccepted);
+  readMetric(registry, 'counter', 'sessiongraph_log_records_rejected_total', 'Log records refused in partial successes (invalid ids or times).', () => stats.recordsRejected);
+  readMetric(registry, 'counter', 'sessiongraph_log_attribute_values_truncated_total', 'Log attribute values cut to --max-attribute-value-size.', () => stats.truncatedValues);
+  readMetric(registry, 'counter', 'sessiongraph_log_attributes_dropped_total', 'Log attributes dropped beyond --max-attributes-per-span.', () => stats.droppedAttributes);
+  readMetric(registry, 'counter', 'sessiongraph_log_storage_inserts_total', 'Group-committed otel_logs inserts.', () => writer.stats.inserts);
+  readMetric(registry, 'counter', 'sessiongraph_log_storage_insert_failures_total', 'otel_logs inserts that failed.', () => writer.stats.insertFailures);
+  readMetric(registry, 'counter', 'sessiongraph_log_queue_rejections_total', 'Log writes refused because the log queue was full (429).', () => writer.stats.rejectedOverload);
+  readMetric(registry, 'gauge', 'sessiongraph_log_queue_records', 'Log records accepted and waiting for storage.', () => writer.backlogRecords);
 }
 
 /** gRPC calls by service and status, for one labelled counter. */
-function grpcByCode(traces: Record<string, number> | undefined, logs: Record<string, number> | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [service, counts] of [['traces', traces], ['logs', logs]] as const) {
-    for (const [code, n] of Object.entries(counts ?? {})) out[`service="${service}",code="${code}"`] = n;
-  }
-  return out;
+function grpcByCode(traces: Record<string, number> | undefined, logs: Record<string, number> | undefined): Array<[Record<string, string>, number]> {
+  return [
+    ...Object.entries(traces ?? {}).map(([code, n]): [Record<string, string>, number] => [{ service: 'traces', code }, n]),
+    ...Object.entries(logs ?? {}).map(([code, n]): [Record<string, string>, number] => [{ service: 'logs', code }, n]),
+  ];
+}
+
+/** Every metric of `/metrics`, read from the app's receivers, writers and roll-up. */
+function collectorMetrics(deps: AppDeps, receivers: Receivers): Registry {
+  const registry = new Registry();
+  const receiver = receivers.traces.stats;
+  const w = deps.writer.stats;
+  readMetric(registry, 'counter', 'sessiongraph_otlp_requests_total', 'OTLP/HTTP export requests by response status; 499: the client closed the connection before its answer, 408: it sent its body too slowly.', () => byLabel('code', receiver.requests), ['code']);
+  readMetric(registry, 'counter', 'sessiongraph_spans_accepted_total', 'Spans stored after a successful export.', () => receiver.spansAccepted);
+  readMetric(registry, 'counter', 'sessiongraph_spans_rejected_total', 'Spans refused in partial successes (invalid ids or times).', () => receiver.spansRejected);
+  readMetric(registry, 'counter', 'sessiongraph_attribute_values_truncated_total', 'Attribute values cut to --max-attribute-value-size.', () => receiver.truncatedValues);
+  readMetric(registry, 'counter', 'sessiongraph_attributes_dropped_total', 'Attributes dropped beyond --max-attributes-per-span.', () => receiver.droppedAttributes);
+  readMetric(registry, 'counter', 'sessiongraph_storage_inserts_total', 'Group-committed batches stored.', () => w.inserts);
+  readMetric(registry, 'counter', 'sessiongraph_storage_insert_failures_total', 'Batches whose storage failed.', () => w.insertFailures);
+  readMetric(registry, 'counter', 'sessiongraph_queue_rejections_total', 'Writes refused because the queue was full (429).', () => w.rejectedOverload);
+  readMetric(registry, 'gauge', 'sessiongraph_storage_available', '1 while storage accepts writes, 0 during an outage.', () => (deps.writer.unavailableReason === undefined ? 1 : 0));
+  readMetric(registry, 'gauge', 'sessiongraph_queue_spans', 'Spans accepted and waiting for storage.', () => deps.writer.backlogSpans);
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_otlp_grpc_requests_total',
+    'OTLP/gRPC Export calls by status; CANCELLED: ended before an answer (the client left, or grpc-js refused the message itself).',
+    () => grpcByCode(receiver.grpcRequests, receivers.logs.stats.grpcRequests),
+    ['service', 'code'],
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_ingest_stage_seconds_total',
+    'Seconds spent in each stage of ingest: decode (spans), prepare (facts and serialisation), the statements of stored batches (journal, raw rows, facts), and the session roll-up behind the ack.',
+    () => [
+      [{ stage: 'decode' }, receiver.decodeSeconds],
+      [{ stage: 'prepare' }, w.prepareSeconds + receivers.logs.writer.stats.prepareSeconds],
+      ...Object.entries(deps.graph.stageSeconds).map(([stage, seconds]): [Record<string, string>, number] => [{ stage }, seconds]),
+    ],
+    ['stage'],
+  );
+  const rollUps = deps.graph.rollUps;
+  readMetric(registry, 'counter', 'sessiongraph_rollup_passes_total', 'Roll-up passes (each recomputes every trace waiting, once).', () => rollUps.passes);
+  readMetric(registry, 'counter', 'sessiongraph_rollup_failures_total', 'Roll-up passes that failed (their traces are retried a second later).', () => rollUps.failedPasses);
+  readMetric(registry, 'counter', 'sessiongraph_rollup_traces_total', 'Traces recomputed by roll-up passes.', () => rollUps.tracesRolledUp);
+  readMetric(registry, 'gauge', 'sessiongraph_rollup_backlog_traces', 'Traces acknowledged and waiting for their session roll-up.', () => rollUps.backlog);
+  registry.registerMetric(deps.rollUpLag ?? rollUpLagHistogram());
+  logMetrics(registry, receivers.logs);
+  return registry;
 }
 
 /** Builds `/healthz`, `/readyz` and `/metrics`. */
 export function healthRoutes(deps: AppDeps, receivers: Receivers): Hono {
-  const receiver = receivers.traces.stats;
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -64,39 +126,7 @@ export function healthRoutes(deps: AppDeps, receivers: Receivers): Hono {
       reason === undefined ? 200 : 503,
     );
   });
-  app.get('/metrics', (c) => {
-    const w = deps.writer.stats;
-    const byCode = Object.fromEntries(Object.entries(receiver.requests).map(([code, n]) => [`code="${code}"`, n]));
-    const text = renderMetrics([
-      { name: 'sessiongraph_otlp_requests_total', type: 'counter', help: 'OTLP/HTTP export requests by response status; 499: the client closed the connection before its answer, 408: it sent its body too slowly.', value: byCode },
-      { name: 'sessiongraph_spans_accepted_total', type: 'counter', help: 'Spans stored after a successful export.', value: receiver.spansAccepted },
-      { name: 'sessiongraph_spans_rejected_total', type: 'counter', help: 'Spans refused in partial successes (invalid ids or times).', value: receiver.spansRejected },
-      { name: 'sessiongraph_attribute_values_truncated_total', type: 'counter', help: 'Attribute values cut to --max-attribute-value-size.', value: receiver.truncatedValues },
-      { name: 'sessiongraph_attributes_dropped_total', type: 'counter', help: 'Attributes dropped beyond --max-attributes-per-span.', value: receiver.droppedAttributes },
-      { name: 'sessiongraph_storage_inserts_total', type: 'counter', help: 'Group-committed batches stored.', value: w.inserts },
-      { name: 'sessiongraph_storage_insert_failures_total', type: 'counter', help: 'Batches whose storage failed.', value: w.insertFailures },
-      { name: 'sessiongraph_queue_rejections_total', type: 'counter', help: 'Writes refused because the queue was full (429).', value: w.rejectedOverload },
-      { name: 'sessiongraph_storage_available', type: 'gauge', help: '1 while storage accepts writes, 0 during an outage.', value: deps.writer.unavailableReason === undefined ? 1 : 0 },
-      { name: 'sessiongraph_queue_spans', type: 'gauge', help: 'Spans accepted and waiting for storage.', value: deps.writer.backlogSpans },
-      {
-        name: 'sessiongraph_otlp_grpc_requests_total',
-        type: 'counter',
-        help: 'OTLP/gRPC Export calls by status; CANCELLED: ended before an answer (the client left, or grpc-js refused the message itself).',
-        value: grpcByCode(receiver.grpcRequests, receivers.logs.stats.grpcRequests),
-      },
-      {
-        name: 'sessiongraph_ingest_stage_seconds_total',
-        type: 'counter',
-        help: 'Seconds spent in each stage of ingest: decode (spans), prepare (facts and serialisation), then the statements of stored batches (journal, raw rows, facts, session roll-up).',
-        value: {
-          'stage="decode"': receiver.decodeSeconds,
-          'stage="prepare"': w.prepareSeconds + receivers.logs.writer.stats.prepareSeconds,
-          ...Object.fromEntries(Object.entries(deps.graph.stageSeconds).map(([stage, seconds]) => [`stage="${stage}"`, seconds])),
-        },
-      },
-      ...logMetrics(receivers.logs),
-    ]);
-    return c.text(`${text}\n`, 200, { 'content-type': 'text/plain; version=0.0.4' });
-  });
+  const registry = collectorMetrics(deps, receivers);
+  app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   return app;
 }

@@ -24,6 +24,12 @@ export interface ClickHouseHandle {
    * and, for `sql`, the read-only user when one is configured.
    */
   openReader(database: string, purpose: 'api' | 'sql'): Promise<Reader>;
+  /**
+   * A second long-lived client for work behind the ack (session roll-ups, checkpoints), so those
+   * statements never queue in front of an insert: in embedded mode a chDB connection of its own,
+   * run one statement at a time like the ingest one; on a server, the same client.
+   */
+  openBackground(): ClickHouseClient;
   /** Closes long-lived readers (server mode), if any. */
   closeReaders?(): Promise<void>;
 }
@@ -57,6 +63,7 @@ export function openClickHouse(config: Pick<Config, 'dataDir' | 'clickhouse'>): 
       client,
       engine: 'server',
       location: shown.toString(),
+      openBackground: () => client,
       async openReader(database, purpose) {
         // A server runs statements of one client concurrently and keeps no result between them.
         const { readUser, readPassword } = config.clickhouse;
@@ -84,6 +91,7 @@ export function openClickHouse(config: Pick<Config, 'dataDir' | 'clickhouse'>): 
     client: oneStatementAtATime(chdbClient()),
     engine: 'embedded',
     location: dir,
+    openBackground: () => oneStatementAtATime(chdbClient()),
     async openReader(database) {
       // One connection per read (≈1 ms to open): a failed or slow read, or a setting it leaves,
       // stays on a connection nobody else uses, and chDB runs it beside the ingest connection.

@@ -1,8 +1,10 @@
 /**
- * STORE for one group-committed batch: raw spans into `otel_traces`, their facts into
- * `session_spans`, then the touched traces are rolled up again from ALL their de-duplicated
- * facts in ClickHouse (never from increments held in memory), so every collector sharing the
- * store converges on the same rows whatever the order, duplication or split of deliveries.
+ * STORE for one group-committed batch: a journal entry, the raw spans into `otel_traces` and their
+ * facts into `session_spans`; then the batch is acknowledged. Behind the ack (roll-up-queue.ts),
+ * the touched traces are rolled up again from ALL their de-duplicated facts in ClickHouse (never
+ * from increments held in memory), so every collector sharing the store converges on the same
+ * rows whatever the order, duplication or split of deliveries. Everything a roll-up needs is in
+ * ClickHouse before the ack; checkpoints say which journaled batches a restart must still roll up.
  */
 import { performance } from 'node:perf_hooks';
 import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/roll-up.ts';
@@ -12,6 +14,7 @@ import { factsInsertLine, recordInsertLine } from './insert-rows.ts';
 import { RAW_SPAN_COLUMNS } from './transcript.ts';
 import type { Pricer } from '../pricing/pricer.ts';
 import type { WrittenBatch } from './batch-writer.ts';
+import { RollUpQueue, type RollUpQueueStats } from './roll-up-queue.ts';
 import type { Storage } from './storage.ts';
 
 
@@ -20,6 +23,10 @@ export interface GraphOptions {
   pricer: Pricer;
   /** A session without its root is abandoned this long after its newest span ended. */
   sessionTimeoutMs: number;
+  /** Receives each roll-up lag (seconds from a span's ack to its session reflecting it), for /metrics. */
+  observeLag?: (seconds: number) => void;
+  /** Reports a failed roll-up pass (retried a second later). */
+  onRollUpError?: (err: unknown) => void;
 }
 
 /** Seconds spent in each statement kind of a stored batch, for /metrics and the bench's per-stage profile. */
@@ -33,10 +40,18 @@ export interface StageSeconds {
 /** Writes batches and keeps the graph tables rolled up. */
 export interface GraphWriter {
   readonly stageSeconds: StageSeconds;
-  /** Stores a batch of spans (`otel_traces`) and rolls up the traces it touches. */
+  readonly rollUps: Pick<RollUpQueueStats, 'passes' | 'failedPasses' | 'tracesRolledUp'> & { readonly backlog: number };
+  /** Stores a batch of spans (`otel_traces`) and their facts; the traces it touches are rolled up behind. */
   storeBatch(batch: WrittenBatch): Promise<void>;
-  /** Stores a batch of log records (`otel_logs`), and the facts and roll-up of the Claude Code events among them. */
+  /** Stores a batch of log records (`otel_logs`), and the facts of the Claude Code events among them, rolled up behind. */
   storeLogBatch(batch: WrittenBatch): Promise<void>;
+  /**
+   * Resolves true once every batch stored before the call is reflected in its sessions (false
+   * after `timeoutMs`): what a reader waits for to see its own writes.
+   */
+  settled(timeoutMs?: number): Promise<boolean>;
+  /** Rolls up everything stored so far, then stops retrying (shutdown). */
+  drain(): Promise<void>;
   /** Recomputes the given traces from their stored facts. */
   rollUp(traceIds: readonly string[], nowNs?: bigint): Promise<TraceRollUp[]>;
   /** Re-rolls sessions still active whose newest span is older than the timeout; returns how many. */
@@ -63,9 +78,10 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
   const db = storage.database;
   const abandonAfterNs = BigInt(options.sessionTimeoutMs) * 1_000_000n;
 
-  const rollUp = async (traceIds: readonly string[], nowNs = nowNanos()): Promise<TraceRollUp[]> => {
+  /** Recomputes `traceIds` from their facts, reading and writing through `via`. */
+  const rollUpWith = async (via: Storage, traceIds: readonly string[], nowNs = nowNanos()): Promise<TraceRollUp[]> => {
     if (traceIds.length === 0) return [];
-    const facts = await storage.select<SpanFacts>(
+    const facts = await via.select<SpanFacts>(
       `SELECT ${FACT_COLUMNS} FROM ${db}.session_spans WHERE trace_id IN {ids:Array(String)}
        ORDER BY trace_id, span_id, end_time DESC, span_name LIMIT 1 BY trace_id, span_id`,
       { ids: [...traceIds] },
@@ -78,7 +94,7 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
     }
     const ctx: RollUpContext = { nowNs, abandonAfterNs, pricer: options.pricer };
     const results = [...byTrace.values()].map((spans) => rollUpTrace(spans, ctx));
-    await writeRollUps(storage, results);
+    await writeRollUps(via, results);
     return results;
   };
 
@@ -91,6 +107,23 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       stageSeconds[stage] += (performance.now() - started) / 1000;
     }
   };
+
+  // Roll-ups and checkpoints run on the background connection, beside the inserts.
+  let lastCheckpoint = 0;
+  const checkpoint = async (force = false): Promise<void> => {
+    if (!force && Date.now() - lastCheckpoint < CHECKPOINT_EVERY_MS) return;
+    lastCheckpoint = Date.now();
+    await storage.background.insertJsonLines('rollup_checkpoints', JSON.stringify({ covered_until: isoMillis(queue.coveredUntil()) }));
+  };
+  const queue: RollUpQueue = new RollUpQueue(
+    async (traceIds) => {
+      await timed('rollup', () => rollUpWith(storage.background, traceIds));
+      await checkpoint();
+    },
+    { passes: 0, failedPasses: 0, tracesRolledUp: 0, lags: { observe: options.observeLag ?? (() => {}) } },
+    { maxTracesPerPass: MAX_TRACES_PER_PASS, onError: options.onRollUpError ?? (() => {}) },
+  );
+
   const storeRaw = async (table: 'otel_traces' | 'otel_logs', batch: WrittenBatch): Promise<void> => {
     // Nothing to roll up (log records other than agent events): the raw rows are all there is.
     if (batch.traceIds.length === 0) {
@@ -99,44 +132,67 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       });
       return;
     }
-    // The journal entry comes first: if the process dies anywhere below, the next start
-    // knows which traces to recompute (recoverInFlight).
-    await timed('journal', () => storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: batch.traceIds })));
-    // Slice after slice: if one fails, the batch fails (no 2xx) even though earlier slices are
-    // stored; the re-sent rows duplicate raw rows only, which readers de-duplicate, as after
-    // any failure below.
-    await timed('raw', async () => {
-      for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
-    });
+    // The journal entry comes first: if the process dies anywhere below, or before the roll-up
+    // behind the ack, the next start knows which traces to recompute (recoverInFlight).
+    const journaledAt = Date.now();
+    const seq = queue.begin(journaledAt);
     try {
+      await timed('journal', () => storage.insertJsonLines('ingest_journal', JSON.stringify({ written_at: isoMillis(journaledAt), trace_ids: batch.traceIds })));
+      // Slice after slice: if one fails, the batch fails (no 2xx) even though earlier slices are
+      // stored; the re-sent rows duplicate raw rows only, which readers de-duplicate.
+      await timed('raw', async () => {
+        for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
+      });
       if (batch.factLines !== '') await timed('facts', () => storage.insertJsonLines('session_spans', batch.factLines));
-      await timed('rollup', () => rollUp(batch.traceIds));
-    } catch (err) {
-      // The rows are stored already: whatever failed after them must be retried (503), never
-      // refused (400), or the client would drop rows it believes were not stored. A retry
-      // duplicates nothing that counts, and the journal repairs the rest at the next start.
-      throw new Error(`${table === 'otel_traces' ? 'spans' : 'log records'} stored, session roll-up failed: ${(err as Error).message}`, { cause: err });
+    } finally {
+      // Even after a failure part of the batch may be stored: rolling its traces up is harmless.
+      queue.commit(seq, batch.traceIds);
     }
   };
 
   return {
     stageSeconds,
+    rollUps: {
+      get passes() {
+        return queue.stats.passes;
+      },
+      get failedPasses() {
+        return queue.stats.failedPasses;
+      },
+      get tracesRolledUp() {
+        return queue.stats.tracesRolledUp;
+      },
+      get backlog() {
+        return queue.backlog;
+      },
+    },
     storeBatch: (batch) => storeRaw('otel_traces', batch),
     storeLogBatch: (batch) => storeRaw('otel_logs', batch),
-    rollUp,
+    settled: (timeoutMs) => queue.settled(timeoutMs),
+    async drain() {
+      await queue.drain();
+      queue.stop();
+      if (queue.backlog === 0) await checkpoint(true).catch(() => {});
+    },
+    rollUp: (traceIds, nowNs) => rollUpWith(storage, traceIds, nowNs),
     async sweepAbandoned(nowNs = nowNanos()) {
       const stale = await storage.select<{ trace_id: string }>(
         `SELECT trace_id FROM ${db}.agent_sessions FINAL
          WHERE session_status = 'active' AND toUnixTimestamp64Nano(last_span_at) < {cutoff:Int64}`,
         { cutoff: (nowNs - abandonAfterNs).toString() },
       );
-      await rollUp(stale.map((r) => r.trace_id), nowNs);
+      await rollUpWith(storage, stale.map((r) => r.trace_id), nowNs);
       return stale.length;
     },
     async recoverInFlight() {
+      // Batches journaled after the newest checkpoint (less a minute, for clocks of collectors
+      // sharing the store) may not be rolled up; without a checkpoint, the minute before the
+      // last journal entry (what was in flight when ingest acknowledged only after the roll-up).
       const recent = await storage.select<{ trace_id: string }>(
-        `SELECT DISTINCT arrayJoin(trace_ids) AS trace_id FROM ${db}.ingest_journal
-         WHERE written_at >= (SELECT max(written_at) FROM ${db}.ingest_journal) - INTERVAL 60 SECOND`,
+        `WITH (SELECT max(covered_until) FROM ${db}.rollup_checkpoints) AS covered,
+              (SELECT max(written_at) FROM ${db}.ingest_journal) AS newest
+         SELECT DISTINCT arrayJoin(trace_ids) AS trace_id FROM ${db}.ingest_journal
+         WHERE written_at >= if(covered > toDateTime64(0, 3), covered, newest) - INTERVAL 60 SECOND`,
       );
       const traceIds = recent.map((r) => r.trace_id);
       for (let i = 0; i < traceIds.length; i += 500) {
@@ -146,11 +202,22 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
           { ids: chunk },
         );
         if (rows.length > 0) await storage.insertJsonLines('session_spans', rows.map((r) => factsInsertLine(toSpanFacts(r))).join('\n'));
-        await rollUp(chunk);
+        await rollUpWith(storage, chunk);
       }
+      await checkpoint(true);
       return traceIds.length;
     },
   };
+}
+
+/** Traces one roll-up pass takes at most (one IN list, one read of their facts). */
+const MAX_TRACES_PER_PASS = 2000;
+/** How often a checkpoint is written while roll-ups run. */
+const CHECKPOINT_EVERY_MS = 1000;
+
+/** ms since the epoch → the ISO text DateTime64(3) columns read exactly (best_effort). */
+function isoMillis(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 async function writeRollUps(storage: Storage, results: readonly TraceRollUp[]): Promise<void> {

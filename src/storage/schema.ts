@@ -187,6 +187,14 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS origin LowCardinality(String) DEFAULT '' AFTER decisions`,
     ],
   },
+  {
+    version: 6,
+    description: 'rollup_checkpoints: journal time before which every batch is rolled up (sessions are rolled up behind the ack)',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.rollup_checkpoints (written_at DateTime64(3, 'UTC') DEFAULT now64(3), covered_until DateTime64(3, 'UTC'))
+       ENGINE = MergeTree ORDER BY written_at TTL toDateTime(written_at) + INTERVAL 7 DAY`,
+    ],
+  },
 ];
 
 /** The server is older than MIN_SERVER_VERSION; the message says which version is needed. */

@@ -24,6 +24,8 @@ export interface Storage {
   read<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Runs `fn` with a reader (see ClickHouseHandle.openReader) and releases it afterwards. */
   withReader<T>(purpose: 'api' | 'sql', fn: (client: ClickHouseClient) => Promise<T>): Promise<T>;
+  /** The same statements on the background client (ClickHouseHandle.openBackground), opened on first use. */
+  readonly background: Storage;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -59,8 +61,8 @@ export async function migrateStorage(storage: Storage): Promise<void> {
 }
 
 /** Storage over an already opened client, without migrating (used after `migrate`, and by tests of outages). */
-export function createStorage(handle: ClickHouseHandle, db: string): Storage {
-  const { client } = handle;
+export function createStorage(handle: ClickHouseHandle, db: string, client = handle.client): Storage {
+  let background: Storage | undefined;
   const withReader = async <T>(purpose: 'api' | 'sql', fn: (reader: ClickHouseClient) => Promise<T>): Promise<T> => {
     const reader = await handle.openReader(db, purpose);
     try {
@@ -95,6 +97,10 @@ export function createStorage(handle: ClickHouseHandle, db: string): Storage {
       return withReader('api', (reader) => selectRows<T>(reader, query, params));
     },
     withReader,
+    get background() {
+      background ??= client === handle.client ? createStorage(handle, db, handle.openBackground()) : this;
+      return background;
+    },
     async ping() {
       try {
         const r = await client.query({ query: 'SELECT 1 AS ok', format: 'JSONEachRow' });
@@ -105,6 +111,7 @@ export function createStorage(handle: ClickHouseHandle, db: string): Storage {
       }
     },
     async close() {
+      if (background && background.client !== client) await background.client.close();
       await client.close();
       await handle.closeReaders?.();
     },

@@ -132,8 +132,8 @@ describe('convergence', () => {
   it('two collector instances over one store, concurrent and interleaved, converge', async () => {
     const storage = collector.storage;
     const config = { ...testConfig(tempDir(), { SESSIONGRAPH_SESSION_TIMEOUT: '3650d' }), batchLingerMs: 2 };
-    const instances = [0, 1].map(() => {
-      const graph = createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs });
+    const graphs = [0, 1].map(() => createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs }));
+    const instances = graphs.map((graph) => {
       const writer = new SpanWriter((batch) => graph.storeBatch(batch), config);
       return createApp({ storage, writer, graph, config, logger: silentLogger });
     });
@@ -145,6 +145,8 @@ describe('convergence', () => {
         post(chunk, async (body) => (instances[i % 2] as ReturnType<typeof createApp>).request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } })),
       ),
     );
+    // Each instance rolls up behind its acks; the reader below is a third one and cannot wait for them.
+    for (const graph of graphs) expect(await graph.settled()).toBe(true);
     for (const traceId of traceIds) expect(await finalRows(traceId)).toEqual(reference);
   });
 

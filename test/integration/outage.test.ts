@@ -29,8 +29,8 @@ let graph: ReturnType<typeof createGraphWriter>;
 
 beforeAll(async () => {
   const client = createFlakyClient(dir, outage);
-  // Reads share the flaky client: an outage takes them down as well.
-  storage = createStorage({ client, engine: 'embedded', location: dir, openReader: async () => ({ client, release: async () => {} }) }, 'sessiongraph');
+  // Reads and roll-ups share the flaky client: an outage takes them down as well.
+  storage = createStorage({ client, engine: 'embedded', location: dir, openReader: async () => ({ client, release: async () => {} }), openBackground: () => client }, 'sessiongraph');
   await migrateStorage(storage);
   graph = createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs });
   writer = new SpanWriter((batch) => graph.storeBatch(batch), config, () => storage.ping());

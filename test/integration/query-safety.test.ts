@@ -34,6 +34,7 @@ beforeAll(async () => {
     expect(res.status).toBe(200);
   }
   await collector.writer.drain();
+  expect(await collector.graph.settled()).toBe(true);
   baseline = await tableCounts();
   expect(baseline).toMatchObject({ otel_traces: 2 * agentRunSpans(TRACES[0] ?? '').length, agent_sessions: expect.any(Number) });
   expect(Object.keys(baseline)).toEqual(expect.arrayContaining(['otel_traces', 'agent_sessions', 'agent_definitions', 'decisions', 'session_spans', 'graph_edges', 'schema_migrations']));
