@@ -75,6 +75,44 @@ async function stageSeconds(url: string): Promise<Record<string, number>> {
   return out;
 }
 
+/** Cumulative counts of the roll-up lag histogram on /metrics, by upper bound (seconds). */
+async function lagBuckets(url: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(/^sessiongraph_rollup_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  return out;
+}
+
+/** The q-quantile of the observations between two readings of lagBuckets, interpolated inside its bucket as Prometheus' histogram_quantile does. */
+function lagQuantile(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = counts.at(-1) ?? 0;
+  if (total === 0) return NaN;
+  const rank = q * total;
+  for (let i = 0; i < bounds.length; i++) {
+    const count = counts[i] ?? 0;
+    if (count >= rank) {
+      const lower = i === 0 ? 0 : (bounds[i - 1] ?? 0);
+      const upper = bounds[i] ?? Infinity;
+      if (upper === Infinity) return lower;
+      const below = i === 0 ? 0 : (counts[i - 1] ?? 0);
+      return lower + ((upper - lower) * (rank - below)) / Math.max(1, count - below);
+    }
+  }
+  return NaN;
+}
+
+/** Waits until no trace waits for its roll-up (the backlog gauge on /metrics is 0). */
+async function rollUpsCaughtUp(url: string): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    if (/^sessiongraph_rollup_backlog_traces 0$/m.test(text)) return (performance.now() - started) / 1000;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Peak RSS (VmHWM) in MiB and CPU seconds (user + system) of a process, from /proc. */
 function processUsage(pid: number): { peakRssMiB: number; cpuSeconds: number } {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -131,8 +169,13 @@ async function main(): Promise<void> {
       report(`stage ${stage}`, (((seconds - (stagesBefore[stage] ?? 0)) * 1e6) / loadSpans), 'µs/span');
     }
 
+    report('roll-ups caught up after the full load in', await rollUpsCaughtUp(collector.url), 's');
+
+    const lagBefore = await lagBuckets(collector.url);
     const paced = await send({ url: collector.url, bodiesFile: files.load, mode: 'load', concurrency: CONCURRENCY, spansPerRequest: 512, rate: rate * 0.7 });
     report('ack p99 at 70% of the sustained rate', percentile(paced.latenciesMs, 0.99), 'ms', { atMost: 250 });
+    await rollUpsCaughtUp(collector.url);
+    report('session lag (ack → session) p99 at 70% of the sustained rate', lagQuantile(lagBefore, await lagBuckets(collector.url), 0.99), 's', { atMost: 2 });
 
     const loneRun = await send({ url: collector.url, bodiesFile: files.lone, mode: 'sequential', spansPerRequest: 20 });
     report('lone exporter, 20-span request: ack p50', percentile(loneRun.latenciesMs, 0.5), 'ms', { atMost: 30 });
@@ -160,7 +203,6 @@ async function main(): Promise<void> {
     report('sustained ingest ÷ ceiling', sustainedRow.value / ceilingRate, '×', { atLeast: 0.8 });
   }
   await measureReads(path.join(work, 'reads'));
-  rows.push({ figure: 'session lag (ack → session)', value: 'none: sessions are rolled up before the ack', unit: '', target: 'p99 ≤ 2 s', ratio: undefined });
 
   printTable();
   const out = path.join(HERE, 'results');

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { RecordedDecision } from '../conventions/decisions.ts';
 import type { LogRow } from '../otlp/decode-logs-row.ts';
-import type { SpanFacts } from './span-facts.ts';
+import { summaryText, type SpanFacts } from './span-facts.ts';
 
 /** The events read, by `event.name`. */
 const EVENTS = new Set(['api_request', 'tool_result', 'user_prompt', 'assistant_response', 'tool_decision']);
@@ -43,9 +43,9 @@ export function claudeCodeFacts(row: LogRow): SpanFacts | undefined {
     case 'tool_result':
       return { ...facts, is_tool: 1, tool_name: a.tool_name ?? '', tool_call_id: a.tool_use_id ?? '', has_error: a.success === 'false' ? 1 : 0 };
     case 'user_prompt':
-      return { ...facts, input_text: a.prompt ?? '' };
+      return { ...facts, input_text: summaryText(a.prompt ?? '') };
     case 'assistant_response':
-      return { ...facts, output_text: a.response ?? '' };
+      return { ...facts, output_text: summaryText(a.response ?? '') };
     default:
       return { ...facts, decisions: JSON.stringify([toolDecision(a, row.Timestamp)]) };
   }

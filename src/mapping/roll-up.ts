@@ -4,7 +4,6 @@
  * spans (in any order) and the same clock give the same rows, which is what makes the stored
  * session converge however spans arrive. The rules where SPEC leaves a choice are in types.ts.
  */
-import { cutText } from '../conventions/attributes.ts';
 import type { Pricer } from '../pricing/pricer.ts';
 import { agentDefinitionId, agentKey, decisionId, sessionIdOf } from './ids.ts';
 import type { SpanFacts } from './span-facts.ts';
@@ -42,8 +41,6 @@ export interface RollUpContext {
   abandonAfterNs: bigint;
   pricer: Pricer;
 }
-
-const SUMMARY_LIMIT = 500;
 
 /** `agent_definition_id` of a session whose agent is not known (the nil UUID). */
 export const UNKNOWN_AGENT_ID = '00000000-0000-0000-0000-000000000000';
@@ -107,7 +104,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     id: sessionId,
     type: 'agent_session',
     title: `${name || 'unknown agent'} · ${isoSeconds(start)}`,
-    description: trimText(fromRootOrFirst((s) => s.input_text)),
+    description: fromRootOrFirst((s) => s.input_text),
     status,
     tags: sortedUnique(members.flatMap((s) => s.tags)),
     session_start: start,
@@ -121,7 +118,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     // A failed call reported on two spans of one call id (Claude Code) is one error.
     error_count: oneSpanPerCall(errors).length,
     session_status: status,
-    output_summary: arrived || endedQuietly ? trimText(root?.output_text || lastAnswer(llmCalls) || lastAnswer(fromLogs)) : '',
+    output_summary: arrived || endedQuietly ? root?.output_text || lastAnswer(llmCalls) || lastAnswer(fromLogs) : '',
     trace_id: first.trace_id,
     root_span_id: arrived ? root.span_id : '',
     agent_definition_id: definitionId,
@@ -264,10 +261,6 @@ function lastAnswer(facts: readonly SpanFacts[]): string {
   let last: SpanFacts | undefined;
   for (const s of facts) if (s.output_text !== '' && (!last || BigInt(s.end_time) >= BigInt(last.end_time))) last = s;
   return last?.output_text ?? '';
-}
-
-function trimText(text: string): string {
-  return cutText(text.trim(), SUMMARY_LIMIT);
 }
 
 function sortedUnique(values: readonly string[]): string[] {

@@ -26,8 +26,13 @@ import {
 } from '../conventions/fields.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 
-/** Longest input/output text kept per span (the session keeps 500 characters). */
-const TEXT_LIMIT = 2000;
+/** Longest description and output summary of a session, in characters (SPEC §3). */
+const SUMMARY_LIMIT = 500;
+
+/** A text as the session shows it: whitespace-trimmed, then its first SUMMARY_LIMIT characters. */
+export function summaryText(text: string): string {
+  return cutText(text.trim(), SUMMARY_LIMIT);
+}
 
 /** A row of `session_spans`: what one span contributes to its session. */
 export interface SpanFacts {
@@ -69,6 +74,7 @@ export interface SpanFacts {
   /** JSON array of the tool calls an LLM span's answer asks for ({id, name}), '' when none. */
   requested_tools: string;
   has_error: 0 | 1;
+  /** The span's input and output as summaryText, kept only where a session may show them (keepSummaryTexts). */
   input_text: string;
   output_text: string;
   turns: number | null;
@@ -140,10 +146,49 @@ export function toSpanFacts(row: SpanRow): SpanFacts {
     tool_call_id: classes.tool ? toolCallId(attrs) : '',
     requested_tools: classes.llm ? jsonOrEmpty(requestedToolCalls(attrs)) : '',
     has_error: bit(isError(attrs, row.StatusCode, events)),
-    input_text: cutText(firstInput(attrs, events), TEXT_LIMIT),
-    output_text: cutText(finalOutput(attrs, events), TEXT_LIMIT),
+    input_text: summaryText(firstInput(attrs, events)),
+    output_text: summaryText(finalOutput(attrs, events)),
     turns: explicitTurns(attrs) ?? null,
     decisions: jsonOrEmpty(decisions),
     origin: '',
   };
+}
+
+/** Compares two non-negative decimal strings (nanoseconds) without BigInt. */
+function compareNs(a: string, b: string): number {
+  return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Clears every text among `facts` (one request's) that no session can show, so `session_spans`
+ * keeps no copy of message text beyond what the roll-up needs (roll-up.ts): the texts of spans
+ * that may be a session's root (agent spans, parentless spans, log events) stay; of the others,
+ * per trace, only the earliest input (the description when the root has none) and the latest
+ * answer of a model call (the output summary when the root has none). A later request may hold
+ * an earlier or later one: the roll-up picks among the survivors of every request, which are the
+ * same it would pick among all spans. Mutates and returns `facts`.
+ */
+export function keepSummaryTexts(facts: SpanFacts[]): SpanFacts[] {
+  const earliestInput = new Map<string, SpanFacts>();
+  const latestAnswer = new Map<string, SpanFacts>();
+  const isEarlier = (a: SpanFacts, b: SpanFacts): boolean => (compareNs(a.start_time, b.start_time) || (a.span_id < b.span_id ? -1 : 1)) < 0;
+  const isLater = (a: SpanFacts, b: SpanFacts): boolean =>
+    (compareNs(a.end_time, b.end_time) || compareNs(a.start_time, b.start_time) || (a.span_id > b.span_id ? 1 : -1)) > 0;
+  for (const f of facts) {
+    if (f.is_agent === 1 || f.parent_span_id === '' || f.origin === 'log') continue;
+    if (f.input_text !== '') {
+      const best = earliestInput.get(f.trace_id);
+      if (!best || isEarlier(f, best)) earliestInput.set(f.trace_id, f);
+    }
+    if (f.output_text !== '' && f.is_llm === 1) {
+      const best = latestAnswer.get(f.trace_id);
+      if (!best || isLater(f, best)) latestAnswer.set(f.trace_id, f);
+    }
+  }
+  for (const f of facts) {
+    if (f.is_agent === 1 || f.parent_span_id === '' || f.origin === 'log') continue;
+    if (f.input_text !== '' && earliestInput.get(f.trace_id) !== f) f.input_text = '';
+    if (f.output_text !== '' && latestAnswer.get(f.trace_id) !== f) f.output_text = '';
+  }
+  return facts;
 }

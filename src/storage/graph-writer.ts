@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/roll-up.ts';
-import { toSpanFacts, type SpanFacts } from '../mapping/span-facts.ts';
+import { keepSummaryTexts, toSpanFacts, type SpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 import { factsInsertLine, recordInsertLine } from './insert-rows.ts';
 import { RAW_SPAN_COLUMNS } from './transcript.ts';
@@ -201,7 +201,7 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
           `SELECT ${RAW_SPAN_COLUMNS} FROM ${db}.otel_traces WHERE TraceId IN {ids:Array(String)} ORDER BY TraceId, SpanId LIMIT 1 BY TraceId, SpanId`,
           { ids: chunk },
         );
-        if (rows.length > 0) await storage.insertJsonLines('session_spans', rows.map((r) => factsInsertLine(toSpanFacts(r))).join('\n'));
+        if (rows.length > 0) await storage.insertJsonLines('session_spans', keepSummaryTexts(rows.map(toSpanFacts)).map(factsInsertLine).join('\n'));
         await rollUpWith(storage, chunk);
       }
       await checkpoint(true);

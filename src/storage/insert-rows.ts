@@ -27,9 +27,23 @@ export function spanInsertLine(row: SpanRow): string {
   return JSON.stringify({ ...row, Timestamp: nsToInsertTime(row.Timestamp), 'Events.Timestamp': row['Events.Timestamp'].map(nsToInsertTime) });
 }
 
-/** One `session_spans` row. */
+/** Columns of `session_spans` where NULL means "not given" and 0 is a value (0 turns, free). */
+const NULLABLE_FACTS = new Set<string>(['turns', 'precomputed_cost']);
+
+/**
+ * One `session_spans` row, without the fields holding their column's default ('' / 0 / [], or
+ * NULL where nullable): most facts of most spans are empty, and the engine fills omitted fields
+ * itself (input_format_defaults_for_omitted_fields, on by default), which halves the line.
+ */
 export function factsInsertLine(facts: SpanFacts): string {
-  return JSON.stringify({ ...facts, start_time: nsToInsertTime(facts.start_time), end_time: nsToInsertTime(facts.end_time) });
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(facts)) {
+    const isDefault = NULLABLE_FACTS.has(key) ? value === null : value === '' || value === 0 || (Array.isArray(value) && value.length === 0);
+    if (!isDefault) out[key] = value;
+  }
+  out.start_time = nsToInsertTime(facts.start_time);
+  out.end_time = nsToInsertTime(facts.end_time);
+  return JSON.stringify(out);
 }
 
 /** A node or edge row whose `timeKeys` hold ns strings (or null). */

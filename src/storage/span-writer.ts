@@ -2,7 +2,7 @@
  * Group commit for spans (batch-writer.ts): each request's spans become `otel_traces` lines by
  * day and `session_spans` facts, written and rolled up by graph-writer's storeBatch.
  */
-import { toSpanFacts } from '../mapping/span-facts.ts';
+import { keepSummaryTexts, toSpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 import { BatchWriter, linesByDay, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from './batch-writer.ts';
 import { factsInsertLine, spanInsertLine } from './insert-rows.ts';
@@ -26,7 +26,7 @@ export class SpanWriter extends BatchWriter<SpanRow> {
 
 function prepareSpans(rows: readonly SpanRow[]): PreparedRows {
   const days = linesByDay(rows, (r) => r.Timestamp, spanInsertLine);
-  const factLines = rows.map((r) => factsInsertLine(toSpanFacts(r))).join('\n');
+  const factLines = keepSummaryTexts(rows.map(toSpanFacts)).map(factsInsertLine).join('\n');
   let bytes = factLines.length;
   for (const lines of days.values()) bytes += lines.length;
   return { days, factLines, traceIds: new Set(rows.map((r) => r.TraceId)), count: rows.length, bytes };

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { classifySpan } from '../../src/conventions/classify.ts';
 import { finalOutput, firstInput, tokenUsage } from '../../src/conventions/fields.ts';
 import { rollUpTrace } from '../../src/mapping/roll-up.ts';
-import { toSpanFacts } from '../../src/mapping/span-facts.ts';
+import { keepSummaryTexts, toSpanFacts } from '../../src/mapping/span-facts.ts';
 import type { SpanRow } from '../../src/otlp/span-row.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
 import { TEST_START_NS, testSpan } from '../helpers/span-row.ts';
@@ -121,5 +121,34 @@ describe('roots, sub-agents and abandonment', () => {
     const agent = { ...root, ParentSpanId: '00000000000000aa' };
     const s = rollUp([http, agent, sub, chat]).session;
     expect(s).toMatchObject({ root_span_id: '0000000000000001', span_count: 3, session_status: 'completed' });
+  });
+});
+
+describe('texts kept for the summary (keepSummaryTexts)', () => {
+  // A rootless wrapper (no input), a root agent without output, and model calls and tools with texts.
+  const rows = [
+    span('0000000000000001', '', { name: 'http' }, 0, 9000),
+    span('0000000000000002', '0000000000000001', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' }, 100, 8000),
+    span('0000000000000003', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': '[{"role":"user","content":"first question"}]', 'gen_ai.output.messages': '[{"role":"assistant","content":"early answer"}]' }, 200, 1000),
+    span('0000000000000004', '0000000000000002', { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 't', 'gen_ai.tool.call.arguments': '{"q":1}', 'gen_ai.tool.call.result': 'tool output' }, 1100, 2000),
+    span('0000000000000005', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': '[{"role":"user","content":"second question"}]', 'gen_ai.output.messages': '[{"role":"assistant","content":"  final answer  "}]' }, 2100, 7000),
+    span('0000000000000006', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.output.messages': '[{"role":"assistant","content":"middle answer"}]' }, 3000, 4000),
+  ];
+
+  it('the session from the kept texts equals the session from every text, whatever the split into requests', () => {
+    const full = rollUp(rows).session;
+    for (const cut of [1, 2, 3, 4, 5, 6]) {
+      const kept = [...keepSummaryTexts(rows.slice(0, cut).map(toSpanFacts)), ...keepSummaryTexts(rows.slice(cut).map(toSpanFacts))];
+      expect(rollUpTrace(kept, ctx).session).toEqual(full);
+    }
+    expect(full).toMatchObject({ description: expect.stringContaining('first question'), output_summary: 'final answer' });
+  });
+
+  it('keeps no tool text and at most one input and one model answer per trace beyond the root candidates', () => {
+    const kept = keepSummaryTexts(rows.map(toSpanFacts));
+    const texts = kept.filter((f) => f.input_text !== '' || f.output_text !== '').map((f) => f.span_id);
+    expect(texts).toEqual(['0000000000000003', '0000000000000005']);
+    expect(kept.find((f) => f.span_id === '0000000000000003')).toMatchObject({ output_text: '' });
+    expect(kept.find((f) => f.span_id === '0000000000000005')).toMatchObject({ input_text: '', output_text: 'final answer' });
   });
 });
