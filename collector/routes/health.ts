@@ -97,7 +97,7 @@ function collectorMetrics(deps: AppDeps, receivers: Receivers): Registry {
     registry,
     'counter',
     'sessiongraph_ingest_stage_seconds_total',
-    'Seconds spent in each stage of ingest: decode (spans), prepare (facts and serialisation), the statements of stored batches (journal, raw rows, facts), and the session roll-up behind the ack.',
+    'Seconds spent in each stage of ingest: decode (spans), prepare (facts and serialisation), the statements of stored batches (raw rows and facts, at once), and the session roll-up behind the ack.',
     () => [
       [{ stage: 'decode' }, receiver.decodeSeconds],
       [{ stage: 'prepare' }, w.prepareSeconds + receivers.logs.writer.stats.prepareSeconds],

@@ -1,10 +1,11 @@
 /**
- * STORE for one group-committed batch: a journal entry, the raw spans into `otel_traces` and their
- * facts into `session_spans`; then the batch is acknowledged. Behind the ack (roll-up-queue.ts),
- * the touched traces are rolled up again from ALL their de-duplicated facts in ClickHouse (never
- * from increments held in memory), so every collector sharing the store converges on the same
- * rows whatever the order, duplication or split of deliveries. Everything a roll-up needs is in
- * ClickHouse before the ack; checkpoints say which journaled batches a restart must still roll up.
+ * STORE for one group-committed batch: the raw spans into `otel_traces` and, at the same time on a
+ * connection of its own, their facts into `session_spans`; then the batch is acknowledged. Behind
+ * the ack (roll-up-queue.ts), the touched traces are rolled up again from ALL their de-duplicated
+ * facts in ClickHouse (never from increments held in memory), so every collector sharing the
+ * store converges on the same rows whatever the order, duplication or split of deliveries.
+ * Everything a roll-up needs is in ClickHouse before the ack, and the facts' `inserted_at` is the
+ * journal: checkpoints say from when on a restart must roll traces up again (recoverInFlight).
  */
 import { performance } from 'node:perf_hooks';
 import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/roll-up.ts';
@@ -31,7 +32,6 @@ export interface GraphOptions {
 
 /** Seconds spent in each statement kind of a stored batch, for /metrics and the bench's per-stage profile. */
 export interface StageSeconds {
-  journal: number;
   raw: number;
   facts: number;
   rollup: number;
@@ -57,9 +57,9 @@ export interface GraphWriter {
   /** Re-rolls sessions still active whose newest span is older than the timeout; returns how many. */
   sweepAbandoned(nowNs?: bigint): Promise<number>;
   /**
-   * After a crash: re-derives the facts and sessions of the traces of the batches written in
-   * the minute before the last journal entry (any batch in flight when the process died).
-   * Returns how many traces were recomputed.
+   * After a crash: re-derives the facts and sessions of the traces whose facts were stored after
+   * the newest checkpoint (any batch not yet rolled up when the process died). Returns how many
+   * traces were recomputed.
    */
   recoverInFlight(): Promise<number>;
 }
@@ -98,7 +98,7 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
     return results;
   };
 
-  const stageSeconds: StageSeconds = { journal: 0, raw: 0, facts: 0, rollup: 0 };
+  const stageSeconds: StageSeconds = { raw: 0, facts: 0, rollup: 0 };
   const timed = async <T,>(stage: keyof StageSeconds, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
@@ -108,22 +108,24 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
     }
   };
 
-  // Roll-ups and checkpoints run on the background connection, beside the inserts.
+  // Roll-ups and checkpoints run on a connection of their own, beside the inserts.
+  const behind = storage.beside('rollup');
   let lastCheckpoint = 0;
   const checkpoint = async (force = false): Promise<void> => {
     if (!force && Date.now() - lastCheckpoint < CHECKPOINT_EVERY_MS) return;
     lastCheckpoint = Date.now();
-    await storage.background.insertJsonLines('rollup_checkpoints', JSON.stringify({ covered_until: isoMillis(queue.coveredUntil()) }));
+    await behind.insertJsonLines('rollup_checkpoints', JSON.stringify({ covered_until: isoMillis(queue.coveredUntil()) }));
   };
   const queue: RollUpQueue = new RollUpQueue(
     async (traceIds) => {
-      await timed('rollup', () => rollUpWith(storage.background, traceIds));
+      await timed('rollup', () => rollUpWith(behind, traceIds));
       await checkpoint();
     },
     { passes: 0, failedPasses: 0, tracesRolledUp: 0, lags: { observe: options.observeLag ?? (() => {}) } },
     { maxTracesPerPass: MAX_TRACES_PER_PASS, onError: options.onRollUpError ?? (() => {}) },
   );
 
+  const facts = storage.beside('facts');
   const storeRaw = async (table: 'otel_traces' | 'otel_logs', batch: WrittenBatch): Promise<void> => {
     // Nothing to roll up (log records other than agent events): the raw rows are all there is.
     if (batch.traceIds.length === 0) {
@@ -132,18 +134,18 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       });
       return;
     }
-    // The journal entry comes first: if the process dies anywhere below, or before the roll-up
-    // behind the ack, the next start knows which traces to recompute (recoverInFlight).
-    const journaledAt = Date.now();
-    const seq = queue.begin(journaledAt);
+    // Checkpoints stay below this batch until it is rolled up.
+    const seq = queue.begin(Date.now());
     try {
-      await timed('journal', () => storage.insertJsonLines('ingest_journal', JSON.stringify({ written_at: isoMillis(journaledAt), trace_ids: batch.traceIds })));
-      // Slice after slice: if one fails, the batch fails (no 2xx) even though earlier slices are
-      // stored; the re-sent rows duplicate raw rows only, which readers de-duplicate.
-      await timed('raw', async () => {
-        for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
-      });
-      if (batch.factLines !== '') await timed('facts', () => storage.insertJsonLines('session_spans', batch.factLines));
+      // Raw rows and facts at once, each on its connection; both are stored before the ack. If
+      // either fails the batch fails (no 2xx) and its re-sent rows duplicate rows that readers
+      // and the roll-up de-duplicate. Slice after slice for raw rows (see DAYS_PER_INSERT).
+      await Promise.all([
+        timed('raw', async () => {
+          for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
+        }),
+        batch.factLines !== '' ? timed('facts', () => facts.insertJsonLines('session_spans', batch.factLines)) : undefined,
+      ]);
     } finally {
       // Even after a failure part of the batch may be stored: rolling its traces up is harmless.
       queue.commit(seq, batch.traceIds);
@@ -185,14 +187,14 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       return stale.length;
     },
     async recoverInFlight() {
-      // Batches journaled after the newest checkpoint (less a minute, for clocks of collectors
-      // sharing the store) may not be rolled up; without a checkpoint, the minute before the
-      // last journal entry (what was in flight when ingest acknowledged only after the roll-up).
+      // Facts stored after the newest checkpoint (less a minute, for the clocks of collectors
+      // sharing a server) may not be rolled up; without a checkpoint, the minute before the
+      // newest fact (what was in flight when ingest acknowledged only after the roll-up).
       const recent = await storage.select<{ trace_id: string }>(
         `WITH (SELECT max(covered_until) FROM ${db}.rollup_checkpoints) AS covered,
-              (SELECT max(written_at) FROM ${db}.ingest_journal) AS newest
-         SELECT DISTINCT arrayJoin(trace_ids) AS trace_id FROM ${db}.ingest_journal
-         WHERE written_at >= if(covered > toDateTime64(0, 3), covered, newest) - INTERVAL 60 SECOND`,
+              (SELECT max(inserted_at) FROM ${db}.session_spans) AS newest
+         SELECT DISTINCT trace_id FROM ${db}.session_spans
+         WHERE inserted_at >= if(covered > toDateTime64(0, 3), covered, newest) - INTERVAL 60 SECOND`,
       );
       const traceIds = recent.map((r) => r.trace_id);
       for (let i = 0; i < traceIds.length; i += 500) {

@@ -20,8 +20,8 @@ export interface RollUpQueueStats {
 }
 
 interface Waiting {
-  /** When the oldest batch that touched the trace and is not yet reflected was journaled (ms since the epoch). */
-  journaledAt: number;
+  /** When the oldest batch that touched the trace and is not yet reflected started to be written (ms since the epoch; its facts are inserted after). */
+  startedAt: number;
   /** performance.now() of that batch's ack. */
   ackedAt: number;
   /** Sequence number of that batch. */
@@ -34,7 +34,7 @@ const RETRY_MS = 1000;
 /** Rolls up the traces of acknowledged batches; see the file comment. */
 export class RollUpQueue {
   private readonly waiting = new Map<string, Waiting>();
-  /** Batches journaled but not yet handed over (their rows are being written): seq → journal time. */
+  /** Batches being written, not yet handed over: seq → when they started. */
   private readonly inFlight = new Map<number, number>();
   private nextSeq = 1;
   /** Every batch with a lower sequence number is reflected in its sessions. */
@@ -50,21 +50,21 @@ export class RollUpQueue {
     private readonly options: { maxTracesPerPass: number; onError: (err: unknown) => void },
   ) {}
 
-  /** A batch is about to be written, journaled at `journaledAt`; returns its sequence number. */
-  begin(journaledAt: number): number {
+  /** A batch starts to be written at `startedAt`; returns its sequence number. */
+  begin(startedAt: number): number {
     const seq = this.nextSeq++;
-    this.inFlight.set(seq, journaledAt);
+    this.inFlight.set(seq, startedAt);
     return seq;
   }
 
   /** The batch `seq` is written (or failed part-way): its traces wait for the next pass. */
   commit(seq: number, traceIds: readonly string[]): void {
-    const journaledAt = this.inFlight.get(seq);
+    const startedAt = this.inFlight.get(seq);
     this.inFlight.delete(seq);
-    if (journaledAt === undefined) return;
+    if (startedAt === undefined) return;
     const ackedAt = performance.now();
     for (const id of traceIds) {
-      if (!this.waiting.has(id)) this.waiting.set(id, { journaledAt, ackedAt, seq });
+      if (!this.waiting.has(id)) this.waiting.set(id, { startedAt, ackedAt, seq });
     }
     this.advance();
     this.start();
@@ -76,13 +76,13 @@ export class RollUpQueue {
   }
 
   /**
-   * Journal time before which every batch is reflected in its sessions (ms since the epoch): the
+   * Time before which every batch started is reflected in its sessions (ms since the epoch): the
    * oldest batch still being written or waiting, else now.
    */
   coveredUntil(): number {
     let oldest = Date.now();
     for (const at of this.inFlight.values()) oldest = Math.min(oldest, at);
-    for (const w of this.waiting.values()) oldest = Math.min(oldest, w.journaledAt);
+    for (const w of this.waiting.values()) oldest = Math.min(oldest, w.startedAt);
     return oldest;
   }
 

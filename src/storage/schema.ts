@@ -195,6 +195,11 @@ export const MIGRATIONS: readonly Migration[] = [
        ENGINE = MergeTree ORDER BY written_at TTL toDateTime(written_at) + INTERVAL 7 DAY`,
     ],
   },
+  {
+    version: 7,
+    description: 'session_spans.inserted_at is the ingest journal (ingest_journal is no longer written): a minmax index for recovery',
+    statements: (db) => [`ALTER TABLE ${db}.session_spans ADD INDEX IF NOT EXISTS idx_inserted_at inserted_at TYPE minmax GRANULARITY 1`],
+  },
 ];
 
 /** The server is older than MIN_SERVER_VERSION; the message says which version is needed. */

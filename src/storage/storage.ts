@@ -24,8 +24,11 @@ export interface Storage {
   read<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Runs `fn` with a reader (see ClickHouseHandle.openReader) and releases it afterwards. */
   withReader<T>(purpose: 'api' | 'sql', fn: (client: ClickHouseClient) => Promise<T>): Promise<T>;
-  /** The same statements on the background client (ClickHouseHandle.openBackground), opened on first use. */
-  readonly background: Storage;
+  /**
+   * The same statements on a long-lived client of their own (ClickHouseHandle.openBackground), one
+   * per `lane`, opened on first use: the facts inserted beside the raw rows, the roll-up behind the ack.
+   */
+  beside(lane: 'facts' | 'rollup'): Storage;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -62,7 +65,7 @@ export async function migrateStorage(storage: Storage): Promise<void> {
 
 /** Storage over an already opened client, without migrating (used after `migrate`, and by tests of outages). */
 export function createStorage(handle: ClickHouseHandle, db: string, client = handle.client): Storage {
-  let background: Storage | undefined;
+  const lanes = new Map<string, Storage>();
   const withReader = async <T>(purpose: 'api' | 'sql', fn: (reader: ClickHouseClient) => Promise<T>): Promise<T> => {
     const reader = await handle.openReader(db, purpose);
     try {
@@ -97,9 +100,13 @@ export function createStorage(handle: ClickHouseHandle, db: string, client = han
       return withReader('api', (reader) => selectRows<T>(reader, query, params));
     },
     withReader,
-    get background() {
-      background ??= client === handle.client ? createStorage(handle, db, handle.openBackground()) : this;
-      return background;
+    beside(lane) {
+      let storage = lanes.get(lane);
+      if (!storage) {
+        storage = createStorage(handle, db, handle.openBackground());
+        lanes.set(lane, storage);
+      }
+      return storage;
     },
     async ping() {
       try {
@@ -111,7 +118,7 @@ export function createStorage(handle: ClickHouseHandle, db: string, client = han
       }
     },
     async close() {
-      if (background && background.client !== client) await background.client.close();
+      for (const lane of lanes.values()) if (lane.client !== client) await lane.client.close();
       await client.close();
       await handle.closeReaders?.();
     },

@@ -2,15 +2,16 @@
  * Storage outage (SPEC §7, issue: "Storage outage"): while storage fails, requests get 503 +
  * Retry-After at once, memory stays bounded, /healthz stays alive and /readyz says not ready;
  * when storage returns the collector recovers by itself and what exporters re-send is stored.
- * Also: a batch cut short by a crash (journal and spans written, roll-up not) is repaired by
- * the next start.
+ * Also: a batch cut short by a crash (spans and facts written and acknowledged, roll-up not yet)
+ * is rolled up by the next start.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../collector/app.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
-import { spanInsertLine } from '../../src/storage/insert-rows.ts';
+import { factsInsertLine, spanInsertLine } from '../../src/storage/insert-rows.ts';
+import { keepSummaryTexts, toSpanFacts } from '../../src/mapping/span-facts.ts';
 import { createGraphWriter } from '../../src/storage/graph-writer.ts';
 import { migrateStorage, createStorage, type Storage } from '../../src/storage/storage.ts';
 import { SpanWriter } from '../../src/storage/span-writer.ts';
@@ -91,10 +92,10 @@ describe('storage outage', () => {
   it('a batch cut short by a crash is completed by the next start', async () => {
     const id = traceId(9999);
     const rows = decodeTraceRequestJson(Buffer.from(exportBody(agentRunSpans(id)))).spans;
-    // What storeBatch had done when the process died: the journal entry and the raw spans,
-    // but neither the facts nor the roll-up.
-    await storage.insertJsonLines('ingest_journal', JSON.stringify({ trace_ids: [id] }));
+    // What storeBatch had done when the process died: the raw spans and their facts (the batch
+    // was acknowledged), but not the roll-up behind the ack.
     await storage.insertJsonLines('otel_traces', rows.map(spanInsertLine).join('\n'));
+    await storage.insertJsonLines('session_spans', keepSummaryTexts(rows.map(toSpanFacts)).map(factsInsertLine).join('\n'));
     const uuid = sessionIdOf(id);
     expect((await app.request(`/api/sessions/${uuid}`)).status).toBe(404);
 
