@@ -41,6 +41,25 @@ export function toPriceProviderId(provider: string): string {
 
 /** A pricer over the bundled table with `overrides` (model id, case-insensitive) taking precedence. */
 export function createPricer(overrides: ReadonlyMap<string, ModelPrice> = new Map()): Pricer {
+  // A session is re-priced whenever it is rolled up again: the table lookup (model matching) costs
+  // far more than the rest of a roll-up, so answers are remembered, by every input, in a bounded map.
+  const remembered = new Map<string, number | null>();
+  const price = tablePricer(overrides);
+  return (usage, model, provider, at) => {
+    const key = `${model}|${provider}|${at.getTime()}|${usage.input}|${usage.output}|${usage.cacheRead}|${usage.cacheWrite}`;
+    const known = remembered.get(key);
+    if (known !== undefined) return known;
+    const answer = price(usage, model, provider, at);
+    if (remembered.size >= REMEMBERED_PRICES) remembered.delete(remembered.keys().next().value as string);
+    remembered.set(key, answer);
+    return answer;
+  };
+}
+
+/** How many priced calls createPricer remembers (oldest forgotten first). */
+const REMEMBERED_PRICES = 200_000;
+
+function tablePricer(overrides: ReadonlyMap<string, ModelPrice>): Pricer {
   return (usage, model, provider, at) => {
     if (model === '') return null;
     const override = overrides.get(model.toLowerCase());

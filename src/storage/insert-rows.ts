@@ -7,12 +7,23 @@
 import type { SpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 
+/** The last second formatted (spans of a batch mostly share their seconds): `seconds` → `YYYY-MM-DDTHH:MM:SS`. */
+let lastSecond = '';
+let lastSecondText = '';
+
 /** Nanoseconds since the epoch (decimal string) → `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`. */
 export function nsToInsertTime(ns: string): string {
-  const n = BigInt(ns);
-  const seconds = n / 1_000_000_000n;
-  const fraction = (n % 1_000_000_000n).toString().padStart(9, '0');
-  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction}Z`;
+  // String slicing, not BigInt arithmetic: this runs for every span and event on the hot path.
+  if (!/^[1-9]\d{9,}$/.test(ns)) {
+    const n = BigInt(ns);
+    return `${new Date(Number(n / 1_000_000_000n) * 1000).toISOString().slice(0, 19)}.${(n % 1_000_000_000n).toString().padStart(9, '0')}Z`;
+  }
+  const seconds = ns.slice(0, -9);
+  if (seconds !== lastSecond) {
+    lastSecond = seconds;
+    lastSecondText = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  }
+  return `${lastSecondText}.${ns.slice(-9)}Z`;
 }
 
 const NS_PER_DAY = 86_400_000_000_000n;
@@ -36,14 +47,14 @@ const NULLABLE_FACTS = new Set<string>(['turns', 'precomputed_cost']);
  * itself (input_format_defaults_for_omitted_fields, on by default), which halves the line.
  */
 export function factsInsertLine(facts: SpanFacts): string {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(facts)) {
+  let line = `{"start_time":"${nsToInsertTime(facts.start_time)}","end_time":"${nsToInsertTime(facts.end_time)}"`;
+  for (const key in facts) {
+    if (key === 'start_time' || key === 'end_time') continue;
+    const value = facts[key as keyof SpanFacts];
     const isDefault = NULLABLE_FACTS.has(key) ? value === null : value === '' || value === 0 || (Array.isArray(value) && value.length === 0);
-    if (!isDefault) out[key] = value;
+    if (!isDefault) line += `,"${key}":${JSON.stringify(value)}`;
   }
-  out.start_time = nsToInsertTime(facts.start_time);
-  out.end_time = nsToInsertTime(facts.end_time);
-  return JSON.stringify(out);
+  return `${line}}`;
 }
 
 /** A node or edge row whose `timeKeys` hold ns strings (or null). */

@@ -84,6 +84,8 @@ async function storedSpansByDay(service: string): Promise<Map<string, number>> {
 }
 
 async function sessionsOf(traceIds: readonly string[]): Promise<Map<string, { span_count: number; session_status: string }>> {
+  // Sessions are rolled up behind the ack.
+  expect(await collector.graph.settled()).toBe(true);
   const rows = await collector.storage.select<{ trace_id: string; span_count: number; session_status: string }>(
     'SELECT trace_id, span_count, session_status FROM sessiongraph.agent_sessions FINAL WHERE trace_id IN {ids:Array(String)}',
     { ids: [...traceIds] },

@@ -66,6 +66,7 @@ describe('failing statements beside ingest and other readers', () => {
     ).flat();
     expect(results).toHaveLength(120);
     expect(results.filter((r) => !r.ok)).toEqual([]);
+    expect(await collector.graph.settled()).toBe(true);
     const sessions = await queryRows<{ id: string }>(collector.storage, 'SELECT DISTINCT toString(id) AS id FROM sessiongraph.agent_sessions WHERE trace_id IN {ids:Array(String)}', { ids });
     expect(sessions.map((s) => s.id).sort()).toEqual(ids.map(sessionIdOf).sort());
     expect(collector.writer.stats.insertFailures).toBe(0);
