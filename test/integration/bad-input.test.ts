@@ -136,10 +136,11 @@ describe('bad input to POST /v1/traces', () => {
 
 describe('GET /metrics', () => {
   it('counts the requests above by status, and the spans accepted and rejected, in Prometheus text', async () => {
+    expect(await collector.graph.settled()).toBe(true);
     const res = await fetch(`${collector.url}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
+    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"+.]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
     expect(text).toContain('# TYPE sessiongraph_otlp_requests_total counter');
     expect(value('sessiongraph_otlp_requests_total{code="200"}')).toBe(2); // 'earlier' and 'partial'
     expect(value('sessiongraph_otlp_requests_total{code="400"}')).toBe(7);
@@ -151,7 +152,12 @@ describe('GET /metrics', () => {
     expect(value('sessiongraph_queue_spans')).toBe(0);
     // Where ingest time went: every stage that stored the accepted spans took some.
     const seconds = (stage: string): number => Number(new RegExp(`^sessiongraph_ingest_stage_seconds_total\\{stage="${stage}"\\} ([\\d.e+-]+)$`, 'm').exec(text)?.[1]);
-    for (const stage of ['decode', 'prepare', 'journal', 'raw', 'facts', 'rollup']) expect(seconds(stage), stage).toBeGreaterThan(0);
+    for (const stage of ['decode', 'prepare', 'raw', 'facts', 'rollup']) expect(seconds(stage), stage).toBeGreaterThan(0);
+    // Sessions are rolled up behind the ack: the lag of each trace of each pass is observed.
+    expect(value('sessiongraph_rollup_lag_seconds_count')).toBeGreaterThanOrEqual(2);
+    expect(value('sessiongraph_rollup_lag_seconds_bucket{le="+Inf"}')).toBe(value('sessiongraph_rollup_lag_seconds_count'));
+    expect(value('sessiongraph_rollup_backlog_traces')).toBe(0);
+    expect(value('sessiongraph_rollup_passes_total')).toBeGreaterThanOrEqual(1);
   });
 });
 
