@@ -118,8 +118,9 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
   };
   const queue: RollUpQueue = new RollUpQueue(
     async (traceIds) => {
-      await timed('rollup', () => rollUpWith(behind, traceIds));
+      const results = await timed('rollup', () => rollUpWith(behind, traceIds));
       await checkpoint();
+      return new Map(results.map((r) => [r.session.trace_id, r.session.span_count]));
     },
     { passes: 0, failedPasses: 0, tracesRolledUp: 0, lags: { observe: options.observeLag ?? (() => {}) } },
     { maxTracesPerPass: MAX_TRACES_PER_PASS, onError: options.onRollUpError ?? (() => {}) },

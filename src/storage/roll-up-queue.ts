@@ -7,8 +7,11 @@
  */
 import { performance } from 'node:perf_hooks';
 
-/** What a pass does with its traces; throws when storage fails (the traces are retried). */
-export type RollUpPass = (traceIds: string[]) => Promise<void>;
+/**
+ * What a pass does with its traces; resolves with how many spans each trace has (the facts it
+ * read), throws when storage fails (the traces are retried).
+ */
+export type RollUpPass = (traceIds: string[]) => Promise<ReadonlyMap<string, number>>;
 
 /** Counters for /metrics and the bench. */
 export interface RollUpQueueStats {
@@ -31,6 +34,16 @@ interface Waiting {
 /** How long a failed pass waits before its traces are tried again. */
 const RETRY_MS = 1000;
 
+/**
+ * A trace's roll-up reads and recomputes all its spans, so a long session touched by every batch
+ * would cost O(its size) per batch. After each roll-up a trace waits PACE_MS_PER_SPAN per span
+ * before the next one: batches arriving meanwhile are coalesced into it, which bounds the share
+ * of the machine one long session takes (a 100,000-span session: at most one roll-up a second)
+ * while sessions of ordinary size (< 1,000 spans: under 10 ms) are not held back at all.
+ */
+const PACE_MS_PER_SPAN = 0.01;
+const PACE_FROM_SPANS = 1000;
+
 /** Rolls up the traces of acknowledged batches; see the file comment. */
 export class RollUpQueue {
   private readonly waiting = new Map<string, Waiting>();
@@ -43,6 +56,9 @@ export class RollUpQueue {
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly settledWaiters: Array<{ seq: number; resolve: () => void }> = [];
   private stopped = false;
+  /** Long traces (PACE_FROM_SPANS and more) → performance.now() before which they are not rolled up again. */
+  private readonly notBefore = new Map<string, number>();
+  private paceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pass: RollUpPass,
@@ -125,6 +141,8 @@ export class RollUpQueue {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
   }
 
   private start(draining = false): Promise<void> | undefined {
@@ -136,15 +154,12 @@ export class RollUpQueue {
   }
 
   private async loop(draining: boolean): Promise<void> {
-    while (this.waiting.size > 0) {
-      const taken: Array<[string, Waiting]> = [];
-      for (const entry of this.waiting) {
-        taken.push(entry);
-        if (taken.length >= this.options.maxTracesPerPass) break;
-      }
-      for (const [id] of taken) this.waiting.delete(id);
+    for (;;) {
+      const taken = this.take(draining);
+      if (taken.length === 0) return;
+      let sizes: ReadonlyMap<string, number>;
       try {
-        await this.pass(taken.map(([id]) => id));
+        sizes = await this.pass(taken.map(([id]) => id));
       } catch (err) {
         // Put them back (a newer wait of the same trace keeps the older ack time) and retry later.
         for (const [id, w] of taken) {
@@ -163,9 +178,41 @@ export class RollUpQueue {
       const now = performance.now();
       this.stats.passes++;
       this.stats.tracesRolledUp += taken.length;
-      for (const [, w] of taken) this.stats.lags.observe((now - w.ackedAt) / 1000);
+      for (const [id, w] of taken) {
+        this.stats.lags.observe((now - w.ackedAt) / 1000);
+        const spans = sizes.get(id) ?? 0;
+        if (spans >= PACE_FROM_SPANS) this.notBefore.set(id, now + spans * PACE_MS_PER_SPAN);
+        else this.notBefore.delete(id);
+      }
       this.advance();
     }
+  }
+
+  /**
+   * Up to maxTracesPerPass waiting traces, leaving the long ones whose pace has not come (a timer
+   * starts the pass that takes them); when draining, everything.
+   */
+  private take(draining: boolean): Array<[string, Waiting]> {
+    const now = performance.now();
+    const taken: Array<[string, Waiting]> = [];
+    let nextDue = Infinity;
+    for (const entry of this.waiting) {
+      const due = this.notBefore.get(entry[0]) ?? 0;
+      if (due > now && !draining) {
+        nextDue = Math.min(nextDue, due);
+        continue;
+      }
+      taken.push(entry);
+      if (taken.length >= this.options.maxTracesPerPass) break;
+    }
+    for (const [id] of taken) this.waiting.delete(id);
+    if (nextDue !== Infinity && !this.paceTimer) {
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = undefined;
+        this.start();
+      }, nextDue - now);
+    }
+    return taken;
   }
 
   /** Moves `doneBelow` to the oldest batch still in flight or waiting, and wakes settled() callers. */

@@ -57,6 +57,29 @@ ORDER BY (ServiceName, SpanName, toDateTime(Timestamp))
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
 
 /**
+ * The exporter's trace-id lookup (opentelemetry-collector-contrib exporter/clickhouseexporter,
+ * internal/sqltemplates/traces_id_ts_lookup_table.sql and _mv.sql): the first and last span start
+ * of each trace, ordered by trace id, so a trace's rows are read from the partitions of its time
+ * range only (what Grafana's trace view does). AggregatingMergeTree, so its min/max columns merge.
+ */
+const OTEL_TRACES_TRACE_ID_TS = (db: string): string => `
+CREATE TABLE IF NOT EXISTS ${db}.otel_traces_trace_id_ts (
+  TraceId String CODEC(ZSTD(1)),
+  Start SimpleAggregateFunction(min, DateTime) CODEC(ZSTD(1)),
+  End SimpleAggregateFunction(max, DateTime) CODEC(ZSTD(1))
+) ENGINE = AggregatingMergeTree
+PARTITION BY toStartOfWeek(Start)
+ORDER BY (TraceId)
+SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1`;
+
+const OTEL_TRACES_TRACE_ID_TS_MV = (db: string): string => `
+CREATE MATERIALIZED VIEW IF NOT EXISTS ${db}.otel_traces_trace_id_ts_mv TO ${db}.otel_traces_trace_id_ts
+AS SELECT TraceId, min(Timestamp) AS Start, max(Timestamp) AS End
+FROM ${db}.otel_traces
+WHERE TraceId != ''
+GROUP BY TraceId`;
+
+/**
  * The graph (SPEC §2–§5). `session_spans` holds each span's facts for the roll-up, one row per
  * (trace_id, span_id) after merges; readers de-duplicate with LIMIT 1 BY. Node tables are
  * Replacing/AggregatingMergeTree so a rewrite never double counts: read them with FINAL.
@@ -199,6 +222,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     description: 'session_spans.inserted_at is the ingest journal (ingest_journal is no longer written): a minmax index for recovery',
     statements: (db) => [`ALTER TABLE ${db}.session_spans ADD INDEX IF NOT EXISTS idx_inserted_at inserted_at TYPE minmax GRANULARITY 1`],
+  },
+  {
+    version: 8,
+    description: 'otel_traces_trace_id_ts and its view, as the OpenTelemetry Collector ClickHouse exporter creates them: a trace found by id without scanning otel_traces',
+    statements: (db) => [OTEL_TRACES_TRACE_ID_TS(db), OTEL_TRACES_TRACE_ID_TS_MV(db)],
   },
 ];
 

@@ -36,10 +36,19 @@ export const RAW_SPAN_COLUMNS = `* REPLACE (
   toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, toString(Duration) AS Duration,
   arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS \`Events.Timestamp\`)`;
 
-/** Reads the spans of a trace in start order, each once. */
+/**
+ * Reads the spans of a trace in start order, each once. The trace's time range comes from
+ * `otel_traces_trace_id_ts` (ordered by trace id), so only the partitions of those days are
+ * searched; a trace stored before that table existed is searched everywhere. (`t.Timestamp` is
+ * the column: plain `Timestamp` is RAW_SPAN_COLUMNS' text alias.)
+ */
 export async function readTranscript(storage: Storage, traceId: string): Promise<TranscriptEntry[]> {
+  const db = storage.database;
   const rows = await storage.read<SpanRow>(
-    `SELECT ${RAW_SPAN_COLUMNS} FROM ${storage.database}.otel_traces WHERE TraceId = {trace:String}
+    `WITH (SELECT (min(Start), max(End), count()) FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = {trace:String}) AS range
+     SELECT ${RAW_SPAN_COLUMNS} FROM ${db}.otel_traces AS t
+     WHERE TraceId = {trace:String}
+       AND (range.3 = 0 OR (t.Timestamp >= range.1 AND t.Timestamp < range.2 + 1))
      ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId`,
     { trace: traceId },
   );

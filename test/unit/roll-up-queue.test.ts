@@ -6,7 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { RollUpQueue } from '../../src/storage/roll-up-queue.ts';
 
-function queueWith(pass: (ids: string[]) => Promise<void>, maxTracesPerPass = 100) {
+function queueWith(work: (ids: string[]) => Promise<unknown>, maxTracesPerPass = 100, spans: (id: string) => number = () => 10) {
+  const pass = async (ids: string[]) => {
+    await work(ids);
+    return new Map(ids.map((id) => [id, spans(id)]));
+  };
   const lags: number[] = [];
   const errors: unknown[] = [];
   const stats = { passes: 0, failedPasses: 0, tracesRolledUp: 0, lags: { observe: (s: number) => void lags.push(s) } };
@@ -79,6 +83,25 @@ describe('RollUpQueue', () => {
     queue.commit(queue.begin(Date.now()), ['a', 'b', 'c', 'd', 'e']);
     await queue.settled(1000);
     expect(passes).toEqual([2, 2, 1]);
+  });
+
+  it('a long trace waits 0.01 ms per span before its next roll-up; the batches meanwhile are one pass', async () => {
+    const passes: Array<{ ids: string[]; at: number }> = [];
+    const started = performance.now();
+    const { queue } = queueWith(async (ids) => void passes.push({ ids, at: performance.now() - started }), 100, (id) => (id === 'long' ? 30_000 : 10));
+    queue.commit(queue.begin(Date.now()), ['long']);
+    await queue.settled(1000);
+    // Ten batches touch the long trace (and a short one) within its 300 ms pace.
+    for (let i = 0; i < 10; i++) {
+      queue.commit(queue.begin(Date.now()), ['long', `short-${i}`]);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await queue.settled(2000)).toBe(true);
+    const long = passes.filter((p) => p.ids.includes('long'));
+    expect(long).toHaveLength(2);
+    expect((long[1]?.at ?? 0) - (long[0]?.at ?? 0)).toBeGreaterThanOrEqual(290);
+    // Short traces were not held back behind it.
+    expect(passes.filter((p) => p.ids.some((id) => id.startsWith('short'))).every((p) => p.at < (long[1]?.at ?? 0))).toBe(true);
   });
 
   it('coveredUntil stops at the oldest batch still being written or waiting', async () => {
