@@ -84,17 +84,19 @@ export function createGraphQueries(storage: Storage) {
     /** Session + agent definition + decisions + span transcript. */
     async session(id: string): Promise<{ session: AgentSession; agent_definition: AgentDefinition | null; decisions: Decision[]; transcript: TranscriptEntry[] }> {
       requireUuid(id, 'session');
-      const session = await sessionRow(id.toLowerCase());
+      const sessionId = id.toLowerCase();
+      // The session id is its trace id written as a UUID: the three reads run at once, each on its reader.
+      const [session, decisions, spans] = await Promise.all([
+        sessionRow(sessionId),
+        storage.read<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE session_id = {id:UUID} ORDER BY decided_at, id`, { id: sessionId }),
+        readTranscript(storage, sessionId.replaceAll('-', '')),
+      ]);
       if (!session) throw new NotFoundError(`no session with id ${id}`);
-      const decisions = await storage.read<Record<string, unknown>>(
-        `SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE session_id = {id:UUID} ORDER BY decided_at, id`,
-        { id: session.id },
-      );
       return {
         session,
         agent_definition: await definition(session.agent_definition_id),
         decisions: decisions.map(toDecision),
-        transcript: sessionMembers(await readTranscript(storage, session.trace_id), session.root_span_id),
+        transcript: sessionMembers(spans, session.root_span_id),
       };
     },
 
@@ -105,8 +107,9 @@ export function createGraphQueries(storage: Storage) {
       if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
       const decision = toDecision(rows[0]);
       const decidedAtNs = String(rows[0].decided_at_ns);
-      const session = (await sessionRow(decision.session_id)) ?? null;
-      const transcript = sessionMembers(await readTranscript(storage, decision.trace_id), session?.root_span_id ?? '');
+      const [found, spans] = await Promise.all([sessionRow(decision.session_id), readTranscript(storage, decision.trace_id)]);
+      const session = found ?? null;
+      const transcript = sessionMembers(spans, session?.root_span_id ?? '');
       // SPEC §5: the session's tool and LLM calls that ended before the decision.
       const evidence = transcript
         .filter((e) => (e.kind === 'tool' || e.kind === 'llm') && BigInt(e.end_ns) < BigInt(decidedAtNs))
