@@ -195,6 +195,7 @@ async function main(): Promise<void> {
     await collector.exited;
   }
 
+  const collectorStorage = await storeLoadOnce(path.join(work, 'storage'), files.load);
   const ceiling = await child<{ rows: number; seconds: number }>('ceiling.ts', [files.load, path.join(work, 'ceiling'), String(BATCH_MAX_SPANS)]);
   const ceilingRate = ceiling.rows / ceiling.seconds;
   report('ceiling: the same otel_traces rows inserted by the engine alone', ceilingRate, 'rows/s');
@@ -202,6 +203,7 @@ async function main(): Promise<void> {
   if (sustainedRow && typeof sustainedRow.value === 'number') {
     report('sustained ingest ÷ ceiling', sustainedRow.value / ceilingRate, '×', { atLeast: 0.8 });
   }
+  await measureStorage(collectorStorage, path.join(work, 'ceiling'), loadSpans);
   await measureReads(path.join(work, 'reads'));
 
   printTable();
@@ -209,6 +211,40 @@ async function main(): Promise<void> {
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rows }, null, 2)}\n`);
   fs.rmSync(work, { recursive: true, force: true });
+}
+
+interface StorageFigures {
+  tables: Record<string, { bytes: number; rows: number }>;
+  total: number;
+}
+
+/** The realistic load sent once to a collector on a fresh directory, stopped: its data directory. */
+async function storeLoadOnce(dir: string, bodiesFile: string): Promise<string> {
+  const collector = await spawnCollector(['serve', '--data-dir', dir, '--port', '0', '--grpc-port', 'off']);
+  try {
+    await send({ url: collector.url, bodiesFile, mode: 'load', concurrency: CONCURRENCY, spansPerRequest: 512 });
+  } finally {
+    collector.child.kill('SIGTERM');
+    await collector.exited;
+  }
+  return dir;
+}
+
+/**
+ * Bytes per span on disk after merges: every table of the collector's store (the load sent once)
+ * beside otel_traces alone as the OpenTelemetry Collector's exporter DDL keeps the same spans (the
+ * ceiling's store: the project's otel_traces is that DDL).
+ */
+async function measureStorage(collectorDir: string, exporterDir: string, spans: number): Promise<void> {
+  const [ours, exporter] = await Promise.all([
+    child<StorageFigures>('storage.ts', [collectorDir]),
+    child<StorageFigures>('storage.ts', [exporterDir]),
+  ]);
+  for (const [table, { bytes }] of Object.entries(ours.tables)) report(`storage: ${table}`, bytes / spans, 'bytes/span');
+  report('storage: whole store', ours.total / spans, 'bytes/span');
+  const exporterBytes = exporter.tables.otel_traces?.bytes ?? NaN;
+  report('storage: the exporter alone (otel_traces, its DDL)', exporterBytes / spans, 'bytes/span');
+  report('storage: whole store ÷ exporter alone', ours.total / exporterBytes, '×', { atMost: 1.3 });
 }
 
 /** Read-side latencies over a seeded store (seed-reads.ts): the auditor's and the SRE's reads. */

@@ -40,7 +40,8 @@ export const RAW_SPAN_COLUMNS = `* REPLACE (
  * Reads the spans of a trace in start order, each once. The trace's time range comes from
  * `otel_traces_trace_id_ts` (ordered by trace id), so only the partitions of those days are
  * searched; a trace stored before that table existed is searched everywhere. (`t.Timestamp` is
- * the column: plain `Timestamp` is RAW_SPAN_COLUMNS' text alias.)
+ * the column: plain `Timestamp` is RAW_SPAN_COLUMNS' text alias. The bounds are made DateTime64:
+ * compared with a DateTime, `…32.72` is rounded to 33 s first and `< 33 s` fails.)
  */
 export async function readTranscript(storage: Storage, traceId: string): Promise<TranscriptEntry[]> {
   const db = storage.database;
@@ -48,7 +49,7 @@ export async function readTranscript(storage: Storage, traceId: string): Promise
     `WITH (SELECT (min(Start), max(End), count()) FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = {trace:String}) AS range
      SELECT ${RAW_SPAN_COLUMNS} FROM ${db}.otel_traces AS t
      WHERE TraceId = {trace:String}
-       AND (range.3 = 0 OR (t.Timestamp >= range.1 AND t.Timestamp < range.2 + 1))
+       AND (range.3 = 0 OR (t.Timestamp >= toDateTime64(range.1, 9) AND t.Timestamp < toDateTime64(range.2 + 1, 9)))
      ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId`,
     { trace: traceId },
   );
