@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { decodeTraceRequestProtobuf } from '../src/otlp/decode-protobuf.ts';
 import { openClickHouse } from '../src/storage/client.ts';
-import { spanInsertLine } from '../src/storage/insert-rows.ts';
+import { spanInsertLine } from '../src/ingest/insert-rows.ts';
 import { createStorage, migrateStorage } from '../src/storage/storage.ts';
 import { readBodies } from './bodies-file.ts';
 

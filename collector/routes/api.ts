@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isEngineError } from '../../src/storage/clickhouse-error.ts';
 import { BadDataError, OverloadedError, TooLargeError, UnavailableError } from '../../src/errors.ts';
-import { createGraphQueries } from '../../src/storage/graph-queries.ts';
+import { createGraphQueries } from '../../src/queries/graph-queries.ts';
 import { runReadOnlyQuery, type SqlResult } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
 

@@ -5,14 +5,15 @@
  * `otel_logs` as the Collector's ClickHouse exporter stores them; a 2xx means they are stored.
  */
 import { Hono } from 'hono';
-import { OverloadedError, UnavailableError } from '../../src/errors.ts';
+import { UnavailableError } from '../../src/errors.ts';
 import { decodeLogsRequestJson } from '../../src/otlp/decode-logs-json.ts';
 import { decodeLogsRequestProtobuf } from '../../src/otlp/decode-logs-protobuf.ts';
 import { applyLogLimits, encodeLogsExportResponse } from '../../src/otlp/decode-logs-row.ts';
 import type { OtlpBody, OtlpFormat } from '../../src/otlp/response.ts';
-import { LogWriter } from '../../src/storage/log-writer.ts';
+import { LogWriter } from '../../src/ingest/log-writer.ts';
 import type { AppDeps } from '../app.ts';
-import { createByteBudget, otlpExportHandler, type ByteLease, type ReceiverEnv } from './otlp.ts';
+import type { ByteLease } from '../../src/storage/byte-budget.ts';
+import { otlpExportHandler, type ReceiverEnv } from './otlp.ts';
 
 /** Counters of the logs receiver, exposed on /metrics. */
 export interface LogReceiverStats {
@@ -63,20 +64,17 @@ export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
   const { storage, config } = deps;
   const writer = new LogWriter((batch) => deps.graph.storeLogBatch(batch), config, () => storage.ping());
   const stats: LogReceiverStats = { requests: {}, recordsAccepted: 0, recordsRejected: 0, truncatedValues: 0, droppedAttributes: 0 };
-  // Its own budget: a slow upload of logs holds log bytes only, never the span path's.
-  const inflight = createByteBudget(config.queueMaxBytes);
   const receiver: LogsReceiver = {
     stats,
     writer,
     checkCapacity(bytes = 0) {
       // The span writer knows when storage was unreachable at start (schema not yet created).
-      const unavailable = deps.writer.unavailableReason ?? writer.unavailableReason;
+      const unavailable = deps.writer.unavailableReason;
       if (unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${unavailable}); retry later`);
-      if (writer.isFull(bytes) || inflight.isFull()) {
-        throw new OverloadedError(`collector is at capacity (${inflight.used} bytes of log request bodies in flight, log queue near its limit); retry later`);
-      }
+      // Its own queue and budget: a slow upload of logs holds log bytes only, never the span path's.
+      writer.admit(bytes);
     },
-    lease: () => inflight.lease(),
+    lease: () => writer.lease(),
     async store(body, format) {
       const decoded = format === 'protobuf' ? decodeLogsRequestProtobuf(body) : decodeLogsRequestJson(body);
       const limited = applyLogLimits(decoded.records, config);
@@ -89,7 +87,7 @@ export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
     },
     async receive(body, format) {
       receiver.checkCapacity(body.length);
-      const held = inflight.lease();
+      const held = writer.lease();
       try {
         held.add(body.length);
         const outcome = await receiver.store(body, format);

@@ -13,10 +13,8 @@ import {
   ClientClosedError,
   ERROR_STATUS,
   HTTP_STATUS,
-  OverloadedError,
   RequestTimeoutError,
   SessiongraphError,
-  UnavailableError,
   retryAfterOf,
 } from '../../src/errors.ts';
 import { applySpanLimits } from '../../src/otlp/limits.ts';
@@ -24,6 +22,7 @@ import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
 import { bodyTooLarge, decompressBody, formatFromContentType, readBody } from '../../src/otlp/request-body.ts';
 import { RPC_CODE, encodeExportResponse, encodeStatus, type OtlpBody, type OtlpFormat } from '../../src/otlp/response.ts';
+import type { ByteLease } from '../../src/storage/byte-budget.ts';
 import type { AppDeps } from '../app.ts';
 
 /** Counters of the receiver, exposed on /metrics. */
@@ -66,17 +65,10 @@ export interface TraceReceiver {
 /** Builds a trace receiver over the writer, with counters of its own. */
 export function createTraceReceiver(deps: ReceiverDeps): TraceReceiver {
   const stats: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0, truncatedValues: 0, droppedAttributes: 0, decodeSeconds: 0 };
-  const inflight = createByteBudget(deps.config.queueMaxBytes);
   return {
     stats,
-    checkCapacity(bytes = 0) {
-      const unavailable = deps.writer.unavailableReason;
-      if (unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${unavailable}); retry later`);
-      if (deps.writer.isFull(bytes) || inflight.isFull()) {
-        throw new OverloadedError(`collector is at capacity (${inflight.used} bytes of request bodies in flight, queue near its limit); retry later`);
-      }
-    },
-    lease: () => inflight.lease(),
+    checkCapacity: (bytes = 0) => deps.writer.admit(bytes),
+    lease: () => deps.writer.lease(),
     async store(body, format) {
       const started = performance.now();
       const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
@@ -220,52 +212,6 @@ async function readBodyInTime(c: Context<ReceiverEnv>, declared: number | undefi
 function timedOutByNode(c: Context<ReceiverEnv>): boolean {
   const errored = c.env?.incoming?.socket?.errored as NodeJS.ErrnoException | null | undefined;
   return errored?.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-}
-
-/** A request's share of the in-flight byte budget, given back by release(). */
-export interface ByteLease {
-  /** Takes `n` more bytes as they arrive; throws OverloadedError (429) past the budget. */
-  add(n: number): void;
-  /** Holds `n` bytes in all (the body after decompression). */
-  resize(n: number): void;
-  release(): void;
-}
-
-/**
- * Bytes of request bodies held in memory right now (one budget per signal receiver, shared by its
- * HTTP and gRPC paths), bounded like the queue, counted as they
- * arrive: a request that declares 64 MiB and sends 10 bytes holds 10 bytes, so slow uploads
- * cannot lock other exporters out. A request alone in flight may exceed it (the body limit
- * bounds it), as an empty writer takes any one request.
- */
-export function createByteBudget(limit: number): { readonly used: number; isFull(): boolean; lease(): ByteLease } {
-  let used = 0;
-  return {
-    get used() {
-      return used;
-    },
-    isFull: () => used >= limit,
-    lease() {
-      let held = 0;
-      return {
-        add(n) {
-          if (used + n > limit && used > held) {
-            throw new OverloadedError(`collector is at capacity (${used} bytes of request bodies in flight); retry later`);
-          }
-          used += n;
-          held += n;
-        },
-        resize(n) {
-          used += n - held;
-          held = n;
-        },
-        release() {
-          used -= held;
-          held = 0;
-        },
-      };
-    },
-  };
 }
 
 /** Best guess of the client's encoding for error bodies when Content-Type is unusable. */

@@ -7,9 +7,9 @@
  * backfill) rather than with one insert the engine would refuse.
  */
 import { performance } from 'node:perf_hooks';
-import { isEngineError, type EngineError } from './clickhouse-error.ts';
-import { BadDataError, OverloadedError, UnavailableError } from '../errors.ts';
-import { utcDayOf } from './insert-rows.ts';
+import { classifyInsertError, isEngineError } from './clickhouse-error.ts';
+import { OverloadedError, UnavailableError } from '../errors.ts';
+import { createByteBudget, type ByteBudget, type ByteLease } from './byte-budget.ts';
 
 /** Limits of a writer; see the matching options in `config.ts` (`--batch-max-spans` counts log records too). */
 export interface BatchWriterLimits {
@@ -67,6 +67,7 @@ export class BatchWriter<Row> {
   private timer: NodeJS.Timeout | undefined;
   private unavailable: string | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
+  private readonly inflight: ByteBudget;
 
   /**
    * `probe` answers whether storage works again; after a failed insert it is asked every
@@ -80,7 +81,9 @@ export class BatchWriter<Row> {
     private readonly probe?: () => Promise<boolean>,
     /** What the rows are, for messages: "spans", "log records". */
     private readonly noun = 'rows',
-  ) {}
+  ) {
+    this.inflight = createByteBudget(limits.queueMaxBytes);
+  }
 
   /** Why writes are refused right now, or undefined when storage is available. */
   get unavailableReason(): string | undefined {
@@ -113,6 +116,24 @@ export class BatchWriter<Row> {
     this.unavailable = undefined;
     clearInterval(this.probeTimer);
     this.probeTimer = undefined;
+  }
+
+  /**
+   * The checks made before a request's body is read: throws UnavailableError (storage down, 503)
+   * or OverloadedError (the queue, or the bodies in flight, at their bound: 429) for a request of
+   * `bytes`. Refusing here, before the body is read, decoded and serialized, is what keeps a flood
+   * of refused requests cheap.
+   */
+  admit(bytes = 0): void {
+    if (this.unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${this.unavailable}); retry later`);
+    if (this.isFull(bytes) || this.inflight.isFull()) {
+      throw new OverloadedError(`collector is at capacity (${this.inflight.used} bytes of ${this.noun} request bodies in flight, queue near its limit); retry later`);
+    }
+  }
+
+  /** A request's share of the in-flight body budget, taken as its bytes arrive; release() it when answered. */
+  lease(): ByteLease {
+    return this.inflight.lease();
   }
 
   /** True when a request of `bytes` more would not fit the queue: answer 429 before reading it. */
@@ -266,6 +287,13 @@ export class BatchWriter<Row> {
  */
 const DAYS_PER_INSERT = 33;
 
+const NS_PER_DAY = 86_400_000_000_000n;
+
+/** Days since the epoch (UTC) of a nanosecond timestamp: the day an `otel_traces` row belongs to. */
+export function utcDayOf(ns: string): number {
+  return Number(BigInt(ns) / NS_PER_DAY);
+}
+
 /** A request's raw-table lines, joined per UTC day of `timestampOf` (nanoseconds). */
 export function linesByDay<Row>(rows: readonly Row[], timestampOf: (row: Row) => string, line: (row: Row) => string): Map<number, string> {
   const byDay = new Map<number, string[]>();
@@ -303,38 +331,3 @@ function sliceByDays(requests: ReadonlyArray<ReadonlyMap<number, string>>): stri
   if (slice.length > 0) slices.push(slice.join('\n'));
   return slices;
 }
-
-/**
- * An error of the engine about the rows is the request's fault (400, never retried, so one bad
- * request cannot become a poison message); transport failures and the engine's own trouble
- * (listed below) are storage being unavailable (503, retried).
- */
-function classifyInsertError(err: unknown, noun: string): Error {
-  const message = err instanceof Error ? err.message : String(err);
-  if (isEngineError(err) && !isServerTrouble(err)) {
-    return new BadDataError(`storage refused the ${noun}: ${message.split('\n')[0]}`, { cause: err });
-  }
-  return new UnavailableError(`storage is unavailable: ${message.split('\n')[0]}`, 5, { cause: err });
-}
-
-/** True when the engine's error says the server is unwell or unreachable rather than the data bad. */
-function isServerTrouble(err: EngineError): boolean {
-  // Code 252 is shared: TOO_MANY_PARTS ("Too many parts …": merges lag behind inserts, so a
-  // retry later succeeds) and "Too many partitions for single INSERT block" (this request's
-  // spans fall on too many days: the same request fails the same way forever, and answering it
-  // 503 would also mark storage unavailable for every other exporter). Only the message tells
-  // them apart; the split above should keep the second from happening at all.
-  if (err.code === '252' && TOO_MANY_PARTITIONS.test(err.message)) return false;
-  return UNAVAILABLE_CODES.has(err.code);
-}
-
-const TOO_MANY_PARTITIONS = /too many partitions|max_partitions_per_insert_block/i;
-
-// ClickHouse error codes that say the server is unwell or unreachable rather than the data bad:
-// UNKNOWN_TABLE (60) and UNKNOWN_DATABASE (81) while a schema is missing, TIMEOUT_EXCEEDED (159),
-// TOO_MANY_SIMULTANEOUS_QUERIES (202), SOCKET_TIMEOUT (209), NETWORK_ERROR (210),
-// MEMORY_LIMIT_EXCEEDED (241), TABLE_IS_READ_ONLY (242), NOT_ENOUGH_SPACE (243), TOO_MANY_PARTS (252, but
-// not its "too many partitions" variant: see isServerTrouble),
-// ALL_CONNECTION_TRIES_FAILED (279), QUERY_WAS_CANCELLED (394), SYSTEM_ERROR (425),
-// READONLY (164), ACCESS_DENIED (497), AUTHENTICATION_FAILED (516), KEEPER_EXCEPTION (999).
-const UNAVAILABLE_CODES = new Set(['60', '81', '159', '164', '202', '209', '210', '241', '242', '243', '252', '279', '394', '425', '497', '516', '999']);

@@ -9,8 +9,8 @@ import type { RunningCollector } from '../../collector/server.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { openClickHouse } from '../../src/storage/client.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
-import { createGraphWriter } from '../../src/storage/graph-writer.ts';
-import { SpanWriter } from '../../src/storage/span-writer.ts';
+import { createGraphWriter } from '../../src/ingest/graph-writer.ts';
+import { SpanWriter } from '../../src/ingest/span-writer.ts';
 import { createStorage } from '../../src/storage/storage.ts';
 import { queryRows, startTestCollector, tempDir, testConfig } from '../helpers/collector.ts';
 

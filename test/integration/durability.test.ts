@@ -9,7 +9,7 @@ import { rollUpTrace } from '../../src/mapping/roll-up.ts';
 import { toSpanFacts } from '../../src/mapping/span-facts.ts';
 import type { SpanRow } from '../../src/otlp/span-row.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
-import { RAW_SPAN_COLUMNS } from '../../src/storage/transcript.ts';
+import { RAW_SPAN_COLUMNS } from '../../src/storage/raw-span-columns.ts';
 import { agentRunSpans, exportBody, seededRandom } from '../helpers/agent-run.ts';
 import { spawnCollector, type CollectorProcess } from '../helpers/cli.ts';
 import { openStoppedDataDir, tempDir } from '../helpers/collector.ts';

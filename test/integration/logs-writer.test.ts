@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { BadDataError, OverloadedError, UnavailableError } from '../../src/errors.ts';
 import type { LogRow } from '../../src/otlp/decode-logs-row.ts';
-import { LogWriter } from '../../src/storage/log-writer.ts';
+import { LogWriter } from '../../src/ingest/log-writer.ts';
 
 const LIMITS = { batchMaxSpans: 1000, batchLingerMs: 5, queueMaxSpans: 100, queueMaxBytes: 1 << 20 };
 const DAY = 86_400_000_000_000n;

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
 import { BadDataError, UnavailableError } from '../../src/errors.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
-import { nsToInsertTime } from '../../src/storage/insert-rows.ts';
-import { SpanWriter } from '../../src/storage/span-writer.ts';
+import { nsToInsertTime } from '../../src/ingest/insert-rows.ts';
+import { SpanWriter } from '../../src/ingest/span-writer.ts';
 import { agentRunSpans, exportBody, type OtlpSpan } from '../helpers/agent-run.ts';
 import { startTestCollector, tempDir } from '../helpers/collector.ts';
 

@@ -4,7 +4,7 @@
  * failed pass keeps its traces, and the checkpoint never passes a batch still being written.
  */
 import { describe, expect, it } from 'vitest';
-import { RollUpQueue } from '../../src/storage/roll-up-queue.ts';
+import { RollUpQueue } from '../../src/ingest/roll-up-queue.ts';
 
 function queueWith(work: (ids: string[]) => Promise<unknown>, maxTracesPerPass = 100, spans: (id: string) => number = () => 10) {
   const pass = async (ids: string[]) => {

@@ -12,11 +12,11 @@ import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/ro
 import { keepSummaryTexts, toSpanFacts, type SpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 import { factsInsertLine, recordInsertLine } from './insert-rows.ts';
-import { RAW_SPAN_COLUMNS } from './transcript.ts';
+import { RAW_SPAN_COLUMNS } from '../storage/raw-span-columns.ts';
 import type { Pricer } from '../pricing/pricer.ts';
-import type { WrittenBatch } from './batch-writer.ts';
+import type { WrittenBatch } from '../storage/batch-writer.ts';
 import { RollUpQueue, type RollUpQueueStats } from './roll-up-queue.ts';
-import type { Storage } from './storage.ts';
+import type { Storage } from '../storage/storage.ts';
 
 
 /** Roll-up settings. */

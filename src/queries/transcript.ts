@@ -7,7 +7,8 @@ import { finalOutput, isError, llmInput, modelName, tokenUsage, toolArguments, t
 import { endNanos, spanEvents } from '../mapping/span-facts.ts';
 import { nsToIso } from '../mapping/time.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
-import type { Storage } from './storage.ts';
+import { RAW_SPAN_COLUMNS } from '../storage/raw-span-columns.ts';
+import type { Storage } from '../storage/storage.ts';
 
 /** One step of a session's transcript. */
 export interface TranscriptEntry {
@@ -31,10 +32,6 @@ export interface TranscriptEntry {
   output: string;
 }
 
-/** `otel_traces` columns read back as SpanRow (times as ns strings). */
-export const RAW_SPAN_COLUMNS = `* REPLACE (
-  toString(toUnixTimestamp64Nano(Timestamp)) AS Timestamp, toString(Duration) AS Duration,
-  arrayMap(t -> toString(toUnixTimestamp64Nano(t)), Events.Timestamp) AS \`Events.Timestamp\`)`;
 
 /**
  * Reads the spans of a trace in start order, each once. The trace's time range comes from

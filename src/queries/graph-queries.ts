@@ -7,7 +7,7 @@ import { isUuid } from '../mapping/ids.ts';
 import { nsToIso } from '../mapping/time.ts';
 import { sessionMembers } from '../mapping/trace-tree.ts';
 import { SESSION_STATUSES, type AgentDefinition, type AgentSession, type Decision, type SessionStatus } from '../mapping/types.ts';
-import type { Storage } from './storage.ts';
+import type { Storage } from '../storage/storage.ts';
 import { readTranscript, type TranscriptEntry } from './transcript.ts';
 
 const ns = (column: string): string => `toString(toUnixTimestamp64Nano(${column}))`;

@@ -4,7 +4,7 @@
  */
 import { keepSummaryTexts, toSpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
-import { BatchWriter, linesByDay, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from './batch-writer.ts';
+import { BatchWriter, linesByDay, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from '../storage/batch-writer.ts';
 import { factsInsertLine, spanInsertLine } from './insert-rows.ts';
 
 /** Batches span writes into few inserts. */

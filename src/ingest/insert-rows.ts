@@ -26,13 +26,6 @@ export function nsToInsertTime(ns: string): string {
   return `${lastSecondText}.${ns.slice(-9)}Z`;
 }
 
-const NS_PER_DAY = 86_400_000_000_000n;
-
-/** Days since the epoch (UTC) of a nanosecond timestamp: the day an `otel_traces` row belongs to. */
-export function utcDayOf(ns: string): number {
-  return Number(BigInt(ns) / NS_PER_DAY);
-}
-
 /** One `otel_traces` row. */
 export function spanInsertLine(row: SpanRow): string {
   return JSON.stringify({ ...row, Timestamp: nsToInsertTime(row.Timestamp), 'Events.Timestamp': row['Events.Timestamp'].map(nsToInsertTime) });

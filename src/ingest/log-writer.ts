@@ -5,7 +5,7 @@
  */
 import { claudeCodeFacts } from '../mapping/log-facts.ts';
 import type { LogRow } from '../otlp/decode-logs-row.ts';
-import { BatchWriter, linesByDay, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from './batch-writer.ts';
+import { BatchWriter, linesByDay, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from '../storage/batch-writer.ts';
 import { factsInsertLine, nsToInsertTime } from './insert-rows.ts';
 
 /** Batches log writes into few inserts. */
