@@ -233,16 +233,16 @@ async function storeLoadOnce(dir: string, bodiesFile: string): Promise<string> {
 /**
  * Bytes per span on disk after merges: every table of the collector's store (the load sent once)
  * beside otel_traces alone as the OpenTelemetry Collector's exporter DDL keeps the same spans (the
- * ceiling's store: the project's otel_traces is that DDL).
+ * ceiling's store, copied into a table with the exporter's own DDL).
  */
 async function measureStorage(collectorDir: string, exporterDir: string, spans: number): Promise<void> {
   const [ours, exporter] = await Promise.all([
     child<StorageFigures>('storage.ts', [collectorDir]),
-    child<StorageFigures>('storage.ts', [exporterDir]),
+    child<StorageFigures>('storage.ts', [exporterDir, 'exporter']),
   ]);
   for (const [table, { bytes }] of Object.entries(ours.tables)) report(`storage: ${table}`, bytes / spans, 'bytes/span');
   report('storage: whole store', ours.total / spans, 'bytes/span');
-  const exporterBytes = exporter.tables.otel_traces?.bytes ?? NaN;
+  const exporterBytes = exporter.tables.exporter_otel_traces?.bytes ?? NaN;
   report('storage: the exporter alone (otel_traces, its DDL)', exporterBytes / spans, 'bytes/span');
   report('storage: whole store ÷ exporter alone', ours.total / exporterBytes, '×', { atMost: 1.3 });
 }

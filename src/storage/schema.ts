@@ -16,9 +16,9 @@ interface Migration {
   statements: (db: string, serverVersion: string) => string[];
 }
 
-/** The `otel_traces` table exactly as the OpenTelemetry Collector ClickHouse exporter creates it. */
-const OTEL_TRACES = (db: string): string => `
-CREATE TABLE IF NOT EXISTS ${db}.otel_traces (
+/** The `otel_traces` table exactly as the OpenTelemetry Collector ClickHouse exporter creates it (migration 10 then changes one codec). */
+export const OTEL_TRACES = (db: string, table = 'otel_traces'): string => `
+CREATE TABLE IF NOT EXISTS ${db}.${table} (
   Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
   TraceId String CODEC(ZSTD(1)),
   SpanId String CODEC(ZSTD(1)),
@@ -276,6 +276,14 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (db) => Object.entries(GRAPH_CODECS).flatMap(([table, columns]) =>
       columns.map(([column, type]) => `ALTER TABLE ${db}.${table} MODIFY COLUMN ${column} ${type} SETTINGS mutations_sync = 2`),
     ),
+  },
+  {
+    version: 10,
+    description: 'otel_traces.SpanAttributes with ZSTD(3): 4.5% smaller than the exporter\'s ZSTD(1) at the same insert rate (measured)',
+    // Measured on the bench's 198k spans, 5,000-row inserts: ZSTD(1) 88.8 bytes/span and 79k rows/s,
+    // ZSTD(3) 84.8 and 78k rows/s (merge time alike), ZSTD(6) 81.2 but 62k rows/s. Only the codec
+    // changes: the column, its type and every reader (Grafana, ClickStack) stay as they are.
+    statements: (db) => [`ALTER TABLE ${db}.otel_traces MODIFY COLUMN SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3))`],
   },
 ];
 
