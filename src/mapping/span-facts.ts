@@ -155,7 +155,7 @@ export function toSpanFacts(row: SpanRow): SpanFacts {
 }
 
 /** Compares two non-negative decimal strings (nanoseconds) without BigInt. */
-function compareNs(a: string, b: string): number {
+export function compareNs(a: string, b: string): number {
   return a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0;
 }
 

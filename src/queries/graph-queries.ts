@@ -3,7 +3,7 @@
  * parameter; node tables are read with FINAL so rewrites and duplicates never count twice.
  */
 import { BadDataError, NotFoundError } from '../errors.ts';
-import { isUuid } from '../mapping/ids.ts';
+import { hexToUuid, isUuid } from '../mapping/ids.ts';
 import { nsToIso } from '../mapping/time.ts';
 import { sessionMembers } from '../mapping/trace-tree.ts';
 import { SESSION_STATUSES, type AgentDefinition, type AgentSession, type Decision, type SessionStatus } from '../mapping/types.ts';
@@ -142,8 +142,9 @@ export function createGraphQueries(storage: Storage) {
       }
       if (filters.trace_id) {
         if (!/^[0-9a-fA-F]{32}$/.test(filters.trace_id)) throw new BadDataError(`trace_id must be 32 hex digits; got ${JSON.stringify(filters.trace_id)}`);
-        params.trace_id = filters.trace_id.toLowerCase();
-        where.push('trace_id = {trace_id:String}');
+        // The session id is the trace id as a UUID: the table's key, so one granule is read.
+        params.trace_session = hexToUuid(filters.trace_id);
+        where.push('id = {trace_session:UUID}');
       }
       if (filters.conversation_id) {
         params.conversation_id = filters.conversation_id;

@@ -20,6 +20,11 @@ export interface Storage {
   insertJsonLines(table: string, jsonLines: string): Promise<void>;
   /** Runs a query with bound parameters on the ingest connection and returns its rows (64-bit integers as numbers). */
   select<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
+  /**
+   * The same, each row as an array of its values in SELECT order (JSONCompactEachRow): no column
+   * names repeated in every row, for reads of many rows (a long session's facts).
+   */
+  selectTuples(query: string, params?: Record<string, unknown>): Promise<unknown[][]>;
   /** The same as `select`, for the API: on a reader of its own, never queued behind ingest. */
   read<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Runs `fn` with a reader (see ClickHouseHandle.openReader) and releases it afterwards. */
@@ -42,13 +47,13 @@ export class StorageUnreachableError extends Error {
   }
 }
 
-async function selectRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+async function selectRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>, format: 'JSONEachRow' | 'JSONCompactEachRow' = 'JSONEachRow'): Promise<T[]> {
   // The setting sits in the statement (chDB keeps per-call settings for the whole connection);
   // servers quote 64-bit integers by default, chDB does not: make both answer numbers.
   const result = await client.query({
     query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
     query_params: params,
-    format: 'JSONEachRow',
+    format,
   });
   return result.json<T>();
 }
@@ -95,6 +100,9 @@ export function createStorage(handle: ClickHouseHandle, db: string, client = han
     },
     select<T>(query: string, params: Record<string, unknown> = {}) {
       return selectRows<T>(client, query, params);
+    },
+    selectTuples(query: string, params: Record<string, unknown> = {}) {
+      return selectRows<unknown[]>(client, query, params, 'JSONCompactEachRow');
     },
     read<T>(query: string, params: Record<string, unknown> = {}) {
       return withReader('api', (reader) => selectRows<T>(reader, query, params));

@@ -148,6 +148,36 @@ describe('GET /api/sessions filters', () => {
     expect(third.body).toMatchObject({ next_cursor: null });
     expect(third.body.sessions.map((s: Json) => s.id)).toEqual(ids(S1));
   });
+
+  it('a session whose start moved when its root arrived is listed by its final start only', async () => {
+    // P: a tool span at 10:00 first (provisional session starting 10:00), then its root at 09:00.
+    // Q: one agent span at 09:45. Run last: it adds sessions the tests above do not expect.
+    const t = (hhmm: string): number => Date.parse(`2026-10-10T${hhmm}:00Z`);
+    const P = '0e000000000000000000000000000001';
+    const Q = '0e000000000000000000000000000002';
+    const span = (traceId: string, spanId: string, parent: string, start: number, name: string) => ({
+      traceId, spanId, ...(parent ? { parentSpanId: parent } : {}), name, kind: 1, startTimeUnixNano: ns(start), endTimeUnixNano: ns(start + 60_000),
+      attributes: [str('gen_ai.operation.name', parent ? 'execute_tool' : 'invoke_agent'), str('gen_ai.agent.name', 'mover')],
+    });
+    const post = async (spans: unknown[]): Promise<void> => {
+      const body = JSON.stringify({ resourceSpans: [{ resource: { attributes: [str('service.name', 'moving')] }, scopeSpans: [{ spans }] }] });
+      expect((await fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    };
+    await post([span(P, '00000000000000c2', '00000000000000c1', t('10:00'), 'execute_tool lookup')]);
+    await post([span(Q, '00000000000000d1', '', t('09:45'), 'invoke_agent mover')]);
+    const later = `from=${encodeURIComponent('2026-10-10T09:30:00Z')}&to=${encodeURIComponent('2026-10-11T00:00:00Z')}`;
+    // Provisional P (no agent known yet) starts at 10:00.
+    expect(await listed(later)).toEqual(ids({ traceId: P, start: 0 }, { traceId: Q, start: 0 }));
+    await post([span(P, '00000000000000c1', '', t('09:00'), 'invoke_agent mover')]);
+    const day = `from=${encodeURIComponent('2026-10-10T00:00:00Z')}&to=${encodeURIComponent('2026-10-11T00:00:00Z')}`;
+    expect(await listed(`${day}&agent=mover`)).toEqual(ids({ traceId: Q, start: 0 }, { traceId: P, start: 0 }));
+    expect(await listed(later)).toEqual(ids({ traceId: Q, start: 0 }));
+    expect(await listed(`agent=mover&to=${encodeURIComponent('2026-10-10T09:30:00Z')}&from=${encodeURIComponent('2026-10-01T00:00:00Z')}`)).toEqual(ids({ traceId: P, start: 0 }));
+    const first = await getJson(`/api/sessions?${day}&limit=1`);
+    expect(first.body.sessions.map((s: Json) => s.id)).toEqual(ids({ traceId: Q, start: 0 }));
+    const second = await getJson(`/api/sessions?${day}&limit=1&cursor=${first.body.next_cursor}`);
+    expect(second.body.sessions.map((s: Json) => s.id)).toEqual(ids({ traceId: P, start: 0 }));
+  });
 });
 
 describe('API errors are JSON { error: { code, message } }', () => {
