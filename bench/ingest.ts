@@ -187,6 +187,8 @@ async function main(): Promise<void> {
     const last = mean(longRun.latenciesMs.slice(-tenth));
     report('long session: mean ack, first tenth', first, 'ms');
     report('long session: mean ack, last tenth ÷ first tenth', last / first, '×', { atMost: 1.5 });
+    // Exactness, not lag: once the roll-ups have caught up (an API read waits at most 2 s).
+    await rollUpsCaughtUp(collector.url);
     await checkLongSession(collector.url, long);
 
     report('collector peak RSS (engine included)', processUsage(pid).peakRssMiB, 'MiB', { atMost: 1536 });

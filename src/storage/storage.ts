@@ -21,10 +21,11 @@ export interface Storage {
   /** Runs a query with bound parameters on the ingest connection and returns its rows (64-bit integers as numbers). */
   select<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
   /**
-   * The same, each row as an array of its values in SELECT order (JSONCompactEachRow): no column
-   * names repeated in every row, for reads of many rows (a long session's facts).
+   * The same for reads of many rows (a long session's facts): each row as an array of its values
+   * in SELECT order (JSONCompactEachRow, no column names repeated in every row), handed to `map`
+   * as it is parsed, so the whole answer is never held as one text or one array of arrays.
    */
-  selectTuples(query: string, params?: Record<string, unknown>): Promise<unknown[][]>;
+  selectTuples<T>(query: string, params: Record<string, unknown>, map: (values: unknown[]) => T): Promise<T[]>;
   /** The same as `select`, for the API: on a reader of its own, never queued behind ingest. */
   read<T>(query: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Runs `fn` with a reader (see ClickHouseHandle.openReader) and releases it afterwards. */
@@ -47,13 +48,13 @@ export class StorageUnreachableError extends Error {
   }
 }
 
-async function selectRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>, format: 'JSONEachRow' | 'JSONCompactEachRow' = 'JSONEachRow'): Promise<T[]> {
+async function selectRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
   // The setting sits in the statement (chDB keeps per-call settings for the whole connection);
   // servers quote 64-bit integers by default, chDB does not: make both answer numbers.
   const result = await client.query({
     query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
     query_params: params,
-    format,
+    format: 'JSONEachRow',
   });
   return result.json<T>();
 }
@@ -101,8 +102,15 @@ export function createStorage(handle: ClickHouseHandle, db: string, client = han
     select<T>(query: string, params: Record<string, unknown> = {}) {
       return selectRows<T>(client, query, params);
     },
-    selectTuples(query: string, params: Record<string, unknown> = {}) {
-      return selectRows<unknown[]>(client, query, params, 'JSONCompactEachRow');
+    async selectTuples<T>(query: string, params: Record<string, unknown>, map: (values: unknown[]) => T) {
+      const result = await client.query({
+        query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
+        query_params: params,
+        format: 'JSONCompactEachRow',
+      });
+      const out: T[] = [];
+      for await (const rows of result.stream<unknown[]>()) for (const row of rows) out.push(map(row.json()));
+      return out;
     },
     read<T>(query: string, params: Record<string, unknown> = {}) {
       return withReader('api', (reader) => selectRows<T>(reader, query, params));
