@@ -85,7 +85,7 @@ export const OPTIONS = {
   clickhouseDatabase: { flag: '--clickhouse-database', env: 'CLICKHOUSE_DATABASE', default: 'sessiongraph', help: 'database holding the tables (created if missing)' },
   maxBodySize: { flag: '--max-body-size', env: 'SESSIONGRAPH_MAX_BODY_SIZE', default: '64MiB', help: 'largest request body, compressed or not (bytes, or KiB/MiB/GiB)' },
   batchMaxSpans: { flag: '--batch-max-spans', env: 'SESSIONGRAPH_BATCH_MAX_SPANS', default: '5000', help: 'most spans written in one insert (group commit)' },
-  batchLingerMs: { flag: '--batch-linger-ms', env: 'SESSIONGRAPH_BATCH_LINGER_MS', default: '5', help: 'how long a batch waits for more requests before it is written' },
+  batchLingerMs: { flag: '--batch-linger-ms', env: 'SESSIONGRAPH_BATCH_LINGER_MS', default: '0', help: 'how long an idle writer waits for more requests before it writes (0: at once; under load, requests gather while the previous insert runs)' },
   queueMaxSpans: { flag: '--queue-max-spans', env: 'SESSIONGRAPH_QUEUE_MAX_SPANS', default: '100000', help: 'spans waiting for storage before requests get 429' },
   queueMaxBytes: { flag: '--queue-max-bytes', env: 'SESSIONGRAPH_QUEUE_MAX_BYTES', default: '256MiB', help: 'bytes of spans waiting for storage before requests get 429' },
   sessionTimeout: { flag: '--session-timeout', env: 'SESSIONGRAPH_SESSION_TIMEOUT', default: '1h', help: 'a session whose root span never arrives is abandoned this long after its last span (e.g. 90s, 30m, 1h)' },

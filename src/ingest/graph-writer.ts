@@ -236,7 +236,7 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
 }
 
 /** Traces one roll-up pass takes at most (one IN list, one read of their facts). */
-const MAX_TRACES_PER_PASS = 2000;
+const MAX_TRACES_PER_PASS = 250;
 /** How often a checkpoint is written while roll-ups run. */
 const CHECKPOINT_EVERY_MS = 1000;
 
