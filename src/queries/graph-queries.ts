@@ -75,6 +75,11 @@ export function createGraphQueries(storage: Storage) {
     const rows = await storage.read<Record<string, unknown>>(`SELECT ${DEFINITION_COLUMNS} FROM ${db}.agent_definitions FINAL WHERE id = {id:UUID}`, { id });
     return rows[0] ? toDefinition(rows[0]) : null;
   };
+  /** A session and its agent definition, one read after the other (beside the caller's other reads). */
+  const sessionWithDefinition = async (id: string): Promise<{ session: AgentSession | undefined; agentDefinition: AgentDefinition | null }> => {
+    const session = await sessionRow(id);
+    return { session, agentDefinition: session ? await definition(session.agent_definition_id) : null };
+  };
   const sessionRow = async (id: string): Promise<AgentSession | undefined> => {
     const rows = await storage.read<Record<string, unknown>>(`SELECT ${SESSION_COLUMNS} FROM ${db}.agent_sessions FINAL WHERE id = {id:UUID}`, { id });
     return rows[0] ? toSession(rows[0]) : undefined;
@@ -86,15 +91,16 @@ export function createGraphQueries(storage: Storage) {
       requireUuid(id, 'session');
       const sessionId = id.toLowerCase();
       // The session id is its trace id written as a UUID: the three reads run at once, each on its reader.
-      const [session, decisions, spans] = await Promise.all([
-        sessionRow(sessionId),
+      const [withDefinition, decisions, spans] = await Promise.all([
+        sessionWithDefinition(sessionId),
         storage.read<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE session_id = {id:UUID} ORDER BY decided_at, id`, { id: sessionId }),
         readTranscript(storage, sessionId.replaceAll('-', '')),
       ]);
-      if (!session) throw new NotFoundError(`no session with id ${id}`);
+      if (!withDefinition.session) throw new NotFoundError(`no session with id ${id}`);
+      const { session, agentDefinition } = withDefinition;
       return {
         session,
-        agent_definition: await definition(session.agent_definition_id),
+        agent_definition: agentDefinition,
         decisions: decisions.map(toDecision),
         transcript: sessionMembers(spans, session.root_span_id),
       };
@@ -107,14 +113,14 @@ export function createGraphQueries(storage: Storage) {
       if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
       const decision = toDecision(rows[0]);
       const decidedAtNs = String(rows[0].decided_at_ns);
-      const [found, spans] = await Promise.all([sessionRow(decision.session_id), readTranscript(storage, decision.trace_id)]);
+      const [{ session: found, agentDefinition }, spans] = await Promise.all([sessionWithDefinition(decision.session_id), readTranscript(storage, decision.trace_id)]);
       const session = found ?? null;
       const transcript = sessionMembers(spans, session?.root_span_id ?? '');
       // SPEC §5: the session's tool and LLM calls that ended before the decision.
       const evidence = transcript
         .filter((e) => (e.kind === 'tool' || e.kind === 'llm') && BigInt(e.end_ns) < BigInt(decidedAtNs))
         .sort((a, b) => (BigInt(a.end_ns) < BigInt(b.end_ns) ? -1 : BigInt(a.end_ns) > BigInt(b.end_ns) ? 1 : 0));
-      return { decision, session, agent_definition: session ? await definition(session.agent_definition_id) : null, evidence };
+      return { decision, session, agent_definition: agentDefinition, evidence };
     },
 
     /** Sessions matching the filters, newest first, keyset-paginated. */
