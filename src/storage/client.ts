@@ -25,9 +25,10 @@ export interface ClickHouseHandle {
    */
   openReader(database: string, purpose: 'api' | 'sql'): Promise<Reader>;
   /**
-   * A second long-lived client for work behind the ack (session roll-ups, checkpoints), so those
-   * statements never queue in front of an insert: in embedded mode a chDB connection of its own,
-   * run one statement at a time like the ingest one; on a server, the same client.
+   * Another long-lived client, for work beside the ingest connection (a batch's facts insert, the
+   * roll-ups behind the ack), so those statements never queue in front of an insert: in embedded
+   * mode a chDB connection of its own, run one statement at a time like the ingest one; on a
+   * server, the same client (it runs statements concurrently anyway).
    */
   openBackground(): ClickHouseClient;
   /** Closes long-lived readers (server mode), if any. */
