@@ -161,11 +161,12 @@ function oneStatementAtATime(client: ClickHouseClient): ClickHouseClient {
 
 /**
  * chDB runs every statement on a thread of libuv's pool (UV_THREADPOOL_SIZE, 4 unless set; the
- * bin sets 16), which ingest's inserts and gzip decoding need too: reads may hold all but two.
+ * bin sets 16), which the writing connections (raw rows, facts, roll-up) and gzip decoding need
+ * too: reads may hold all but four.
  */
 function readersAllowed(): number {
   const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
-  return Math.max(1, pool - 2);
+  return Math.max(1, pool - 4);
 }
 
 /** A counting semaphore: at most `size` holders, the others wait in order. */
