@@ -9,9 +9,10 @@
  */
 import { performance } from 'node:perf_hooks';
 import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/roll-up.ts';
-import { keepSummaryTexts, toSpanFacts, type SpanFacts } from '../mapping/span-facts.ts';
+import type { SpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
-import { factsInsertLine, recordInsertLine } from './insert-rows.ts';
+import { recordInsertLine } from './insert-rows.ts';
+import { factLinesOf } from './span-writer.ts';
 import { RAW_SPAN_COLUMNS } from '../storage/raw-span-columns.ts';
 import type { Pricer } from '../pricing/pricer.ts';
 import type { WrittenBatch } from '../storage/batch-writer.ts';
@@ -226,7 +227,7 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
           `SELECT ${RAW_SPAN_COLUMNS} FROM ${db}.otel_traces WHERE TraceId IN {ids:Array(String)} ORDER BY TraceId, SpanId LIMIT 1 BY TraceId, SpanId`,
           { ids: chunk },
         );
-        if (rows.length > 0) await storage.insertJsonLines('session_spans', keepSummaryTexts(rows.map(toSpanFacts)).map(factsInsertLine).join('\n'));
+        if (rows.length > 0) await storage.insertJsonLines('session_spans', factLinesOf(rows));
         await rollUpWith(storage, chunk);
       }
       await checkpoint(true);

@@ -5,7 +5,7 @@
  */
 import { claudeCodeFacts } from '../mapping/log-facts.ts';
 import type { LogRow } from '../otlp/decode-logs-row.ts';
-import { BatchWriter, linesByDay, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from '../storage/batch-writer.ts';
+import { BatchWriter, linesByDay, preparedRows, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from '../storage/batch-writer.ts';
 import { factsInsertLine, nsToInsertTime } from './insert-rows.ts';
 
 /** Batches log writes into few inserts. */
@@ -22,12 +22,9 @@ export class LogWriter extends BatchWriter<LogRow> {
 }
 
 function prepareLogs(rows: readonly LogRow[]): PreparedRows {
-  const days = linesByDay(rows, (r) => r.Timestamp, logInsertLine);
   const facts = rows.flatMap((r) => claudeCodeFacts(r) ?? []);
   const factLines = facts.map(factsInsertLine).join('\n');
-  let bytes = factLines.length;
-  for (const lines of days.values()) bytes += lines.length;
-  return { days, factLines, traceIds: new Set(facts.map((f) => f.trace_id)), count: rows.length, bytes };
+  return preparedRows(linesByDay(rows, (r) => r.Timestamp, logInsertLine), factLines, new Set(facts.map((f) => f.trace_id)), rows.length);
 }
 
 /** One `otel_logs` JSONEachRow line; the time travels as exact ISO text (see insert-rows.ts). */

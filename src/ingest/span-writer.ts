@@ -4,7 +4,7 @@
  */
 import { keepSummaryTexts, toSpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
-import { BatchWriter, linesByDay, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from '../storage/batch-writer.ts';
+import { BatchWriter, linesByDay, preparedRows, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from '../storage/batch-writer.ts';
 import { factsInsertLine, spanInsertLine } from './insert-rows.ts';
 
 /** Batches span writes into few inserts. */
@@ -25,9 +25,10 @@ export class SpanWriter extends BatchWriter<SpanRow> {
 }
 
 function prepareSpans(rows: readonly SpanRow[]): PreparedRows {
-  const days = linesByDay(rows, (r) => r.Timestamp, spanInsertLine);
-  const factLines = keepSummaryTexts(rows.map(toSpanFacts)).map(factsInsertLine).join('\n');
-  let bytes = factLines.length;
-  for (const lines of days.values()) bytes += lines.length;
-  return { days, factLines, traceIds: new Set(rows.map((r) => r.TraceId)), count: rows.length, bytes };
+  return preparedRows(linesByDay(rows, (r) => r.Timestamp, spanInsertLine), factLinesOf(rows), new Set(rows.map((r) => r.TraceId)), rows.length);
+}
+
+/** The `session_spans` lines of some spans: their facts, with only the texts a session can show. */
+export function factLinesOf(rows: readonly SpanRow[]): string {
+  return keepSummaryTexts(rows.map(toSpanFacts)).map(factsInsertLine).join('\n');
 }

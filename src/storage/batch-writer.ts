@@ -41,6 +41,13 @@ export interface PreparedRows {
   bytes: number;
 }
 
+/** A request's rows as PreparedRows; its size in bytes is that of all its lines. */
+export function preparedRows(days: Map<number, string>, factLines: string, traceIds: ReadonlySet<string>, count: number): PreparedRows {
+  let bytes = factLines.length;
+  for (const lines of days.values()) bytes += lines.length;
+  return { days, factLines, traceIds, count, bytes };
+}
+
 /** A batch ready to store: raw-table insert bodies, the facts, and the traces to roll up. */
 export interface WrittenBatch {
   /**

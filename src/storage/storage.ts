@@ -48,15 +48,14 @@ export class StorageUnreachableError extends Error {
   }
 }
 
-async function selectRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+function queryJson<F extends 'JSONEachRow' | 'JSONCompactEachRow'>(client: ClickHouseClient, query: string, params: Record<string, unknown>, format: F) {
   // The setting sits in the statement (chDB keeps per-call settings for the whole connection);
   // servers quote 64-bit integers by default, chDB does not: make both answer numbers.
-  const result = await client.query({
-    query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
-    query_params: params,
-    format: 'JSONEachRow',
-  });
-  return result.json<T>();
+  return client.query({ query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`, query_params: params, format });
+}
+
+async function selectRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {
+  return (await queryJson(client, query, params, 'JSONEachRow')).json<T>();
 }
 
 /** Checks the server version and migrates the schema of an opened storage. */
@@ -103,11 +102,7 @@ export function createStorage(handle: ClickHouseHandle, db: string, client = han
       return selectRows<T>(client, query, params);
     },
     async selectTuples<T>(query: string, params: Record<string, unknown>, map: (values: unknown[]) => T) {
-      const result = await client.query({
-        query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
-        query_params: params,
-        format: 'JSONCompactEachRow',
-      });
+      const result = await queryJson(client, query, params, 'JSONCompactEachRow');
       const out: T[] = [];
       for await (const rows of result.stream<unknown[]>()) for (const row of rows) out.push(map(row.json()));
       return out;

@@ -10,8 +10,8 @@ import { createApp } from '../../collector/app.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
-import { factsInsertLine, spanInsertLine } from '../../src/ingest/insert-rows.ts';
-import { keepSummaryTexts, toSpanFacts } from '../../src/mapping/span-facts.ts';
+import { spanInsertLine } from '../../src/ingest/insert-rows.ts';
+import { factLinesOf } from '../../src/ingest/span-writer.ts';
 import { createGraphWriter } from '../../src/ingest/graph-writer.ts';
 import { migrateStorage, createStorage, type Storage } from '../../src/storage/storage.ts';
 import { SpanWriter } from '../../src/ingest/span-writer.ts';
@@ -95,7 +95,7 @@ describe('storage outage', () => {
     // What storeBatch had done when the process died: the raw spans and their facts (the batch
     // was acknowledged), but not the roll-up behind the ack.
     await storage.insertJsonLines('otel_traces', rows.map(spanInsertLine).join('\n'));
-    await storage.insertJsonLines('session_spans', keepSummaryTexts(rows.map(toSpanFacts)).map(factsInsertLine).join('\n'));
+    await storage.insertJsonLines('session_spans', factLinesOf(rows));
     const uuid = sessionIdOf(id);
     expect((await app.request(`/api/sessions/${uuid}`)).status).toBe(404);
 
