@@ -67,9 +67,14 @@ function child<T>(script: string, args: string[]): Promise<T> {
 
 const send = (options: SenderOptions): Promise<SenderResult> => child<SenderResult>('sender.ts', [JSON.stringify(options)]);
 
+/** The collector's /metrics text. */
+async function scrape(url: string): Promise<string> {
+  return (await fetch(`${url}/metrics`)).text();
+}
+
 /** The collector's ingest stage counters (seconds by stage) from /metrics. */
 async function stageSeconds(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await scrape(url);
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^sessiongraph_ingest_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1] ?? ''] = Number(m[2]);
   return out;
@@ -77,7 +82,7 @@ async function stageSeconds(url: string): Promise<Record<string, number>> {
 
 /** Cumulative counts of the roll-up lag histogram on /metrics, by upper bound (seconds). */
 async function lagBuckets(url: string): Promise<Map<number, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await scrape(url);
   const out = new Map<number, number>();
   for (const m of text.matchAll(/^sessiongraph_rollup_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
   return out;
@@ -107,7 +112,7 @@ function lagQuantile(before: Map<number, number>, after: Map<number, number>, q:
 async function rollUpsCaughtUp(url: string): Promise<number> {
   const started = performance.now();
   for (;;) {
-    const text = await (await fetch(`${url}/metrics`)).text();
+    const text = await scrape(url);
     if (/^sessiongraph_rollup_backlog_traces 0$/m.test(text)) return (performance.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 50));
   }

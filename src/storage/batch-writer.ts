@@ -297,7 +297,7 @@ const DAYS_PER_INSERT = 33;
 const NS_PER_DAY = 86_400_000_000_000n;
 
 /** Days since the epoch (UTC) of a nanosecond timestamp: the day an `otel_traces` row belongs to. */
-export function utcDayOf(ns: string): number {
+function utcDayOf(ns: string): number {
   return Number(BigInt(ns) / NS_PER_DAY);
 }
 
