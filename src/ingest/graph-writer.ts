@@ -149,24 +149,22 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
   );
 
   const facts = storage.beside('facts');
-  const storeRaw = async (table: 'otel_traces' | 'otel_logs', batch: WrittenBatch): Promise<void> => {
-    // Nothing to roll up (log records other than agent events): the raw rows are all there is.
-    if (batch.traceIds.length === 0) {
-      await timed('raw', async () => {
+  const store = async (table: 'otel_traces' | 'otel_logs', batch: WrittenBatch): Promise<void> => {
+    // Slice after slice (see DAYS_PER_INSERT): if one fails, the batch fails.
+    const insertRaw = (): Promise<void> =>
+      timed('raw', async () => {
         for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
       });
-      return;
-    }
+    // Nothing to roll up (log records other than agent events): the raw rows are all there is.
+    if (batch.traceIds.length === 0) return insertRaw();
     // Checkpoints stay below this batch until it is rolled up.
     const seq = queue.begin(Date.now());
     try {
       // Raw rows and facts at once, each on its connection; both are stored before the ack. If
       // either fails the batch fails (no 2xx) and its re-sent rows duplicate rows that readers
-      // and the roll-up de-duplicate. Slice after slice for raw rows (see DAYS_PER_INSERT).
+      // and the roll-up de-duplicate.
       await Promise.all([
-        timed('raw', async () => {
-          for (const slice of batch.slices) await storage.insertJsonLines(table, slice);
-        }),
+        insertRaw(),
         batch.factLines !== '' ? timed('facts', () => facts.insertJsonLines('session_spans', batch.factLines)) : undefined,
       ]);
     } finally {
@@ -191,8 +189,8 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
         return queue.backlog;
       },
     },
-    storeBatch: (batch) => storeRaw('otel_traces', batch),
-    storeLogBatch: (batch) => storeRaw('otel_logs', batch),
+    storeBatch: (batch) => store('otel_traces', batch),
+    storeLogBatch: (batch) => store('otel_logs', batch),
     settled: (timeoutMs) => queue.settled(timeoutMs),
     async drain() {
       await queue.drain();
