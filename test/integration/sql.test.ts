@@ -80,6 +80,18 @@ describe('POST /api/sql', () => {
     }
   });
 
+  it('reads the collector\'s database by default, as ClickHouse does: unqualified and qualified names alike, FINAL applied', async () => {
+    const unqualified = await sql('SELECT count() AS n FROM otel_traces');
+    expect(unqualified).toEqual({ status: 200, body: { columns: [{ name: 'n', type: 'UInt64' }], rows: [{ n: '3' }], truncated: false } });
+    const joined = await sql(
+      'SELECT s.span_count AS spans, count() AS rows FROM agent_sessions AS s JOIN sessiongraph.otel_traces AS t ON t.TraceId = s.trace_id GROUP BY spans',
+    );
+    expect(joined.body.rows).toEqual([{ spans: 1, rows: '3' }]); // three root spans: the first is the session's
+    // Unqualified names are still confined to the collector's database.
+    expect((await sql('SELECT * FROM one')).status).toBe(400);
+    expect((await sql('SELECT name FROM databases')).status).toBe(400);
+  });
+
   it('after all of that, the table and its rows are intact', async () => {
     const { status, body } = await sql('SELECT count() AS n FROM sessiongraph.otel_traces');
     expect(status).toBe(200);
@@ -99,7 +111,7 @@ describe('sessiongraph sql', () => {
     const table = await runCli(['sql', 'SELECT SpanName AS name FROM sessiongraph.otel_traces ORDER BY name', '--url', collector.url]);
     expect(table.code).toBe(0);
     expect(table.output).toMatch(/^name\n─+\nop-1\nop-2\nop-3\n\(3 rows\)\n$/);
-    const json = await runCli(['sql', 'SELECT count() AS n FROM sessiongraph.otel_traces', '--json'], { SESSIONGRAPH_URL: collector.url });
+    const json = await runCli(['sql', 'SELECT count() AS n FROM otel_traces', '--json'], { SESSIONGRAPH_URL: collector.url });
     expect(JSON.parse(json.output)).toEqual([{ n: '3' }]);
   });
 
