@@ -2,8 +2,9 @@
  * `createApp(deps)` builds the HTTP app (Hono); nothing is built at import time, so tests
  * call `app.request()` on an app over their own storage, and `main.ts` serves the same app.
  */
+import { performance } from 'node:perf_hooks';
 import { Hono, type Context } from 'hono';
-import type { Histogram } from 'prom-client';
+import { routePath } from 'hono/route';
 import type { Config } from '../src/config.ts';
 import { HTTP_STATUS, SessiongraphError, UnavailableError, retryAfterOf } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
@@ -15,6 +16,7 @@ import { healthRoutes } from './routes/health.ts';
 import { createTraceReceiver, guessFormat, otlpError, otlpRoutes, type TraceReceiver } from './routes/otlp.ts';
 import { createLogsReceiver, otlpLogsRoutes, type LogsReceiver } from './routes/otlp-logs.ts';
 import { requireApiKeys } from './auth-middleware.ts';
+import { createHistograms, type CollectorHistograms } from './histograms.ts';
 
 /** What the app needs: storage, the span writer over it, configuration and a logger. */
 export interface AppDeps {
@@ -25,8 +27,8 @@ export interface AppDeps {
   logger: Logger;
   /** True once a shutdown began: new requests get 503 and their connection is closed. */
   isClosing?: () => boolean;
-  /** The roll-up lag histogram the graph writer observes into (server.ts), shown on /metrics. */
-  rollUpLag?: Histogram;
+  /** The histograms of /metrics; server.ts makes them so the graph writer observes roll-up lags into the same ones. */
+  histograms?: CollectorHistograms;
   /** The OTLP receivers, when a gRPC server shares them with the HTTP routes; built here otherwise. */
   receivers?: Receivers;
 }
@@ -48,6 +50,15 @@ const OTLP_PATHS = new Set(['/v1/traces', '/v1/logs']);
 /** Builds the collector's HTTP app. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+  const histograms = deps.histograms ?? createHistograms();
+  app.use('*', async (c, next) => {
+    const started = performance.now();
+    await next();
+    // The route's pattern (`/api/sessions/:id`), never the path: ids would make a series each.
+    // A path no handler matched ends at a middleware's pattern ('*', '/api/*').
+    const route = routePath(c, -1);
+    histograms.requestDuration.observe({ route, method: c.req.method, code: String(c.res.status) }, (performance.now() - started) / 1000);
+  });
   const reject = (c: Context, err: SessiongraphError): Response =>
     OTLP_PATHS.has(c.req.path) ? otlpError(c, guessFormat(c), err) : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]);
   app.use('*', async (c, next) => {
@@ -62,9 +73,15 @@ export function createApp(deps: AppDeps): Hono {
     requireApiKeys(deps.config.apiKeys, reject),
   );
   const receivers = deps.receivers ?? createReceivers(deps);
+  for (const [signal, writer] of [['traces', deps.writer], ['logs', receivers.logs.writer]] as const) {
+    writer.onStored = (rows, seconds, ok) => {
+      histograms.batchRows.observe({ signal }, rows);
+      histograms.insertDuration.observe({ signal, outcome: ok ? 'ok' : 'failed' }, seconds);
+    };
+  }
   app.route('/', otlpRoutes(deps, receivers.traces));
   app.route('/', otlpLogsRoutes(deps, receivers.logs));
-  app.route('/', healthRoutes(deps, receivers));
+  app.route('/', healthRoutes(deps, receivers, histograms));
   app.route('/', apiRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

@@ -18,7 +18,7 @@ import { startGrpcReceiver, type GrpcReceiver } from './grpc/grpc-server.ts';
 import { logsExportService } from './grpc/logs-service.ts';
 import { traceExportService } from './grpc/trace-service.ts';
 import { createHttpServer } from './http-server.ts';
-import { rollUpLagHistogram } from './routes/health.ts';
+import { createHistograms } from './histograms.ts';
 
 /** A listening collector. */
 export interface RunningCollector {
@@ -54,11 +54,11 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   // Read the price file before opening storage: a bad file fails the start with its own message.
   const pricer = createPricer(config.pricesFile ? loadPriceFile(config.pricesFile) : undefined);
   const storage = createStorage(openClickHouse(config), config.clickhouse.database);
-  const rollUpLag = rollUpLagHistogram();
+  const histograms = createHistograms();
   const graph = createGraphWriter(storage, {
     pricer,
     sessionTimeoutMs: config.sessionTimeoutMs,
-    observeLag: (seconds) => rollUpLag.observe(seconds),
+    observeLag: (seconds) => histograms.rollUpLag.observe(seconds),
     onRollUpError: onceEvery(60_000, (err) => logger.warn('session roll-up failed; retrying every second', { error: String(err) })),
   });
   const writer = new SpanWriter((batch) => graph.storeBatch(batch), config, () => storage.ping());
@@ -71,7 +71,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   }
   let closing: Promise<void> | undefined;
   const receivers = createReceivers({ storage, writer, graph, config });
-  const app = createApp({ storage, writer, graph, config, logger, receivers, rollUpLag, isClosing: () => closing !== undefined });
+  const app = createApp({ storage, writer, graph, config, logger, receivers, histograms, isClosing: () => closing !== undefined });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const server = createHttpServer(app, config, logger);
   let grpc: GrpcReceiver | undefined;

@@ -4,8 +4,9 @@
  * a storage outage.
  */
 import { Hono } from 'hono';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { AppDeps } from '../app.ts';
+import type { CollectorHistograms } from '../histograms.ts';
 import type { Receivers } from '../app.ts';
 import type { LogsReceiver } from './otlp-logs.ts';
 
@@ -38,16 +39,6 @@ function readMetric(registry: Registry, kind: 'counter' | 'gauge', name: string,
 const byLabel = (label: string, counts: Record<string, number>): Array<[Record<string, string>, number]> =>
   Object.entries(counts).map(([value, n]) => [{ [label]: value }, n]);
 
-/** The histogram of roll-up lags: seconds from a span's ack to its session reflecting it. */
-export function rollUpLagHistogram(): Histogram {
-  return new Histogram({
-    name: 'sessiongraph_rollup_lag_seconds',
-    help: 'Seconds from an acknowledged batch to its sessions reflecting it (sessions are rolled up behind the ack), one observation per trace and pass.',
-    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
-    registers: [],
-  });
-}
-
 /** The logs receiver's counters (`/v1/logs`, `otel_logs`), apart from the spans' so neither hides the other. */
 function logMetrics(registry: Registry, logs: LogsReceiver): void {
   const { stats, writer } = logs;
@@ -71,7 +62,7 @@ function grpcByCode(traces: Record<string, number> | undefined, logs: Record<str
 }
 
 /** Every metric of `/metrics`, read from the app's receivers, writers and roll-up. */
-function collectorMetrics(deps: AppDeps, receivers: Receivers): Registry {
+function collectorMetrics(deps: AppDeps, receivers: Receivers, histograms: CollectorHistograms): Registry {
   const registry = new Registry();
   const receiver = receivers.traces.stats;
   const w = deps.writer.stats;
@@ -110,13 +101,15 @@ function collectorMetrics(deps: AppDeps, receivers: Receivers): Registry {
   readMetric(registry, 'counter', 'sessiongraph_rollup_failures_total', 'Roll-up passes that failed (their traces are retried a second later).', () => rollUps.failedPasses);
   readMetric(registry, 'counter', 'sessiongraph_rollup_traces_total', 'Traces recomputed by roll-up passes.', () => rollUps.tracesRolledUp);
   readMetric(registry, 'gauge', 'sessiongraph_rollup_backlog_traces', 'Traces acknowledged and waiting for their session roll-up.', () => rollUps.backlog);
-  registry.registerMetric(deps.rollUpLag ?? rollUpLagHistogram());
+  for (const histogram of Object.values(histograms)) registry.registerMetric(histogram);
+  // The process's own: CPU, resident memory, open files, event-loop lag, heap and GC (prom-client's defaults).
+  collectDefaultMetrics({ register: registry });
   logMetrics(registry, receivers.logs);
   return registry;
 }
 
 /** Builds `/healthz`, `/readyz` and `/metrics`. */
-export function healthRoutes(deps: AppDeps, receivers: Receivers): Hono {
+export function healthRoutes(deps: AppDeps, receivers: Receivers, histograms: CollectorHistograms): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -126,7 +119,7 @@ export function healthRoutes(deps: AppDeps, receivers: Receivers): Hono {
       reason === undefined ? 200 : 503,
     );
   });
-  const registry = collectorMetrics(deps, receivers);
+  const registry = collectorMetrics(deps, receivers, histograms);
   app.get('/metrics', async (c) => c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }));
   return app;
 }

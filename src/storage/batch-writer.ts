@@ -75,6 +75,8 @@ export class BatchWriter<Row> {
   private unavailable: string | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private readonly inflight: ByteBudget;
+  /** Called after each batch's store with its rows, seconds and whether it was stored (for /metrics histograms). */
+  onStored: ((rows: number, seconds: number, ok: boolean) => void) | undefined;
 
   /**
    * `probe` answers whether storage works again; after a failed insert it is asked every
@@ -261,17 +263,21 @@ export class BatchWriter<Row> {
 
   private async insertCounted(batch: Pending[]): Promise<void> {
     const started = performance.now();
+    let ok = false;
     try {
       await this.insert({
         slices: sliceByDays(batch.map((p) => p.days)),
         factLines: batch.map((p) => p.factLines).join('\n'),
         traceIds: [...new Set(batch.flatMap((p) => [...p.traceIds]))],
       });
+      ok = true;
     } catch (err) {
       this.stats.insertFailures++;
       throw err;
     } finally {
-      this.stats.storeSeconds += (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started) / 1000;
+      this.stats.storeSeconds += seconds;
+      this.onStored?.(batch.reduce((n, p) => n + p.count, 0), seconds, ok);
     }
     this.stats.inserts++;
   }
