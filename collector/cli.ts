@@ -7,7 +7,7 @@ import { createConsoleLogger } from '../src/logger.ts';
 import { PriceFileError } from '../src/pricing/price-file.ts';
 import { UnsupportedServerError } from '../src/storage/schema.ts';
 import { demoCommand } from './commands/demo.ts';
-import { agentsCommand, decisionCommand, sessionCommand, sessionsCommand } from './commands/graph.ts';
+import { agentsCommand, decisionCommand, sessionCommand, sessionsCommand, trendsCommand } from './commands/graph.ts';
 import { sqlCommand, type ClientOptions } from './commands/sql.ts';
 import { startCollector, type RunningCollector } from './server.ts';
 
@@ -24,6 +24,10 @@ Usage:
   sessiongraph session <id>          one session: derived fields, decisions, transcript
   sessiongraph decision <id>         a decision with its session, agent definition and evidence
   sessiongraph agents                agent definitions with their session figures
+  sessiongraph trends --metric cost|tokens|sessions|errors|error_rate|p95_duration
+                      [--by agent|model|service|status|environment] [--bucket hour|day|week]
+                      [--from ISO] [--to ISO] [--agent NAME|ID] [--model NAME]
+                                     a metric over time, by group: a table and a bar chart
   sessiongraph sql "<query>"         run read-only SQL through a running collector
   sessiongraph demo [--sessions N] [--seed S] [--days D]
                                      send realistic agent sessions (default 60 over 30 days)
@@ -79,6 +83,7 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   session: { args: ['<id>'], run: (o, [id]) => sessionCommand(o, id ?? '') },
   decision: { args: ['<id>'], run: (o, [id]) => decisionCommand(o, id ?? '') },
   agents: { args: [], run: (o) => agentsCommand(o) },
+  trends: { args: [], filters: ['metric', 'by', 'bucket', 'from', 'to', 'agent', 'model'], run: (o, _p, f) => trendsCommand(o, f) },
   sql: { args: ['"<query>"'], run: (o, [query]) => sqlCommand(query ?? '', o) },
   demo: {
     args: [],

@@ -106,6 +106,50 @@ export async function decisionCommand(options: ClientOptions, id: string): Promi
   return 0;
 }
 
+/** A trend value as people read it: dollars, a percentage, milliseconds or a count; '—' when unknown. */
+function trendValue(metric: string, v: unknown): string {
+  if (v === null || v === undefined) return '—';
+  const n = Number(v);
+  if (metric === 'cost') return `$${n.toFixed(n !== 0 && Math.abs(n) < 0.01 ? 6 : 4)}`;
+  if (metric === 'error_rate') return `${(n * 100).toFixed(1)}%`;
+  if (metric === 'p95_duration') return `${n.toFixed(0)} ms`;
+  return n.toLocaleString('en-US');
+}
+
+/** Horizontal bars scaled to the largest value (unknown values get none). */
+function barChart(entries: ReadonlyArray<[label: string, value: number | null, shown: string]>, width = 40): string {
+  const max = Math.max(0, ...entries.map(([, v]) => v ?? 0));
+  const labelWidth = Math.max(...entries.map(([l]) => l.length));
+  return entries
+    .map(([label, v, shown]) => `${label.padEnd(labelWidth)} ${'█'.repeat(max > 0 && v !== null ? Math.max(v > 0 ? 1 : 0, Math.round((v / max) * width)) : 0)} ${shown}`)
+    .join('\n');
+}
+
+/** `trends --metric M [--by G] [--bucket B] [--from T] [--to T] [--agent A] [--model M]`: a table, then bars of each group's total (or of each bucket, ungrouped). */
+export async function trendsCommand(options: ClientOptions, filters: Record<string, string>): Promise<number> {
+  const { by, ...rest } = filters;
+  const query = new URLSearchParams({ ...rest, ...(by ? { group_by: by } : {}) });
+  const res = await getJson(options, `/api/trends?${query.toString()}`);
+  if (!res.ok) return res.code;
+  if (options.json) return out(JSON.stringify(res.body, null, 2)), 0;
+  const metric = String(res.body.metric);
+  type Point = { time: string; value: number | null };
+  const series = res.body.series as Array<{ group: string; points: Point[]; total: number | null }>;
+  out(`${metric} by ${String(res.body.bucket)}${res.body.group_by ? ` and ${String(res.body.group_by)}` : ''}, ${String(res.body.from)} → ${String(res.body.to)}`);
+  if (series.length === 0) return out('no sessions started in this range'), 0;
+  const rows = series.flatMap((s) => s.points.map((p) => ({ time: p.time, group: s.group, value: trendValue(metric, p.value) })));
+  rows.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+  out(formatTable(res.body.group_by ? ['time', 'group', 'value'] : ['time', 'value'], rows));
+  out('');
+  const bars: Array<[string, number | null, string]> = res.body.group_by
+    ? series.map((s) => [s.group, s.total, s.total === null ? 'unknown (not priced)' : `${trendValue(metric, s.total)} in all`])
+    : (series[0]?.points ?? []).map((p) => [p.time.slice(0, res.body.bucket === 'hour' ? 16 : 10), p.value, trendValue(metric, p.value)]);
+  out(barChart(bars));
+  const unpriced = res.body.unpriced_models as string[];
+  if (unpriced.length > 0) out(`\nnot priced (not counted as $0): ${unpriced.join(', ')}`);
+  return 0;
+}
+
 /** `agents`: every agent definition with its figures. */
 export async function agentsCommand(options: ClientOptions): Promise<number> {
   const res = await getJson(options, '/api/agents');

@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { isEngineError } from '../../src/storage/clickhouse-error.ts';
 import { BadDataError, OverloadedError, TooLargeError, UnavailableError } from '../../src/errors.ts';
 import { createGraphQueries } from '../../src/queries/graph-queries.ts';
+import { readTrends } from '../../src/queries/trends.ts';
 import { runReadOnlyQuery, type SqlResult } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
 
@@ -30,6 +31,7 @@ export function apiRoutes(deps: AppDeps): Hono {
   app.get('/api/decisions/:id', async (c) => c.json(await graph.decision(c.req.param('id'))));
   app.get('/api/agents', async (c) => c.json({ agents: await graph.agents() }));
   app.get('/api/agents/:id', async (c) => c.json(await graph.agent(c.req.param('id'))));
+  app.get('/api/trends', async (c) => c.json(await readTrends(deps.storage, c.req.query())));
 
   // Read-only SQL: the body is the query (text/plain), or JSON `{ "query": "…" }`. Bounded in
   // body size and in queries running at once (each holds an engine thread for up to the time

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { rollUpTrace, type RollUpContext, type TraceRollUp } from '../mapping/roll-up.ts';
 import type { SpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
-import { recordInsertLine } from './insert-rows.ts';
+import { nsToInsertTime, recordInsertLine } from './insert-rows.ts';
 import { factLinesOf } from './span-writer.ts';
 import { RAW_SPAN_COLUMNS } from '../storage/raw-span-columns.ts';
 import type { Pricer } from '../pricing/pricer.ts';
@@ -249,7 +249,9 @@ async function writeRollUps(storage: Storage, results: readonly TraceRollUp[]): 
     if (rows.length > 0) await storage.insertJsonLines(table, rows.map((r) => recordInsertLine(r, timeKeys)).join('\n'));
   };
   await write('agent_sessions', results.map((r) => r.session), ['session_start', 'session_end', 'last_span_at']);
-  await write('agent_definitions', results.flatMap((r) => (r.definition ? [r.definition] : [])), ['first_seen', 'last_seen']);
+  // latest_version: max of (last seen, version) is the version of the newest session seen.
+  const definitions = results.flatMap((r) => (r.definition ? [{ ...r.definition, latest_version: [nsToInsertTime(r.definition.last_seen), r.definition.version] }] : []));
+  await write('agent_definitions', definitions, ['first_seen', 'last_seen']);
   await write('decisions', results.flatMap((r) => r.decisions), ['decided_at']);
   await write('graph_edges', results.flatMap((r) => r.edges), ['created_at']);
 }

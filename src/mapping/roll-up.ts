@@ -19,7 +19,22 @@ import type { AgentDefinition, AgentSession, Decision, GraphEdge, SessionStatus 
  * session's version (it grows with every new span, and once more when the session is
  * abandoned: ReplacingMergeTree keeps the highest).
  */
-export type SessionRecord = Omit<AgentSession, 'cost' | 'updated_at'> & { cost: string; version: number };
+export type SessionRecord = Omit<AgentSession, 'cost' | 'updated_at'> & { cost: string; model_usage: ModelUsage[]; version: number };
+
+/**
+ * One model's share of a session (stored, not in the API's session): its calls and failed calls
+ * (LLM spans), and the tokens and cost of the spans counted for usage — the same spans, priced the
+ * same way, as the session's own figures, so the shares of a session add up to them. `priced` is
+ * 0 when any counted call of the model has no price: its cost is then unknown, never $0.
+ */
+export interface ModelUsage {
+  model: string;
+  calls: number;
+  errors: number;
+  tokens: number;
+  cost: string;
+  priced: 0 | 1;
+}
 export type DefinitionRecord = AgentDefinition;
 export type DecisionRecord = Decision;
 export type EdgeRecord = GraphEdge;
@@ -132,6 +147,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     cache_write_tokens: sum((s) => s.cache_write_tokens),
     reasoning_tokens: sum((s) => s.reasoning_tokens),
     models: sortedUnique(counted.map((s) => s.model).filter((m) => m !== '')),
+    model_usage: usageByModel(counted, cost.prices, llmCalls),
     llm_call_count: llmCalls.length,
     span_count: fromSpans.length,
     duration_ms: arrived ? Number(BigInt(root.end_time) - BigInt(root.start_time)) / 1e6 : endedQuietly ? Number(lastSpanAt - BigInt(start)) / 1e6 : null,
@@ -214,20 +230,43 @@ function chooseRoot(spans: readonly SpanFacts[], tree: TraceTree<SpanFacts>): Sp
   return outermostAgent ?? spans.find((s) => s.parent_span_id === '');
 }
 
-function priceSpans(counted: readonly SpanFacts[], pricer: Pricer): { total: number; unpriced: string[] } {
+/** The total cost of the counted spans, the models without a price, and each span's price (null: unpriced). */
+function priceSpans(counted: readonly SpanFacts[], pricer: Pricer): { total: number; unpriced: string[]; prices: Array<number | null> } {
   let total = 0;
   const unpriced = new Set<string>();
-  for (const s of counted) {
-    if (s.precomputed_cost !== null) {
-      total += s.precomputed_cost;
-      continue;
-    }
+  const prices = counted.map((s) => {
+    if (s.precomputed_cost !== null) return s.precomputed_cost;
     const usage = { input: s.input_tokens, output: s.output_tokens, cacheRead: s.cache_read_tokens, cacheWrite: s.cache_write_tokens };
-    const price = pricer(usage, s.model, s.provider, nsToDate(s.start_time));
-    if (price === null) unpriced.add(s.model || 'unknown');
+    return pricer(usage, s.model, s.provider, nsToDate(s.start_time));
+  });
+  prices.forEach((price, i) => {
+    if (price === null) unpriced.add(counted[i]?.model || 'unknown');
     else total += price;
+  });
+  return { total, unpriced: [...unpriced].sort(), prices };
+}
+
+/** Each model's calls, errors, tokens and cost (see ModelUsage), by model name. */
+function usageByModel(counted: readonly SpanFacts[], prices: ReadonlyArray<number | null>, llmCalls: readonly SpanFacts[]): ModelUsage[] {
+  const byModel = new Map<string, { calls: number; errors: number; tokens: number; cost: number; priced: 0 | 1 }>();
+  const entry = (model: string) => {
+    let e = byModel.get(model);
+    if (!e) byModel.set(model, (e = { calls: 0, errors: 0, tokens: 0, cost: 0, priced: 1 }));
+    return e;
+  };
+  for (const s of llmCalls) {
+    const e = entry(s.model || 'unknown');
+    e.calls++;
+    e.errors += s.has_error;
   }
-  return { total, unpriced: [...unpriced].sort() };
+  counted.forEach((s, i) => {
+    const e = entry(s.model || 'unknown');
+    const price = prices[i] ?? null;
+    e.tokens += s.total_tokens;
+    if (price === null) e.priced = 0;
+    else e.cost += price;
+  });
+  return [...byModel].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([model, e]) => ({ model, ...e, cost: e.cost.toFixed(9) }));
 }
 
 function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {

@@ -14,10 +14,14 @@ const ns = (column: string): string => `toString(toUnixTimestamp64Nano(${column}
 
 // Times leave ClickHouse as ns strings under *_ns aliases, so WHERE and ORDER BY still see the
 // real DateTime64 columns (an alias with the column's own name would shadow it there).
-const SESSION_COLUMNS = `* EXCEPT (version) REPLACE (toFloat64(cost) AS cost),
+const SESSION_COLUMNS = `* EXCEPT (version, model_usage) REPLACE (toFloat64(cost) AS cost),
   ${ns('session_start')} AS session_start_ns, if(session_end IS NULL, NULL, ${ns('assumeNotNull(session_end)')}) AS session_end_ns,
   ${ns('last_span_at')} AS last_span_at_ns, ${ns('updated_at')} AS updated_at_ns`;
-const DEFINITION_COLUMNS = `*, ${ns('first_seen')} AS first_seen_ns, ${ns('last_seen')} AS last_seen_ns`;
+// version: the newest session's (latest_version), not the largest string ("10.0" < "9.0");
+// definitions written before migration 11 have no latest_version and keep the largest.
+const DEFINITION_COLUMNS = `* EXCEPT (latest_version)
+  REPLACE (if(toUnixTimestamp64Nano(latest_version.1) = 0, version, latest_version.2) AS version),
+  ${ns('first_seen')} AS first_seen_ns, ${ns('last_seen')} AS last_seen_ns`;
 const DECISION_COLUMNS = `*, ${ns('decided_at')} AS decided_at_ns`;
 
 type Row = Record<string, unknown>;
@@ -220,7 +224,7 @@ const MIN_TIME_MS = Date.UTC(1900, 0, 1);
 const MAX_TIME_MS = Date.UTC(2262, 3, 11);
 
 /** An ISO 8601 date or date-time in ms; without an offset it is UTC (never the server's zone). */
-function parseIsoTime(text: string): number | undefined {
+export function parseIsoTime(text: string): number | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text.trim());
   if (!m) return undefined;
   const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`);

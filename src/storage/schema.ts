@@ -278,6 +278,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // changes: the column, its type and every reader (Grafana, ClickStack) stay as they are.
     statements: (db) => [`ALTER TABLE ${db}.otel_traces MODIFY COLUMN SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3))`],
   },
+  {
+    version: 11,
+    description: 'agent_sessions.model_usage (each model\'s calls, errors, tokens and cost, for trends by model); agent_definitions.latest_version (the version of the newest session seen, not the largest string)',
+    statements: (db) => [
+      `ALTER TABLE ${db}.agent_sessions ADD COLUMN IF NOT EXISTS model_usage
+         Array(Tuple(model LowCardinality(String), calls UInt32, errors UInt32, tokens UInt64, cost Decimal(18, 9), priced UInt8)) AFTER models`,
+      `ALTER TABLE ${db}.agent_definitions ADD COLUMN IF NOT EXISTS latest_version
+         SimpleAggregateFunction(max, Tuple(DateTime64(9, 'UTC'), String)) AFTER version`,
+    ],
+  },
 ];
 
 /** The server is older than MIN_SERVER_VERSION; the message says which version is needed. */

@@ -37,6 +37,31 @@ describe('the double-counting trap', () => {
   });
 });
 
+describe('each model\'s share of a session (model_usage, for trends by model)', () => {
+  it('splits calls, errors, tokens and cost by model; the shares add up to the session; an unpriced model is flagged, not $0', () => {
+    const chat = (model: string, input: string, output: string, extra: Record<string, string> = {}): Record<string, string> =>
+      ({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': input, 'gen_ai.usage.output_tokens': output, ...extra });
+    const rows = [
+      span('0000000000000001', '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a', 'gen_ai.usage.input_tokens': '9999' }),
+      span('0000000000000002', '0000000000000001', chat('gpt-4o', '1000', '100')),
+      span('0000000000000003', '0000000000000001', chat('gpt-4o', '2000', '200', { 'gen_ai.usage.cost': '0.5' }), 0, 1000, 'Error'),
+      span('0000000000000004', '0000000000000001', chat('acme-llm-7b', '300', '30')),
+      span('0000000000000005', '0000000000000001', { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o' }), // no usage: a call, no tokens
+    ];
+    const { session } = rollUp(rows);
+    const gpt4o = createPricer()({ input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 }, 'gpt-4o', '', new Date(Number(START / 1_000_000n))) ?? NaN;
+    expect(session.model_usage).toEqual([
+      { model: 'acme-llm-7b', calls: 1, errors: 0, tokens: 330, cost: '0.000000000', priced: 0 },
+      { model: 'gpt-4o', calls: 3, errors: 1, tokens: 3300, cost: (gpt4o + 0.5).toFixed(9), priced: 1 },
+    ]);
+    // The root's total is the children's, counted once: the shares add up to the session.
+    expect(session.tokens_used).toBe(3630);
+    expect(session.model_usage.reduce((n, m) => n + Number(m.cost), 0)).toBeCloseTo(Number(session.cost), 9);
+    expect(session.unpriced_models).toEqual(['acme-llm-7b']);
+    expect(session.llm_call_count).toBe(session.model_usage.reduce((n, m) => n + m.calls, 0));
+  });
+});
+
 describe('classification across conventions', () => {
   it.each([
     [{ 'gen_ai.operation.name': 'chat' }, 'llm'],
