@@ -17,6 +17,7 @@ import { createTraceReceiver, guessFormat, otlpError, otlpRoutes, type TraceRece
 import { createLogsReceiver, otlpLogsRoutes, type LogsReceiver } from './routes/otlp-logs.ts';
 import { requireApiKeys } from './auth-middleware.ts';
 import { createHistograms, type CollectorHistograms } from './histograms.ts';
+import { createRedactor, type Redactor } from '../src/redaction/redactor.ts';
 
 /** What the app needs: storage, the span writer over it, configuration and a logger. */
 export interface AppDeps {
@@ -33,15 +34,18 @@ export interface AppDeps {
   receivers?: Receivers;
 }
 
-/** The transport-independent OTLP receivers: HTTP routes and gRPC services over the same budgets, writers and counters. */
+/** The transport-independent OTLP receivers: HTTP routes and gRPC services over the same budgets, writers, redaction and counters. */
 export interface Receivers {
   traces: TraceReceiver;
   logs: LogsReceiver;
+  /** Applied by both before anything is stored (--redact, --redact-defaults); undefined when nothing is redacted. */
+  redactor: Redactor | undefined;
 }
 
 /** Builds the receivers over the app's storage and span writer. */
 export function createReceivers(deps: Pick<AppDeps, 'storage' | 'writer' | 'config' | 'graph'>): Receivers {
-  return { traces: createTraceReceiver(deps), logs: createLogsReceiver(deps) };
+  const redactor = deps.config.redaction ? createRedactor(deps.config.redaction) : undefined;
+  return { traces: createTraceReceiver({ ...deps, redactor }), logs: createLogsReceiver({ ...deps, redactor }), redactor };
 }
 
 /** Paths whose errors are OTLP `google.rpc.Status` bodies in the request's encoding, not API JSON. */

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { ApiKeyError, isLoopbackHost, parseApiKeys, type ApiKey } from './auth.ts';
 import { DEFAULT_SQL_LIMITS, type SqlLimits } from './storage/read-only-sql.ts';
+import { parseRedactionRules, redactsNothing, RedactionRulesError, type RedactionConfig } from './redaction/rules.ts';
 
 export interface Config {
   host: string;
@@ -53,6 +54,8 @@ export interface Config {
   maxConnections: number;
   /** OTLP/gRPC port on `host` (0 = any free port); undefined = no gRPC listener. */
   grpcPort: number | undefined;
+  /** What to drop or mask before anything is stored (--redact, --redact-defaults); undefined: nothing. */
+  redaction: RedactionConfig | undefined;
 }
 
 /** A configuration value that cannot be used; the message names the variable and the value. */
@@ -104,6 +107,8 @@ export const OPTIONS = {
   idleTimeout: { flag: '--idle-timeout', env: 'SESSIONGRAPH_IDLE_TIMEOUT', default: '60s', help: 'a connection that has not sent complete request headers, or sits idle between requests, is closed after this (e.g. 30s, 2m)' },
   bodyTimeout: { flag: '--body-timeout', env: 'SESSIONGRAPH_BODY_TIMEOUT', default: '60s', help: 'an OTLP request body that sends no bytes for this long is answered 408 and its connection closed' },
   maxConnections: { flag: '--max-connections', env: 'SESSIONGRAPH_MAX_CONNECTIONS', default: '4096', help: 'open connections at most; more get 503 + Retry-After and are closed (keep it well below ulimit -n)' },
+  redact: { flag: '--redact', env: 'SESSIONGRAPH_REDACT', default: undefined, help: 'YAML or JSON file of redaction rules applied before anything is stored: attribute keys to drop or mask, value patterns, content off, per service or API key (see README)' },
+  redactDefaults: { flag: '--redact-defaults', env: 'SESSIONGRAPH_REDACT_DEFAULTS', default: 'false', help: 'mask e-mail addresses, API keys, bearer tokens and card numbers in every value as [redacted:KIND]', boolean: true },
   grpcPort: { flag: '--grpc-port', env: 'SESSIONGRAPH_GRPC_PORT', default: '4317', help: 'OTLP/gRPC port on --host (0 = any free port; off or -1 = no gRPC listener; left unset while --port is 0, it is 0 too)' },
 } as const satisfies Record<string, Option>;
 
@@ -206,6 +211,7 @@ export function parseConfig(
     throw new ConfigError(`${insecureRaw.source}=${JSON.stringify(insecureRaw.value)} is invalid: expected true or false`);
   }
   const insecure = /^(true|1)$/i.test(insecureRaw.value ?? '');
+  const redaction = readRedaction(raw('redact'), raw('redactDefaults'));
   const apiKeys = readApiKeys(raw('apiKeys'), raw('apiKeysFile'));
   if (apiKeys.length === 0 && !isLoopbackHost(host) && !insecure) {
     throw new ConfigError(
@@ -244,7 +250,30 @@ export function parseConfig(
     bodyTimeoutMs: duration('bodyTimeout', 100, DAY_MS),
     maxConnections: int('maxConnections', 1, 1_000_000),
     grpcPort: parseGrpcPort(raw('grpcPort'), flags.grpcPort === undefined && !env[OPTIONS.grpcPort.env], int('port', 0, 65535)),
+    redaction,
   };
+}
+
+/** The redaction rules of --redact FILE and --redact-defaults; undefined when they redact nothing. */
+function readRedaction(file: { value: string | undefined; source: string }, defaults: { value: string | undefined; source: string }): RedactionConfig | undefined {
+  if (!/^(true|false|1|0)$/i.test(defaults.value ?? '')) {
+    throw new ConfigError(`${defaults.source}=${JSON.stringify(defaults.value)} is invalid: expected true or false`);
+  }
+  let text: string | undefined;
+  if (file.value) {
+    try {
+      text = fs.readFileSync(file.value, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${file.source}=${JSON.stringify(file.value)}: cannot read the redaction rules: ${(err as Error).message}`);
+    }
+  }
+  try {
+    const config = parseRedactionRules(text, `${file.source} (${file.value ?? 'none'})`, /^(true|1)$/i.test(defaults.value ?? ''));
+    return redactsNothing(config) ? undefined : config;
+  } catch (err) {
+    if (err instanceof RedactionRulesError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 /**

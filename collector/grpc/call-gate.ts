@@ -77,7 +77,7 @@ function refusalOf(service: ExportService, metadata: Metadata, options: GateOpti
 }
 
 /** A metadata entry's first value as text (gRPC metadata may repeat a key; binary values are not keys). */
-function firstText(metadata: Metadata, key: string): string | undefined {
+export function firstText(metadata: Metadata, key: string): string | undefined {
   const value = metadata.get(key)[0];
   return typeof value === 'string' ? value : undefined;
 }

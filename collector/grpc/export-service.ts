@@ -5,6 +5,7 @@
  */
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import type { Scope } from '../../src/auth.ts';
+import type { Sender } from '../../src/redaction/redactor.ts';
 
 /** One OTLP `…Service/Export` method: what it needs from a caller and what it does with the bytes. */
 export interface ExportService {
@@ -17,7 +18,7 @@ export interface ExportService {
   /** Runs once a call's metadata is in, before its message is read; throws a SessiongraphError to refuse it cheaply. */
   admit?(): void;
   /** Handles one Export request's (decompressed) bytes; resolves to the response's bytes once stored. */
-  export(request: Buffer): Promise<Uint8Array>;
+  export(request: Buffer, sender: Sender): Promise<Uint8Array>;
 }
 
 /** The gRPC path of a service's Export method. */

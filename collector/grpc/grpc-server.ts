@@ -8,7 +8,8 @@ import { Server, ServerCredentials, type handleUnaryCall } from '@grpc/grpc-js';
 import type { Config } from '../../src/config.ts';
 import { SessiongraphError } from '../../src/errors.ts';
 import type { Logger } from '../../src/logger.ts';
-import { gateCalls } from './call-gate.ts';
+import { presentedKey } from '../../src/auth.ts';
+import { firstText, gateCalls } from './call-gate.ts';
 import { exportPath, exportServiceDefinition, type ExportService } from './export-service.ts';
 import { grpcStatusOf } from './status.ts';
 
@@ -70,7 +71,8 @@ export async function startGrpcReceiver(port: number, options: GrpcReceiverOptio
 /** The unary Export handler: the service's answer, or its error as a gRPC status. */
 function exportHandler(service: ExportService, logger: Logger): handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
-    service.export(call.request).then(
+    const sender = { apiKey: presentedKey(firstText(call.metadata, 'authorization'), firstText(call.metadata, 'x-api-key')) };
+    service.export(call.request, sender).then(
       (response) => callback(null, Buffer.from(response.buffer, response.byteOffset, response.byteLength)),
       (err: unknown) => {
         if (!(err instanceof SessiongraphError)) logger.error('unexpected gRPC receiver error', { service: service.name, error: String(err) });

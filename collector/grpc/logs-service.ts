@@ -14,8 +14,8 @@ export function logsExportService(receiver: LogsReceiver): ExportService {
     requests: (receiver.stats.grpcRequests ??= {}),
     // Storage down or queue full: refused before the message is read, as OTLP/HTTP does.
     admit: () => receiver.checkCapacity(),
-    async export(request) {
-      return (await receiver.receive(request, 'protobuf')).body as Uint8Array;
+    async export(request, sender) {
+      return (await receiver.receive(request, 'protobuf', sender)).body as Uint8Array;
     },
   };
 }

@@ -16,13 +16,13 @@ export function traceExportService(receiver: TraceReceiver): ExportService {
     requests,
     // Storage down or queue full: refused before the message is read, as OTLP/HTTP does.
     admit: () => receiver.checkCapacity(),
-    async export(request) {
+    async export(request, sender) {
       // grpc-js has the whole message in memory by now: it counts against the same in-flight
       // budget as HTTP bodies, so together they stay bounded (add throws OverloadedError past it).
       const held = receiver.lease();
       try {
         held.add(request.length);
-        const outcome = await receiver.store(request, 'protobuf');
+        const outcome = await receiver.store(request, 'protobuf', sender);
         return exportResponseProtobuf(outcome.rejectedSpans, outcome.errorMessage);
       } finally {
         held.release();

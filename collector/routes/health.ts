@@ -96,6 +96,14 @@ function collectorMetrics(deps: AppDeps, receivers: Receivers, histograms: Colle
     ],
     ['stage'],
   );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_redactions_total',
+    'Values masked and attributes dropped before storage (--redact, --redact-defaults), by rule: email, api-key, bearer-token, card-number, content, a custom pattern\'s name, or key:<pattern>.',
+    () => byLabel('rule', receivers.redactor?.counts ?? {}),
+    ['rule'],
+  );
   const rollUps = deps.graph.rollUps;
   readMetric(registry, 'counter', 'sessiongraph_rollup_passes_total', 'Roll-up passes (each recomputes every trace waiting, once).', () => rollUps.passes);
   readMetric(registry, 'counter', 'sessiongraph_rollup_failures_total', 'Roll-up passes that failed (their traces are retried a second later).', () => rollUps.failedPasses);

@@ -12,6 +12,7 @@ import { applyLogLimits, encodeLogsExportResponse } from '../../src/otlp/decode-
 import type { OtlpBody, OtlpFormat } from '../../src/otlp/response.ts';
 import { LogWriter } from '../../src/ingest/log-writer.ts';
 import type { AppDeps } from '../app.ts';
+import type { Redactor, Sender } from '../../src/redaction/redactor.ts';
 import type { ByteLease } from '../../src/storage/byte-budget.ts';
 import { otlpExportHandler, type ReceiverEnv } from './otlp.ts';
 
@@ -51,13 +52,13 @@ export interface LogsReceiver {
    * (429 / RESOURCE_EXHAUSTED), UnavailableError (503 / UNAVAILABLE). Invalid records are no
    * error: they are left out and counted in the outcome (partial success).
    */
-  store(body: Uint8Array, format: OtlpFormat): Promise<LogsExportOutcome>;
+  store(body: Uint8Array, format: OtlpFormat, sender?: Sender): Promise<LogsExportOutcome>;
   /** The whole export for a transport holding the body already: capacity, budget, store, and the `ExportLogsServiceResponse`. */
-  receive(body: Uint8Array, format: OtlpFormat): Promise<OtlpBody>;
+  receive(body: Uint8Array, format: OtlpFormat, sender?: Sender): Promise<OtlpBody>;
 }
 
 /** What receiving logs needs, whatever the transport. */
-export type LogsReceiverDeps = Pick<AppDeps, 'storage' | 'config' | 'writer' | 'graph'>;
+export type LogsReceiverDeps = Pick<AppDeps, 'storage' | 'config' | 'writer' | 'graph'> & { redactor?: Redactor | undefined };
 
 /** Builds a logs receiver and its group-committing writer over `otel_logs`. */
 export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
@@ -75,8 +76,9 @@ export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
       writer.admit(bytes);
     },
     lease: () => writer.lease(),
-    async store(body, format) {
+    async store(body, format, sender) {
       const decoded = format === 'protobuf' ? decodeLogsRequestProtobuf(body) : decodeLogsRequestJson(body);
+      deps.redactor?.redactLogs(decoded.records, sender);
       const limited = applyLogLimits(decoded.records, config);
       stats.truncatedValues += limited.truncatedValues;
       stats.droppedAttributes += limited.droppedAttributes;
@@ -85,12 +87,12 @@ export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
       stats.recordsRejected += decoded.rejectedLogRecords;
       return { rejectedLogRecords: decoded.rejectedLogRecords, errorMessage: decoded.rejectReasons.join('; ') };
     },
-    async receive(body, format) {
+    async receive(body, format, sender) {
       receiver.checkCapacity(body.length);
       const held = writer.lease();
       try {
         held.add(body.length);
-        const outcome = await receiver.store(body, format);
+        const outcome = await receiver.store(body, format, sender);
         return encodeLogsExportResponse(format, outcome.rejectedLogRecords, outcome.errorMessage);
       } finally {
         held.release();
@@ -110,8 +112,8 @@ export function otlpLogsRoutes(deps: AppDeps, logs: LogsReceiver): Hono<Receiver
       requests: logs.stats.requests,
       checkCapacity: (bytes) => logs.checkCapacity(bytes),
       lease: () => logs.lease(),
-      async receive(body, format) {
-        const outcome = await logs.store(body, format);
+      async receive(body, format, sender) {
+        const outcome = await logs.store(body, format, sender);
         return encodeLogsExportResponse(format, outcome.rejectedLogRecords, outcome.errorMessage);
       },
     }),

@@ -24,6 +24,8 @@ import { bodyTooLarge, decompressBody, formatFromContentType, readBody } from '.
 import { RPC_CODE, encodeExportResponse, encodeStatus, type OtlpBody, type OtlpFormat } from '../../src/otlp/response.ts';
 import type { ByteLease } from '../../src/storage/byte-budget.ts';
 import type { AppDeps } from '../app.ts';
+import { presentedKey } from '../../src/auth.ts';
+import type { Redactor, Sender } from '../../src/redaction/redactor.ts';
 
 /** Counters of the receiver, exposed on /metrics. */
 export interface ReceiverStats {
@@ -40,7 +42,7 @@ export interface ReceiverStats {
 }
 
 /** What receiving traces needs, whatever the transport. */
-export type ReceiverDeps = Pick<AppDeps, 'writer' | 'config'>;
+export type ReceiverDeps = Pick<AppDeps, 'writer' | 'config'> & { redactor?: Redactor | undefined };
 
 /** What a stored export request answers: spans refused in a partial success, and why. */
 export interface ExportOutcome {
@@ -59,7 +61,7 @@ export interface TraceReceiver {
   /** A request's share of the in-flight byte budget; release() it when answered. */
   lease(): ByteLease;
   /** Decodes, limits and stores one request's (decompressed) bytes; resolves once they are stored. */
-  store(body: Uint8Array, format: OtlpFormat): Promise<ExportOutcome>;
+  store(body: Uint8Array, format: OtlpFormat, sender?: Sender): Promise<ExportOutcome>;
 }
 
 /** Builds a trace receiver over the writer, with counters of its own. */
@@ -69,10 +71,12 @@ export function createTraceReceiver(deps: ReceiverDeps): TraceReceiver {
     stats,
     checkCapacity: (bytes = 0) => deps.writer.admit(bytes),
     lease: () => deps.writer.lease(),
-    async store(body, format) {
+    async store(body, format, sender) {
       const started = performance.now();
       const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
       stats.decodeSeconds += (performance.now() - started) / 1000;
+      // Before the limits: a value cut in two would no longer match its pattern.
+      deps.redactor?.redactSpans(decoded.spans, sender);
       const limited = applySpanLimits(decoded.spans, deps.config);
       stats.truncatedValues += limited.truncatedValues;
       stats.droppedAttributes += limited.droppedAttributes;
@@ -101,7 +105,7 @@ export interface OtlpExport {
   /** A request's share of the signal's in-flight byte budget. */
   lease(): ByteLease;
   /** Decodes and stores a decompressed body; resolves to the success body once stored. */
-  receive(body: Uint8Array, format: OtlpFormat): Promise<OtlpBody>;
+  receive(body: Uint8Array, format: OtlpFormat, sender: Sender): Promise<OtlpBody>;
 }
 
 /** Builds the `/v1/traces` route over `receiver` (the one the gRPC trace service shares). */
@@ -115,8 +119,8 @@ export function otlpRoutes(deps: AppDeps, receiver: TraceReceiver): Hono<Receive
       requests: stats.requests,
       checkCapacity: (bytes) => receiver.checkCapacity(bytes),
       lease: () => receiver.lease(),
-      async receive(body, format) {
-        const outcome = await receiver.store(body, format);
+      async receive(body, format, sender) {
+        const outcome = await receiver.store(body, format, sender);
         return encodeExportResponse(format, outcome.rejectedSpans, outcome.errorMessage);
       },
     }),
@@ -156,7 +160,7 @@ export function otlpExportHandler(deps: Pick<AppDeps, 'config' | 'logger'>, sign
       closeOnError = false;
       const body = await decompressBody(raw, c.req.header('content-encoding'), maxBodyBytes);
       held.resize(body.length);
-      const answer = await signal.receive(body, format);
+      const answer = await signal.receive(body, format, { apiKey: presentedKey(c.req.header('authorization'), c.req.header('x-api-key')) });
       count(200);
       return send(c, 200, answer);
     } catch (err) {
