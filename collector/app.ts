@@ -12,6 +12,7 @@ import type { GraphWriter } from '../src/ingest/graph-writer.ts';
 import type { SpanWriter } from '../src/ingest/span-writer.ts';
 import type { Storage } from '../src/storage/storage.ts';
 import { apiRoutes } from './routes/api.ts';
+import { dashboardRoutes } from './routes/dashboard.ts';
 import { healthRoutes } from './routes/health.ts';
 import { createTraceReceiver, guessFormat, otlpError, otlpRoutes, type TraceReceiver } from './routes/otlp.ts';
 import { createLogsReceiver, otlpLogsRoutes, type LogsReceiver } from './routes/otlp-logs.ts';
@@ -87,6 +88,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', otlpLogsRoutes(deps, receivers.logs));
   app.route('/', healthRoutes(deps, receivers, histograms));
   app.route('/', apiRoutes(deps));
+  app.route('/', dashboardRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
     if (err instanceof SessiongraphError) {

@@ -1,8 +1,10 @@
 /**
  * API-key check in front of every route (SPEC §7): `/v1/traces` and `/v1/logs` need the `ingest` scope;
- * the API, `/metrics` and the dashboard need `read`; `/healthz` and `/readyz` stay open for
- * load balancers. Without configured keys everything passes (the collector then refuses to
- * bind anything but loopback, see config.ts).
+ * the API, `/metrics` and any other path need `read`; `/healthz` and `/readyz` stay open for
+ * load balancers, and so do the dashboard's page shell and static files (routes/dashboard.ts),
+ * which hold no data: the page asks for a key and sends it on each `/api` call. Without
+ * configured keys everything passes (the collector then refuses to bind anything but loopback,
+ * see config.ts).
  */
 import type { MiddlewareHandler } from 'hono';
 import { authorize, presentedKey, type ApiKey, type Scope } from '../src/auth.ts';
@@ -10,10 +12,15 @@ import { ForbiddenError, UnauthorizedError, type SessiongraphError } from '../sr
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 const INGEST_PATHS = new Set(['/v1/traces', '/v1/logs']);
+// The dashboard shell's page paths (`/`, `/sessions`, `/agents`, `/sessions/<id>`,
+// `/decisions/<id>`) and its files (`/ui/<file>`, `/ui/<build>/<file>`). Matched exactly, one
+// segment per `<…>`, against the same path the router sees: no route that reads data lives
+// under these paths, so none can be reached through them. Keep it that way.
+const DASHBOARD_SHELL = /^\/(?:sessions|agents)?$|^\/(?:sessions|decisions)\/[^/]+$|^\/ui\/(?:[\w.-]+\/)?[\w.-]+$/;
 
 /** The scope a path needs, or undefined for open paths. */
 export function scopeFor(path: string): Scope | undefined {
-  if (OPEN_PATHS.has(path)) return undefined;
+  if (OPEN_PATHS.has(path) || DASHBOARD_SHELL.test(path)) return undefined;
   return INGEST_PATHS.has(path) ? 'ingest' : 'read';
 }
 

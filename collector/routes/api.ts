@@ -5,9 +5,10 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isEngineError } from '../../src/storage/clickhouse-error.ts';
-import { BadDataError, OverloadedError, TooLargeError, UnavailableError } from '../../src/errors.ts';
+import { BadDataError, NotFoundError, OverloadedError, TooLargeError, UnavailableError } from '../../src/errors.ts';
 import { createGraphQueries } from '../../src/queries/graph-queries.ts';
 import { readTrends } from '../../src/queries/trends.ts';
+import { readSpan } from '../../src/queries/transcript.ts';
 import { runReadOnlyQuery, type SqlResult } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
 
@@ -32,6 +33,14 @@ export function apiRoutes(deps: AppDeps): Hono {
   app.get('/api/agents', async (c) => c.json({ agents: await graph.agents() }));
   app.get('/api/agents/:id', async (c) => c.json(await graph.agent(c.req.param('id'))));
   app.get('/api/trends', async (c) => c.json(await readTrends(deps.storage, c.req.query())));
+  app.get('/api/spans/:trace_id/:span_id', async (c) => {
+    const traceId = c.req.param('trace_id').toLowerCase();
+    const spanId = c.req.param('span_id').toLowerCase();
+    if (!/^[0-9a-f]{32}$/.test(traceId) || !/^[0-9a-f]{16}$/.test(spanId)) throw new NotFoundError('no such span (a trace id is 32 hex digits, a span id 16)');
+    const span = await readSpan(deps.storage, traceId, spanId);
+    if (!span) throw new NotFoundError(`no span ${spanId} in trace ${traceId}`);
+    return c.json(span);
+  });
 
   // Read-only SQL: the body is the query (text/plain), or JSON `{ "query": "…" }`. Bounded in
   // body size and in queries running at once (each holds an engine thread for up to the time

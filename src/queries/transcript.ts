@@ -41,16 +41,64 @@ export interface TranscriptEntry {
  * compared with a DateTime, `…32.72` is rounded to 33 s first and `< 33 s` fails.)
  */
 export async function readTranscript(storage: Storage, traceId: string): Promise<TranscriptEntry[]> {
+  return (await readTraceRows(storage, traceId)).map(toTranscriptEntry);
+}
+
+/** The stored rows of a trace (or of one of its spans), each span once, in start order. */
+async function readTraceRows(storage: Storage, traceId: string, spanId?: string): Promise<SpanRow[]> {
   const db = storage.database;
-  const rows = await storage.read<SpanRow>(
+  return storage.read<SpanRow>(
     `WITH (SELECT (min(Start), max(End), count()) FROM ${db}.otel_traces_trace_id_ts WHERE TraceId = {trace:String}) AS range
      SELECT ${RAW_SPAN_COLUMNS} FROM ${db}.otel_traces AS t
-     WHERE TraceId = {trace:String}
+     WHERE TraceId = {trace:String} ${spanId === undefined ? '' : 'AND SpanId = {span:String}'}
        AND (range.3 = 0 OR (t.Timestamp >= toDateTime64(range.1, 9) AND t.Timestamp < toDateTime64(range.2 + 1, 9)))
      ORDER BY Timestamp, SpanId LIMIT 1 BY SpanId`,
-    { trace: traceId },
+    { trace: traceId, ...(spanId === undefined ? {} : { span: spanId }) },
   );
-  return rows.map(toTranscriptEntry);
+}
+
+/** One span as stored, for a span's detail view: every attribute, its resource, scope, events and links. */
+export interface SpanRecord {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  name: string;
+  span_kind: string;
+  service_name: string;
+  start: string;
+  end: string;
+  duration_ms: number;
+  status_code: string;
+  status_message: string;
+  attributes: Record<string, string>;
+  resource: Record<string, string>;
+  scope: { name: string; version: string };
+  events: Array<{ time: string; name: string; attributes: Record<string, string> }>;
+  links: Array<{ trace_id: string; span_id: string; attributes: Record<string, string> }>;
+}
+
+/** `GET /api/spans/:trace_id/:span_id`: the span's stored row, or undefined. */
+export async function readSpan(storage: Storage, traceId: string, spanId: string): Promise<SpanRecord | undefined> {
+  const [row] = await readTraceRows(storage, traceId, spanId);
+  if (!row) return undefined;
+  return {
+    trace_id: row.TraceId,
+    span_id: row.SpanId,
+    parent_span_id: row.ParentSpanId,
+    name: row.SpanName,
+    span_kind: row.SpanKind,
+    service_name: row.ServiceName,
+    start: nsToIso(row.Timestamp),
+    end: nsToIso(endNanos(row)),
+    duration_ms: Number(row.Duration) / 1e6,
+    status_code: row.StatusCode,
+    status_message: row.StatusMessage,
+    attributes: row.SpanAttributes,
+    resource: row.ResourceAttributes,
+    scope: { name: row.ScopeName, version: row.ScopeVersion },
+    events: spanEvents(row).map((e) => ({ time: nsToIso(e.timeNs), name: e.name, attributes: e.attributes })),
+    links: row['Links.TraceId'].map((trace, i) => ({ trace_id: trace, span_id: row['Links.SpanId'][i] ?? '', attributes: row['Links.Attributes'][i] ?? {} })),
+  };
 }
 
 /** One raw span → a transcript entry. */

@@ -214,6 +214,28 @@ describe('the auditor path over the API', () => {
     expect(notify).toMatchObject({ tool_name: 'notify_team', input: NOTIFY_ARGS, output: 'sent' });
   });
 
+  it('GET /api/spans/:trace_id/:span_id returns one span as stored: attributes, resource, scope, events', async () => {
+    const transcript = (await getJson(`/api/sessions/${sessionId}`)).body.transcript as Json[];
+    const backlog = transcript.find((e) => e.tool_name === 'read_backlog');
+    const { status, body } = await getJson(`/api/spans/${traceId.toUpperCase()}/${String(backlog?.span_id)}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({
+      trace_id: traceId,
+      span_id: backlog?.span_id,
+      name: 'execute_tool read_backlog',
+      service_name: 'product-ops',
+      start: iso(4000),
+      end: iso(5500),
+      status_code: 'Error',
+      status_message: 'backlog service returned 503',
+    });
+    expect((body.attributes as Record<string, string>)['gen_ai.tool.name']).toBe('read_backlog');
+    expect((body.resource as Record<string, string>)['service.name']).toBe('product-ops');
+    expect((body.events as Json[]).map((e) => e.name)).toContain('exception');
+    expect((await getJson(`/api/spans/${traceId}/ffffffffffffffff`)).status).toBe(404);
+    expect((await getJson(`/api/spans/not-a-trace/${String(backlog?.span_id)}`)).status).toBe(404);
+  });
+
   it('the session id is case-insensitive', async () => {
     expect((await getJson(`/api/sessions/${sessionId.toUpperCase()}`)).body.session?.id).toBe(sessionId);
   });

@@ -47,8 +47,9 @@ interface Route {
   contentType?: string;
 }
 
-// Every route createApp mounts (collector/routes/*.ts), plus spec routes not mounted yet
-// (GET / dashboard, GET /api/trends): the middleware guards unknown paths with `read` too.
+// Every route createApp mounts (collector/routes/*.ts); the middleware guards unknown paths with
+// `read` too. The dashboard's shell (GET /, its page paths and /ui/ files) holds no data and is
+// open; its browser test checks that.
 const ROUTES: Route[] = [
   { method: 'POST', path: '/v1/traces', scope: 'ingest', body: '{}', contentType: 'application/json' },
   { method: 'POST', path: '/v1/traces', scope: 'ingest', body: '', contentType: 'application/x-protobuf' },
@@ -60,8 +61,8 @@ const ROUTES: Route[] = [
   { method: 'GET', path: `/api/agents/${SESSION_ID}`, scope: 'read' },
   { method: 'POST', path: '/api/sql', scope: 'read', body: 'SELECT 1 AS one', contentType: 'text/plain' },
   { method: 'GET', path: '/metrics', scope: 'read' },
-  { method: 'GET', path: '/', scope: 'read' },
   { method: 'GET', path: '/api/trends?metric=cost&bucket=day', scope: 'read' },
+  { method: 'GET', path: `/api/spans/${'a'.repeat(32)}/${'b'.repeat(16)}`, scope: 'read' },
 ];
 
 async function call(route: Route, key: string | undefined, auth: Auth = 'bearer'): Promise<{ res: Response; bytes: Uint8Array }> {
