@@ -7,7 +7,7 @@ import { createConsoleLogger } from '../src/logger.ts';
 import { PriceFileError } from '../src/pricing/price-file.ts';
 import { UnsupportedServerError } from '../src/storage/schema.ts';
 import { demoCommand } from './commands/demo.ts';
-import { agentsCommand, decisionCommand, sessionCommand, sessionsCommand, trendsCommand } from './commands/graph.ts';
+import { agentsCommand, decisionCommand, retentionCommand, sessionCommand, sessionsCommand, trendsCommand } from './commands/graph.ts';
 import { sqlCommand, type ClientOptions } from './commands/sql.ts';
 import { startCollector, type RunningCollector } from './server.ts';
 
@@ -28,6 +28,7 @@ Usage:
                       [--by agent|model|service|status|environment] [--bucket hour|day|week]
                       [--from ISO] [--to ISO] [--agent NAME|ID] [--model NAME]
                                      a metric over time, by group: a table and a bar chart
+  sessiongraph retention             how long spans, content and the graph are kept; each table's TTL
   sessiongraph sql "<query>"         run read-only SQL through a running collector
   sessiongraph demo [--sessions N] [--seed S] [--days D]
                                      send realistic agent sessions (default 60 over 30 days)
@@ -83,6 +84,7 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   session: { args: ['<id>'], run: (o, [id]) => sessionCommand(o, id ?? '') },
   decision: { args: ['<id>'], run: (o, [id]) => decisionCommand(o, id ?? '') },
   agents: { args: [], run: (o) => agentsCommand(o) },
+  retention: { args: [], run: (o) => retentionCommand(o) },
   trends: { args: [], filters: ['metric', 'by', 'bucket', 'from', 'to', 'agent', 'model'], run: (o, _p, f) => trendsCommand(o, f) },
   sql: { args: ['"<query>"'], run: (o, [query]) => sqlCommand(query ?? '', o) },
   demo: {

@@ -13,6 +13,7 @@ import { createGraphWriter, type GraphWriter } from '../src/ingest/graph-writer.
 import { SpanWriter } from '../src/ingest/span-writer.ts';
 import { openClickHouse } from '../src/storage/client.ts';
 import { createStorage, migrateStorage, StorageUnreachableError, type Storage } from '../src/storage/storage.ts';
+import { applyRetention, sweepExpiredContent } from '../src/retention/retention.ts';
 import { createApp, createReceivers, type Receivers } from './app.ts';
 import { startGrpcReceiver, type GrpcReceiver } from './grpc/grpc-server.ts';
 import { logsExportService } from './grpc/logs-service.ts';
@@ -64,7 +65,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   const writer = new SpanWriter((batch) => graph.storeBatch(batch), config, () => storage.ping());
   let schema: SchemaPreparation;
   try {
-    schema = await prepareSchema(storage, graph, writer, logger);
+    schema = await prepareSchema(storage, graph, writer, config, logger);
   } catch (err) {
     await storage.close();
     throw err;
@@ -73,6 +74,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   const receivers = createReceivers({ storage, writer, graph, config });
   const app = createApp({ storage, writer, graph, config, logger, receivers, histograms, isClosing: () => closing !== undefined });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
+  const contentSweeper = startContentSweeper(storage, config.retention.contentSeconds, logger);
   const server = createHttpServer(app, config, logger);
   let grpc: GrpcReceiver | undefined;
   try {
@@ -84,6 +86,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   } catch (err) {
     server.close();
     clearInterval(sweeper);
+    clearInterval(contentSweeper);
     schema.stop();
     writer.stop();
     await storage.close();
@@ -116,6 +119,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
         await grpcStopped;
         clearTimeout(force);
         clearInterval(sweeper);
+        clearInterval(contentSweeper);
         schema.stop();
         writer.stop();
         receivers.logs.writer.stop();
@@ -161,6 +165,28 @@ function startAbandonSweeper(graph: GraphWriter, timeoutMs: number, logger: Logg
   return timer;
 }
 
+/**
+ * With --retain-content, replaces the content that crossed the limit since the last sweep by
+ * `[expired]` (retention.ts): at start, then every hour — or at half the limit, when shorter.
+ */
+function startContentSweeper(storage: Storage, contentSeconds: number | undefined, logger: Logger): NodeJS.Timeout | undefined {
+  if (contentSeconds === undefined) return undefined;
+  let running = false;
+  const sweep = (): void => {
+    if (running) return;
+    running = true;
+    sweepExpiredContent(storage, contentSeconds)
+      .catch((err: unknown) => logger.warn('expired-content sweep failed; retrying at the next one', { error: String(err) }))
+      .finally(() => {
+        running = false;
+      });
+  };
+  setImmediate(sweep);
+  const timer = setInterval(sweep, Math.min(3_600_000, Math.max(1000, (contentSeconds * 1000) / 2)));
+  timer.unref();
+  return timer;
+}
+
 /** A schema preparation that may still be retrying in the background. */
 interface SchemaPreparation {
   stop(): void;
@@ -172,9 +198,11 @@ interface SchemaPreparation {
  * not ready (503 + Retry-After, /readyz 503) and retries every 5 s, as OpenTelemetry
  * Collector exporters do, so a collector may start before its ClickHouse.
  */
-async function prepareSchema(storage: Storage, graph: GraphWriter, writer: SpanWriter, logger: Logger): Promise<SchemaPreparation> {
+async function prepareSchema(storage: Storage, graph: GraphWriter, writer: SpanWriter, config: Config, logger: Logger): Promise<SchemaPreparation> {
   const prepare = async (): Promise<void> => {
     await migrateStorage(storage);
+    const changed = await applyRetention(storage, config.retention);
+    if (changed.length > 0) logger.info('retention changed', { ttl: changed.join(', ') });
     const recovered = await graph.recoverInFlight();
     if (recovered > 0) logger.info('recomputed the traces of the last batches before the previous stop', { traces: recovered });
   };

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { ApiKeyError, isLoopbackHost, parseApiKeys, type ApiKey } from './auth.ts';
 import { DEFAULT_SQL_LIMITS, type SqlLimits } from './storage/read-only-sql.ts';
 import { parseRedactionRules, redactsNothing, RedactionRulesError, type RedactionConfig } from './redaction/rules.ts';
+import { parseRetention, type RetentionConfig } from './retention/retention.ts';
 
 export interface Config {
   host: string;
@@ -56,6 +57,8 @@ export interface Config {
   grpcPort: number | undefined;
   /** What to drop or mask before anything is stored (--redact, --redact-defaults); undefined: nothing. */
   redaction: RedactionConfig | undefined;
+  /** How long spans, their content and the graph are kept (--retain-*). */
+  retention: RetentionConfig;
 }
 
 /** A configuration value that cannot be used; the message names the variable and the value. */
@@ -109,6 +112,9 @@ export const OPTIONS = {
   maxConnections: { flag: '--max-connections', env: 'SESSIONGRAPH_MAX_CONNECTIONS', default: '4096', help: 'open connections at most; more get 503 + Retry-After and are closed (keep it well below ulimit -n)' },
   redact: { flag: '--redact', env: 'SESSIONGRAPH_REDACT', default: undefined, help: 'YAML or JSON file of redaction rules applied before anything is stored: attribute keys to drop or mask, value patterns, content off, per service or API key (see README)' },
   redactDefaults: { flag: '--redact-defaults', env: 'SESSIONGRAPH_REDACT_DEFAULTS', default: 'false', help: 'mask e-mail addresses, API keys, bearer tokens and card numbers in every value as [redacted:KIND]', boolean: true },
+  retainSpans: { flag: '--retain-spans', env: 'SESSIONGRAPH_RETAIN_SPANS', default: 'off', help: 'keep raw spans, their facts and log records this long (e.g. 30d, 12h, 1y; off: forever); whole days are dropped by ClickHouse TTL' },
+  retainContent: { flag: '--retain-content', env: 'SESSIONGRAPH_RETAIN_CONTENT', default: 'off', help: 'keep message, argument and result text this long (e.g. 7d; off: as long as the spans); older content reads [expired], names, timing and tokens stay' },
+  retainGraph: { flag: '--retain-graph', env: 'SESSIONGRAPH_RETAIN_GRAPH', default: 'off', help: 'keep sessions, agent definitions, decisions and edges this long (e.g. 7y; off: forever)' },
   grpcPort: { flag: '--grpc-port', env: 'SESSIONGRAPH_GRPC_PORT', default: '4317', help: 'OTLP/gRPC port on --host (0 = any free port; off or -1 = no gRPC listener; left unset while --port is 0, it is 0 too)' },
 } as const satisfies Record<string, Option>;
 
@@ -212,6 +218,16 @@ export function parseConfig(
   }
   const insecure = /^(true|1)$/i.test(insecureRaw.value ?? '');
   const redaction = readRedaction(raw('redact'), raw('redactDefaults'));
+  const retain = (name: 'retainSpans' | 'retainContent' | 'retainGraph'): number | undefined => {
+    const { value, source } = raw(name);
+    const seconds = parseRetention(value ?? 'off');
+    if (seconds === null) throw new ConfigError(`${source}=${JSON.stringify(value)} is invalid: expected a duration such as 90s, 12h, 30d, 2w or 7y, or off`);
+    return seconds;
+  };
+  const retention: RetentionConfig = { spansSeconds: retain('retainSpans'), contentSeconds: retain('retainContent'), graphSeconds: retain('retainGraph') };
+  if (retention.spansSeconds !== undefined && retention.contentSeconds !== undefined && retention.contentSeconds > retention.spansSeconds) {
+    throw new ConfigError(`${raw('retainContent').source}=${JSON.stringify(raw('retainContent').value)} is longer than ${raw('retainSpans').source}=${JSON.stringify(raw('retainSpans').value)}: content lives inside the spans and goes with them`);
+  }
   const apiKeys = readApiKeys(raw('apiKeys'), raw('apiKeysFile'));
   if (apiKeys.length === 0 && !isLoopbackHost(host) && !insecure) {
     throw new ConfigError(
@@ -251,6 +267,7 @@ export function parseConfig(
     maxConnections: int('maxConnections', 1, 1_000_000),
     grpcPort: parseGrpcPort(raw('grpcPort'), flags.grpcPort === undefined && !env[OPTIONS.grpcPort.env], int('port', 0, 65535)),
     redaction,
+    retention,
   };
 }
 

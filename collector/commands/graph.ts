@@ -150,6 +150,25 @@ export async function trendsCommand(options: ClientOptions, filters: Record<stri
   return 0;
 }
 
+/** `retention`: how long spans, content and the graph are kept, and each table's TTL in force. */
+export async function retentionCommand(options: ClientOptions): Promise<number> {
+  const res = await getJson(options, '/api/retention');
+  if (!res.ok) return res.code;
+  if (options.json) return out(JSON.stringify(res.body, null, 2)), 0;
+  out(`spans (otel_traces, session_spans, otel_logs)  ${String(res.body.spans)}`);
+  out(`content (message, argument, result text)      ${String(res.body.content)}`);
+  out(`graph (sessions, definitions, decisions)      ${String(res.body.graph)}`);
+  out('');
+  type Table = { table: string; ttl: string | null; column_ttls: Record<string, string>; rows: number; bytes_on_disk: number };
+  const tables = (res.body.tables as Table[]).map((t) => ({
+    ...t,
+    ttl: t.ttl ?? (t.table === 'erasures' ? 'none (kept)' : 'none'),
+    column_ttls: Object.entries(t.column_ttls).map(([c, ttl]) => `${c}: ${ttl}`).join('; '),
+  }));
+  out(formatTable(['table', 'ttl', 'column_ttls', 'rows', 'bytes_on_disk'], tables));
+  return 0;
+}
+
 /** `agents`: every agent definition with its figures. */
 export async function agentsCommand(options: ClientOptions): Promise<number> {
   const res = await getJson(options, '/api/agents');

@@ -9,6 +9,7 @@ import { BadDataError, NotFoundError, OverloadedError, TooLargeError, Unavailabl
 import { createGraphQueries } from '../../src/queries/graph-queries.ts';
 import { readTrends } from '../../src/queries/trends.ts';
 import { readSpan } from '../../src/queries/transcript.ts';
+import { retentionReport } from '../../src/retention/retention.ts';
 import { runReadOnlyQuery, type SqlResult } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
 
@@ -33,6 +34,7 @@ export function apiRoutes(deps: AppDeps): Hono {
   app.get('/api/agents', async (c) => c.json({ agents: await graph.agents() }));
   app.get('/api/agents/:id', async (c) => c.json(await graph.agent(c.req.param('id'))));
   app.get('/api/trends', async (c) => c.json(await readTrends(deps.storage, c.req.query())));
+  app.get('/api/retention', async (c) => c.json(await retentionReport(deps.storage, deps.config.retention)));
   app.get('/api/spans/:trace_id/:span_id', async (c) => {
     const traceId = c.req.param('trace_id').toLowerCase();
     const spanId = c.req.param('span_id').toLowerCase();

@@ -13,6 +13,7 @@ import type { OtlpBody, OtlpFormat } from '../../src/otlp/response.ts';
 import { LogWriter } from '../../src/ingest/log-writer.ts';
 import type { AppDeps } from '../app.ts';
 import type { Redactor, Sender } from '../../src/redaction/redactor.ts';
+import { expireOldLogContent } from '../../src/retention/retention.ts';
 import type { ByteLease } from '../../src/storage/byte-budget.ts';
 import { otlpExportHandler, type ReceiverEnv } from './otlp.ts';
 
@@ -79,6 +80,8 @@ export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
     async store(body, format, sender) {
       const decoded = format === 'protobuf' ? decodeLogsRequestProtobuf(body) : decodeLogsRequestJson(body);
       deps.redactor?.redactLogs(decoded.records, sender);
+      const { contentSeconds } = config.retention;
+      if (contentSeconds !== undefined) expireOldLogContent(decoded.records, contentSeconds);
       const limited = applyLogLimits(decoded.records, config);
       stats.truncatedValues += limited.truncatedValues;
       stats.droppedAttributes += limited.droppedAttributes;

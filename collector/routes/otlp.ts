@@ -26,6 +26,7 @@ import type { ByteLease } from '../../src/storage/byte-budget.ts';
 import type { AppDeps } from '../app.ts';
 import { presentedKey } from '../../src/auth.ts';
 import type { Redactor, Sender } from '../../src/redaction/redactor.ts';
+import { expireOldSpanContent } from '../../src/retention/retention.ts';
 
 /** Counters of the receiver, exposed on /metrics. */
 export interface ReceiverStats {
@@ -77,6 +78,8 @@ export function createTraceReceiver(deps: ReceiverDeps): TraceReceiver {
       stats.decodeSeconds += (performance.now() - started) / 1000;
       // Before the limits: a value cut in two would no longer match its pattern.
       deps.redactor?.redactSpans(decoded.spans, sender);
+      const { contentSeconds } = deps.config.retention;
+      if (contentSeconds !== undefined) expireOldSpanContent(decoded.spans, contentSeconds);
       const limited = applySpanLimits(decoded.spans, deps.config);
       stats.truncatedValues += limited.truncatedValues;
       stats.droppedAttributes += limited.droppedAttributes;

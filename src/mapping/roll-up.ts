@@ -36,7 +36,25 @@ export interface ModelUsage {
   priced: 0 | 1;
 }
 export type DefinitionRecord = AgentDefinition;
-export type DecisionRecord = Decision;
+export type DecisionRecord = Decision & { evidence: EvidenceStep[] };
+
+/**
+ * The structure of one step of a decision's evidence, stored with the decision (not in the API's
+ * decision) so the auditor's trail — which tools and models, in which order, when, failed or not,
+ * how many tokens — outlives the raw spans under `--retain-spans`. No text: content lives in the spans.
+ */
+export interface EvidenceStep {
+  span_id: string;
+  kind: 'llm' | 'embedding' | 'tool';
+  name: string;
+  model: string;
+  tool: string;
+  start_ns: string;
+  end_ns: string;
+  error: 0 | 1;
+  input_tokens: number;
+  output_tokens: number;
+}
 export type EdgeRecord = GraphEdge;
 
 /** Everything one trace rolls up to. */
@@ -157,6 +175,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
 
   // A decision id given twice (the same decision.id on two spans) is one decision: keep the first.
   const decisions = [...new Map(spans.flatMap((s) => decisionsOf(s, sessionId)).reverse().map((d) => [d.id, d] as const)).values()];
+  for (const d of decisions) d.evidence = evidenceOf(fromSpans, d.decided_at);
   decisions.sort((a, b) => (BigInt(a.decided_at) < BigInt(b.decided_at) ? -1 : BigInt(a.decided_at) > BigInt(b.decided_at) ? 1 : a.id < b.id ? -1 : 1));
   const edges: EdgeRecord[] = decisions.map((d) => ({
     edge_type: 'agent_session_creates_decision',
@@ -287,7 +306,27 @@ function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
     trace_id: span.trace_id,
     // A log event's decision points at the span it was emitted under (Claude Code's tool span), when there is one.
     span_id: span.origin === 'log' && span.parent_span_id !== '' ? span.parent_span_id : span.span_id,
+    evidence: [],
   }));
+}
+
+/** SPEC §5: the session's tool and model calls that ended before the decision, in order of their end. */
+function evidenceOf(members: readonly SpanFacts[], decidedAtNs: string): EvidenceStep[] {
+  return members
+    .filter((s) => (s.is_tool === 1 || s.is_llm === 1 || s.is_embedding === 1) && compareNs(s.end_time, decidedAtNs) < 0)
+    .sort((a, b) => compareNs(a.end_time, b.end_time) || (a.span_id < b.span_id ? -1 : 1))
+    .map((s) => ({
+      span_id: s.span_id,
+      kind: s.is_tool === 1 ? 'tool' : s.is_llm === 1 ? 'llm' : 'embedding',
+      name: s.span_name,
+      model: s.model,
+      tool: s.tool_name,
+      start_ns: s.start_time,
+      end_ns: s.end_time,
+      error: s.has_error === 1 ? 1 : 0,
+      input_tokens: s.input_tokens,
+      output_tokens: s.output_tokens,
+    }));
 }
 
 /**

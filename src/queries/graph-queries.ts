@@ -9,6 +9,7 @@ import { sessionMembers } from '../mapping/trace-tree.ts';
 import { SESSION_STATUSES, type AgentDefinition, type AgentSession, type Decision, type SessionStatus } from '../mapping/types.ts';
 import type { Storage } from '../storage/storage.ts';
 import { readTranscript, type TranscriptEntry } from './transcript.ts';
+import { EXPIRED } from '../retention/retention.ts';
 
 const ns = (column: string): string => `toString(toUnixTimestamp64Nano(${column}))`;
 
@@ -22,7 +23,7 @@ const SESSION_COLUMNS = `* EXCEPT (version, model_usage) REPLACE (toFloat64(cost
 const DEFINITION_COLUMNS = `* EXCEPT (latest_version)
   REPLACE (if(toUnixTimestamp64Nano(latest_version.1) = 0, version, latest_version.2) AS version),
   ${ns('first_seen')} AS first_seen_ns, ${ns('last_seen')} AS last_seen_ns`;
-const DECISION_COLUMNS = `*, ${ns('decided_at')} AS decided_at_ns`;
+const DECISION_COLUMNS = `* EXCEPT (evidence), ${ns('decided_at')} AS decided_at_ns`;
 
 type Row = Record<string, unknown>;
 
@@ -111,11 +112,14 @@ export function createGraphQueries(storage: Storage) {
     },
 
     /** Decision + its session + agent definition + evidence (tool and LLM calls that ended before it). */
-    async decision(id: string): Promise<{ decision: Decision; session: AgentSession | null; agent_definition: AgentDefinition | null; evidence: TranscriptEntry[] }> {
+    async decision(
+      id: string,
+    ): Promise<{ decision: Decision; session: AgentSession | null; agent_definition: AgentDefinition | null; evidence: TranscriptEntry[]; content_expired?: true }> {
       requireUuid(id, 'decision');
-      const rows = await storage.read<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE id = {id:UUID}`, { id: id.toLowerCase() });
+      const rows = await storage.read<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS}, evidence AS stored_evidence FROM ${db}.decisions FINAL WHERE id = {id:UUID}`, { id: id.toLowerCase() });
       if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
-      const decision = toDecision(rows[0]);
+      const { stored_evidence: stored, ...row } = rows[0] as Record<string, unknown> & { stored_evidence: StoredStep[] };
+      const decision = toDecision(row);
       const decidedAtNs = String(rows[0].decided_at_ns);
       const [{ session: found, agentDefinition }, spans] = await Promise.all([sessionWithDefinition(decision.session_id), readTranscript(storage, decision.trace_id)]);
       const session = found ?? null;
@@ -124,7 +128,10 @@ export function createGraphQueries(storage: Storage) {
       const evidence = transcript
         .filter((e) => (e.kind === 'tool' || e.kind === 'llm') && BigInt(e.end_ns) < BigInt(decidedAtNs))
         .sort((a, b) => (BigInt(a.end_ns) < BigInt(b.end_ns) ? -1 : BigInt(a.end_ns) > BigInt(b.end_ns) ? 1 : 0));
-      return { decision, session, agent_definition: agentDefinition, evidence };
+      // Spans gone (--retain-spans shorter than --retain-graph): the structure kept with the decision.
+      if (spans.length === 0 && stored.length > 0) return { decision, session, agent_definition: agentDefinition, evidence: stored.map(fromStoredStep), content_expired: true };
+      const expired = evidence.some((e) => e.input === EXPIRED || e.output === EXPIRED);
+      return { decision, session, agent_definition: agentDefinition, evidence, ...(expired ? { content_expired: true } : {}) };
     },
 
     /** Sessions matching the filters, newest first, keyset-paginated. */
@@ -198,6 +205,41 @@ export function createGraphQueries(storage: Storage) {
     },
   };
   return queries;
+}
+
+/** A step of `decisions.evidence` as read (EvidenceStep of roll-up.ts; times are ns strings, exact). */
+interface StoredStep {
+  span_id: string;
+  kind: 'llm' | 'embedding' | 'tool';
+  name: string;
+  model: string;
+  tool: string;
+  start_ns: string;
+  end_ns: string;
+  error: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+/** A stored evidence step as a transcript entry whose spans have expired: structure, no content. */
+function fromStoredStep(step: StoredStep): TranscriptEntry {
+  const { start_ns: start, end_ns: end } = step;
+  return {
+    span_id: step.span_id,
+    parent_span_id: '',
+    name: step.name,
+    kind: step.kind,
+    start: nsToIso(start),
+    end: nsToIso(end),
+    end_ns: end,
+    duration_ms: Number(BigInt(end) - BigInt(start)) / 1e6,
+    status_code: step.error ? 'Error' : '',
+    status_message: '',
+    error: step.error === 1,
+    ...(step.kind === 'tool' ? { tool_name: step.tool } : { model: step.model, input_tokens: Number(step.input_tokens), output_tokens: Number(step.output_tokens) }),
+    input: EXPIRED,
+    output: EXPIRED,
+  };
 }
 
 /** Session figures of one agent definition. */

@@ -9,6 +9,7 @@ import { nsToIso } from '../mapping/time.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 import { RAW_SPAN_COLUMNS } from '../storage/raw-span-columns.ts';
 import type { Storage } from '../storage/storage.ts';
+import { EXPIRED } from '../retention/retention.ts';
 
 /** One step of a session's transcript. */
 export interface TranscriptEntry {
@@ -123,6 +124,11 @@ export function toTranscriptEntry(row: SpanRow): TranscriptEntry {
     input: kind === 'tool' ? toolArguments(attrs) : llmInput(attrs),
     output: kind === 'tool' ? toolResult(attrs) : finalOutput(attrs, events),
   };
+  // Content expired (--retain-content): say so rather than show nothing.
+  if (Object.values(attrs).includes(EXPIRED) || events.some((e) => Object.values(e.attributes).includes(EXPIRED))) {
+    entry.input ||= EXPIRED;
+    entry.output ||= EXPIRED;
+  }
   if (kind === 'tool') entry.tool_name = toolName(attrs, row.SpanName);
   if (kind === 'llm' || kind === 'embedding') {
     const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName, resource: row.ResourceAttributes });

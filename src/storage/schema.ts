@@ -288,6 +288,16 @@ export const MIGRATIONS: readonly Migration[] = [
          SimpleAggregateFunction(max, Tuple(DateTime64(9, 'UTC'), String)) AFTER version`,
     ],
   },
+  {
+    version: 12,
+    description: 'retention_settings: the retention TTLs applied (--retain-*) and how far expired content is swept; decisions.evidence: the structure of the evidence, kept with the graph',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.retention_settings (name String, value String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+       ENGINE = MergeTree ORDER BY (name, applied_at)`,
+      `ALTER TABLE ${db}.decisions ADD COLUMN IF NOT EXISTS evidence Array(Tuple(span_id String, kind LowCardinality(String), name String,
+         model LowCardinality(String), tool LowCardinality(String), start_ns String, end_ns String, error UInt8, input_tokens UInt64, output_tokens UInt64))`,
+    ],
+  },
 ];
 
 /** The server is older than MIN_SERVER_VERSION; the message says which version is needed. */
