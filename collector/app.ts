@@ -19,6 +19,7 @@ import { createLogsReceiver, otlpLogsRoutes, type LogsReceiver } from './routes/
 import { requireApiKeys } from './auth-middleware.ts';
 import { createHistograms, type CollectorHistograms } from './histograms.ts';
 import { createRedactor, type Redactor } from '../src/redaction/redactor.ts';
+import { ErasedTraces } from '../src/erasure/erasure.ts';
 
 /** What the app needs: storage, the span writer over it, configuration and a logger. */
 export interface AppDeps {
@@ -41,12 +42,15 @@ export interface Receivers {
   logs: LogsReceiver;
   /** Applied by both before anything is stored (--redact, --redact-defaults); undefined when nothing is redacted. */
   redactor: Redactor | undefined;
+  /** Traces erased on request: re-sent copies of their spans and records are dropped on arrival. */
+  erased: ErasedTraces;
 }
 
 /** Builds the receivers over the app's storage and span writer. */
 export function createReceivers(deps: Pick<AppDeps, 'storage' | 'writer' | 'config' | 'graph'>): Receivers {
   const redactor = deps.config.redaction ? createRedactor(deps.config.redaction) : undefined;
-  return { traces: createTraceReceiver({ ...deps, redactor }), logs: createLogsReceiver({ ...deps, redactor }), redactor };
+  const erased = new ErasedTraces();
+  return { traces: createTraceReceiver({ ...deps, redactor, erased }), logs: createLogsReceiver({ ...deps, redactor, erased }), redactor, erased };
 }
 
 /** Paths whose errors are OTLP `google.rpc.Status` bodies in the request's encoding, not API JSON. */
@@ -87,7 +91,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', otlpRoutes(deps, receivers.traces));
   app.route('/', otlpLogsRoutes(deps, receivers.logs));
   app.route('/', healthRoutes(deps, receivers, histograms));
-  app.route('/', apiRoutes(deps));
+  app.route('/', apiRoutes(deps, receivers.erased));
   app.route('/', dashboardRoutes(deps));
   app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

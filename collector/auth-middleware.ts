@@ -18,8 +18,12 @@ const INGEST_PATHS = new Set(['/v1/traces', '/v1/logs']);
 // under these paths, so none can be reached through them. Keep it that way.
 const DASHBOARD_SHELL = /^\/(?:sessions|agents)?$|^\/(?:sessions|decisions)\/[^/]+$|^\/ui\/(?:[\w.-]+\/)?[\w.-]+$/;
 
-/** The scope a path needs, or undefined for open paths. */
-export function scopeFor(path: string): Scope | undefined {
+/** Erasure and its records: the `admin` scope. */
+const ADMIN_ROUTES = (method: string, path: string): boolean => (method === 'DELETE' && path === '/api/sessions') || path === '/api/erasures';
+
+/** The scope a request needs, or undefined for open paths. */
+export function scopeFor(path: string, method = 'GET'): Scope | undefined {
+  if (ADMIN_ROUTES(method, path)) return 'admin';
   if (OPEN_PATHS.has(path) || DASHBOARD_SHELL.test(path)) return undefined;
   return INGEST_PATHS.has(path) ? 'ingest' : 'read';
 }
@@ -27,7 +31,7 @@ export function scopeFor(path: string): Scope | undefined {
 /** Middleware rejecting requests without a key of the needed scope; `reject` renders the error. */
 export function requireApiKeys(keys: readonly ApiKey[], reject: (c: Parameters<MiddlewareHandler>[0], err: SessiongraphError) => Response): MiddlewareHandler {
   return async (c, next) => {
-    const scope = scopeFor(c.req.path);
+    const scope = scopeFor(c.req.path, c.req.method);
     if (keys.length === 0 || scope === undefined) return next();
     const result = authorize(keys, presentedKey(c.req.header('authorization'), c.req.header('x-api-key')), scope);
     if (result === 'ok') return next();

@@ -9,6 +9,7 @@ import { UnsupportedServerError } from '../src/storage/schema.ts';
 import { demoCommand } from './commands/demo.ts';
 import { agentsCommand, decisionCommand, retentionCommand, sessionCommand, sessionsCommand, trendsCommand } from './commands/graph.ts';
 import { sqlCommand, type ClientOptions } from './commands/sql.ts';
+import { eraseCommand } from './commands/erase.ts';
 import { startCollector, type RunningCollector } from './server.ts';
 
 /** Longest a graceful shutdown may take before the process exits anyway (code 1). */
@@ -29,6 +30,9 @@ Usage:
                       [--from ISO] [--to ISO] [--agent NAME|ID] [--model NAME]
                                      a metric over time, by group: a table and a bar chart
   sessiongraph retention             how long spans, content and the graph are kept; each table's TTL
+  sessiongraph erase --user-id ID | --conversation-id ID | --session ID [--graph keep|remove] [--yes]
+                                     erase the matching sessions' spans, facts, logs and texts (admin
+                                     scope); shows what matches and asks first unless --yes
   sessiongraph sql "<query>"         run read-only SQL through a running collector
   sessiongraph demo [--sessions N] [--seed S] [--days D]
                                      send realistic agent sessions (default 60 over 30 days)
@@ -85,6 +89,7 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   decision: { args: ['<id>'], run: (o, [id]) => decisionCommand(o, id ?? '') },
   agents: { args: [], run: (o) => agentsCommand(o) },
   retention: { args: [], run: (o) => retentionCommand(o) },
+  erase: { args: [], filters: ['user-id', 'conversation-id', 'session', 'graph'], run: (o, _p, f) => eraseCommand(o, f) },
   trends: { args: [], filters: ['metric', 'by', 'bucket', 'from', 'to', 'agent', 'model'], run: (o, _p, f) => trendsCommand(o, f) },
   sql: { args: ['"<query>"'], run: (o, [query]) => sqlCommand(query ?? '', o) },
   demo: {
@@ -116,6 +121,7 @@ function parseClientArgs(
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     if (arg === '--json') options.json = true;
+    else if (arg === '--yes' || arg === '-y') options.yes = true;
     else if (arg === '--url') options.url = args[++i] ?? '';
     else if (arg.startsWith('--url=')) options.url = arg.slice(6);
     else if (arg === '--api-key') options.apiKey = args[++i] ?? '';

@@ -75,6 +75,11 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   const app = createApp({ storage, writer, graph, config, logger, receivers, histograms, isClosing: () => closing !== undefined });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const contentSweeper = startContentSweeper(storage, config.retention.contentSeconds, logger);
+  // Erased traces: re-read every minute, for erasures made through other collectors on the same server.
+  const loadErased = (): void => void receivers.erased.load(storage).catch((err: unknown) => logger.warn('could not read the erasure records', { error: String(err) }));
+  loadErased();
+  const erasedReloader = setInterval(loadErased, 60_000);
+  erasedReloader.unref();
   const server = createHttpServer(app, config, logger);
   let grpc: GrpcReceiver | undefined;
   try {
@@ -87,6 +92,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     server.close();
     clearInterval(sweeper);
     clearInterval(contentSweeper);
+    clearInterval(erasedReloader);
     schema.stop();
     writer.stop();
     await storage.close();
@@ -120,6 +126,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
         clearTimeout(force);
         clearInterval(sweeper);
         clearInterval(contentSweeper);
+        clearInterval(erasedReloader);
         schema.stop();
         writer.stop();
         receivers.logs.writer.stop();

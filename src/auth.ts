@@ -1,11 +1,11 @@
 /**
- * API keys (SPEC §7): `SESSIONGRAPH_API_KEYS` = comma-separated `KEY=SCOPES`, scopes `ingest`
- * and `read` joined by `+`; or a keys file with one `KEY=SCOPES` per line. Keys are kept only
+ * API keys (SPEC §7): `SESSIONGRAPH_API_KEYS` = comma-separated `KEY=SCOPES`, scopes `ingest`,
+ * `read` and `admin` (erasure) joined by `+`; or a keys file with one `KEY=SCOPES` per line. Keys are kept only
  * as SHA-256 digests, compared in constant time, and never appear in messages or logs.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-export const SCOPES = ['ingest', 'read'] as const;
+export const SCOPES = ['ingest', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** One configured key: its digest and what it may do. */
@@ -41,7 +41,7 @@ export function parseApiKeys(text: string, source: string, separator: RegExp = /
     }
     if (/\s/.test(key)) throw new ApiKeyError(`${where} is invalid: a key must not contain spaces`);
     // The scope is not quoted: an entry written the wrong way round (read=SECRET) would print the key.
-    if (scopes.some((s) => !(SCOPES as readonly string[]).includes(s))) throw new ApiKeyError(`${where} has an unknown scope (scopes are ingest and read, joined by +)`);
+    if (scopes.some((s) => !(SCOPES as readonly string[]).includes(s))) throw new ApiKeyError(`${where} has an unknown scope (scopes are ingest, read and admin, joined by +)`);
     return { digest: digestOf(key), scopes: new Set(scopes as Scope[]) };
   });
 }

@@ -95,7 +95,7 @@ export const OPTIONS = {
   queueMaxSpans: { flag: '--queue-max-spans', env: 'SESSIONGRAPH_QUEUE_MAX_SPANS', default: '100000', help: 'spans waiting for storage before requests get 429' },
   queueMaxBytes: { flag: '--queue-max-bytes', env: 'SESSIONGRAPH_QUEUE_MAX_BYTES', default: '256MiB', help: 'bytes of spans waiting for storage before requests get 429' },
   sessionTimeout: { flag: '--session-timeout', env: 'SESSIONGRAPH_SESSION_TIMEOUT', default: '1h', help: 'a session whose root span never arrives is abandoned this long after its last span (e.g. 90s, 30m, 1h)' },
-  apiKeys: { flag: '--api-keys', env: 'SESSIONGRAPH_API_KEYS', default: undefined, help: 'API keys as KEY=SCOPES,… with scopes ingest and read joined by + (e.g. k1=ingest,k2=read+ingest)' },
+  apiKeys: { flag: '--api-keys', env: 'SESSIONGRAPH_API_KEYS', default: undefined, help: 'API keys as KEY=SCOPES,… with scopes ingest, read and admin (erasure) joined by + (e.g. k1=ingest,k2=read+ingest,k3=read+admin)' },
   apiKeysFile: { flag: '--api-keys-file', env: 'SESSIONGRAPH_API_KEYS_FILE', default: undefined, help: 'file of API keys, one KEY=SCOPES per line (# comments)' },
   insecure: { flag: '--insecure', env: 'SESSIONGRAPH_INSECURE', default: 'false', help: 'allow listening on a non-loopback address without API keys', boolean: true },
   maxAttributeValueSize: { flag: '--max-attribute-value-size', env: 'SESSIONGRAPH_MAX_ATTRIBUTE_VALUE_SIZE', default: '64KiB', help: 'longer attribute values are cut and marked "…[truncated N bytes]"' },

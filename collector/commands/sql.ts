@@ -10,6 +10,8 @@ export interface ClientOptions {
   json: boolean;
   /** API key sent as `Authorization: Bearer …` (--api-key or SESSIONGRAPH_API_KEY). */
   apiKey: string | undefined;
+  /** Erase without asking (--yes). */
+  yes?: boolean;
 }
 
 /** Request headers carrying the API key, if one is set. */

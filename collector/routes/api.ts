@@ -5,11 +5,16 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isEngineError } from '../../src/storage/clickhouse-error.ts';
-import { BadDataError, NotFoundError, OverloadedError, TooLargeError, UnavailableError } from '../../src/errors.ts';
+import { BadDataError, ForbiddenError, NotFoundError, OverloadedError, TooLargeError, UnavailableError } from '../../src/errors.ts';
 import { createGraphQueries } from '../../src/queries/graph-queries.ts';
 import { readTrends } from '../../src/queries/trends.ts';
 import { readSpan } from '../../src/queries/transcript.ts';
 import { retentionReport } from '../../src/retention/retention.ts';
+import { erase, erasureCriterion, erasureRecords, type ErasedTraces } from '../../src/erasure/erasure.ts';
+import { isLoopbackHost, presentedKey } from '../../src/auth.ts';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { createHash } from 'node:crypto';
+import type { Context } from 'hono';
 import { runReadOnlyQuery, type SqlResult } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
 
@@ -17,7 +22,7 @@ import type { AppDeps } from '../app.ts';
 const READ_WAIT_MS = 2000;
 
 /** Builds the `/api/*` routes. */
-export function apiRoutes(deps: AppDeps): Hono {
+export function apiRoutes(deps: AppDeps, erased: ErasedTraces): Hono {
   const app = new Hono();
   const graph = createGraphQueries(deps.storage);
 
@@ -34,6 +39,34 @@ export function apiRoutes(deps: AppDeps): Hono {
   app.get('/api/agents', async (c) => c.json({ agents: await graph.agents() }));
   app.get('/api/agents/:id', async (c) => c.json(await graph.agent(c.req.param('id'))));
   app.get('/api/trends', async (c) => c.json(await readTrends(deps.storage, c.req.query())));
+  // Erasure (admin scope; without keys, loopback callers only): see src/erasure/erasure.ts.
+  app.delete('/api/sessions', async (c) => {
+    const criterion = erasureCriterion(c.req.query());
+    const graph = c.req.query('graph') ?? 'remove';
+    if (graph !== 'keep' && graph !== 'remove') throw new BadDataError(`graph must be keep or remove; got ${JSON.stringify(graph)}`);
+    const record = await erase(deps.storage, criterion, graph, requester(c));
+    erased.add(record.trace_ids);
+    return c.json(record);
+  });
+  app.get('/api/erasures', async (c) => {
+    requester(c);
+    return c.json({ erasures: await erasureRecords(deps.storage) });
+  });
+  /** Who asks for an erasure: the key's digest prefix, or a loopback caller when no keys are configured (others are refused). */
+  const requester = (c: Context): string => {
+    if (deps.config.apiKeys.length > 0) {
+      const key = presentedKey(c.req.header('authorization'), c.req.header('x-api-key')) ?? '';
+      return `api key sha256:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+    }
+    let address: string | undefined;
+    try {
+      address = getConnInfo(c).remote.address;
+    } catch {
+      address = undefined; // not served over a socket (app.request): nobody to trust
+    }
+    if (!address || !isLoopbackHost(address)) throw new ForbiddenError('erasure needs an API key with the admin scope; without keys only this machine (loopback) may erase');
+    return `loopback ${address}`;
+  };
   app.get('/api/retention', async (c) => c.json(await retentionReport(deps.storage, deps.config.retention)));
   app.get('/api/spans/:trace_id/:span_id', async (c) => {
     const traceId = c.req.param('trace_id').toLowerCase();

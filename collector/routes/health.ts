@@ -104,6 +104,7 @@ function collectorMetrics(deps: AppDeps, receivers: Receivers, histograms: Colle
     () => byLabel('rule', receivers.redactor?.counts ?? {}),
     ['rule'],
   );
+  readMetric(registry, 'counter', 'sessiongraph_erased_rows_dropped_total', 'Spans and log records of erased traces re-sent after their erasure, acknowledged and dropped.', () => receivers.erased.dropped);
   const rollUps = deps.graph.rollUps;
   readMetric(registry, 'counter', 'sessiongraph_rollup_passes_total', 'Roll-up passes (each recomputes every trace waiting, once).', () => rollUps.passes);
   readMetric(registry, 'counter', 'sessiongraph_rollup_failures_total', 'Roll-up passes that failed (their traces are retried a second later).', () => rollUps.failedPasses);

@@ -14,6 +14,7 @@ import { LogWriter } from '../../src/ingest/log-writer.ts';
 import type { AppDeps } from '../app.ts';
 import type { Redactor, Sender } from '../../src/redaction/redactor.ts';
 import { expireOldLogContent } from '../../src/retention/retention.ts';
+import { dropErased, type ErasedTraces } from '../../src/erasure/erasure.ts';
 import type { ByteLease } from '../../src/storage/byte-budget.ts';
 import { otlpExportHandler, type ReceiverEnv } from './otlp.ts';
 
@@ -59,7 +60,7 @@ export interface LogsReceiver {
 }
 
 /** What receiving logs needs, whatever the transport. */
-export type LogsReceiverDeps = Pick<AppDeps, 'storage' | 'config' | 'writer' | 'graph'> & { redactor?: Redactor | undefined };
+export type LogsReceiverDeps = Pick<AppDeps, 'storage' | 'config' | 'writer' | 'graph'> & { redactor?: Redactor | undefined; erased?: ErasedTraces };
 
 /** Builds a logs receiver and its group-committing writer over `otel_logs`. */
 export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
@@ -79,6 +80,7 @@ export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
     lease: () => writer.lease(),
     async store(body, format, sender) {
       const decoded = format === 'protobuf' ? decodeLogsRequestProtobuf(body) : decodeLogsRequestJson(body);
+      dropErased(decoded.records, (r) => r.TraceId, deps.erased);
       deps.redactor?.redactLogs(decoded.records, sender);
       const { contentSeconds } = config.retention;
       if (contentSeconds !== undefined) expireOldLogContent(decoded.records, contentSeconds);

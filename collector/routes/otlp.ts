@@ -27,6 +27,7 @@ import type { AppDeps } from '../app.ts';
 import { presentedKey } from '../../src/auth.ts';
 import type { Redactor, Sender } from '../../src/redaction/redactor.ts';
 import { expireOldSpanContent } from '../../src/retention/retention.ts';
+import { dropErased, type ErasedTraces } from '../../src/erasure/erasure.ts';
 
 /** Counters of the receiver, exposed on /metrics. */
 export interface ReceiverStats {
@@ -43,7 +44,7 @@ export interface ReceiverStats {
 }
 
 /** What receiving traces needs, whatever the transport. */
-export type ReceiverDeps = Pick<AppDeps, 'writer' | 'config'> & { redactor?: Redactor | undefined };
+export type ReceiverDeps = Pick<AppDeps, 'writer' | 'config'> & { redactor?: Redactor | undefined; erased?: ErasedTraces };
 
 /** What a stored export request answers: spans refused in a partial success, and why. */
 export interface ExportOutcome {
@@ -77,6 +78,7 @@ export function createTraceReceiver(deps: ReceiverDeps): TraceReceiver {
       const decoded = format === 'protobuf' ? decodeTraceRequestProtobuf(body) : decodeTraceRequestJson(body);
       stats.decodeSeconds += (performance.now() - started) / 1000;
       // Before the limits: a value cut in two would no longer match its pattern.
+      dropErased(decoded.spans, (s) => s.TraceId, deps.erased);
       deps.redactor?.redactSpans(decoded.spans, sender);
       const { contentSeconds } = deps.config.retention;
       if (contentSeconds !== undefined) expireOldSpanContent(decoded.spans, contentSeconds);

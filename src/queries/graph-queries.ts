@@ -62,6 +62,7 @@ export interface SessionFilters {
   to?: string;
   trace_id?: string;
   conversation_id?: string;
+  user_id?: string;
   limit?: string;
   cursor?: string;
 }
@@ -166,6 +167,10 @@ export function createGraphQueries(storage: Storage) {
       if (filters.conversation_id) {
         params.conversation_id = filters.conversation_id;
         where.push('conversation_id = {conversation_id:String}');
+      }
+      if (filters.user_id) {
+        params.user_id = filters.user_id;
+        where.push('user_id = {user_id:String}');
       }
       const limit = filters.limit === undefined ? 50 : /^\d{1,3}$/.test(filters.limit) ? Number(filters.limit) : NaN;
       if (!(limit >= 1 && limit <= 500)) throw new BadDataError(`limit must be an integer from 1 to 500; got ${JSON.stringify(filters.limit)}`);

@@ -298,6 +298,16 @@ export const MIGRATIONS: readonly Migration[] = [
          model LowCardinality(String), tool LowCardinality(String), start_ns String, end_ns String, error UInt8, input_tokens UInt64, output_tokens UInt64))`,
     ],
   },
+  {
+    version: 13,
+    description: 'erasures: one record per erasure on request (who asked, which criterion as a SHA-256, the traces, rows before and after); no TTL, it is kept',
+    statements: (db) => [
+      `CREATE TABLE IF NOT EXISTS ${db}.erasures (
+         id UUID, requested_at DateTime64(3, 'UTC'), requested_by String, criterion LowCardinality(String), criterion_sha256 String,
+         graph LowCardinality(String), sessions UInt32, trace_ids Array(String), rows_before String, rows_after String
+       ) ENGINE = MergeTree ORDER BY requested_at`,
+    ],
+  },
 ];
 
 /** The server is older than MIN_SERVER_VERSION; the message says which version is needed. */

@@ -295,7 +295,7 @@ describe('keys never leak', () => {
   });
 
   it('a bad key list stops the start (exit 2) naming the entry, never the key', async () => {
-    const { code, output } = await runCli(['serve', '--port', '0', '--data-dir', tempDir()], { SESSIONGRAPH_API_KEYS: `${READ}=read,${BOTH}=admin` });
+    const { code, output } = await runCli(['serve', '--port', '0', '--data-dir', tempDir()], { SESSIONGRAPH_API_KEYS: `${READ}=read,${BOTH}=superuser` });
     expect(code).toBe(2);
     expect(output).toContain('SESSIONGRAPH_API_KEYS entry 2 has an unknown scope');
     for (const k of ALL_KEYS) expect(output).not.toContain(k);

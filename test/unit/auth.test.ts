@@ -51,7 +51,7 @@ describe('parseApiKeys', () => {
     [`ok=read,${SECRET}=`, 'entry 2 is invalid: expected KEY=SCOPES'],
     [`${SECRET}=read+`, 'entry 1 is invalid: expected KEY=SCOPES'],
     [`=read`, 'entry 1 is invalid: expected KEY=SCOPES'],
-    [`ok=read,ok2=ingest,${SECRET}=admin`, 'entry 3 has an unknown scope (scopes are ingest and read, joined by +)'],
+    [`ok=read,ok2=ingest,${SECRET}=root`, 'entry 3 has an unknown scope (scopes are ingest, read and admin, joined by +)'],
     [`${SECRET}=read+Admin`, 'entry 1 has an unknown scope'],
     [`my ${SECRET}=read`, 'entry 1 is invalid: a key must not contain spaces'],
   ])('%s → ApiKeyError naming the entry, not the key', (text, message) => {
@@ -102,7 +102,7 @@ describe('API keys in the configuration', () => {
   });
 
   it('a bad keys file names the file and the line, never the key', () => {
-    const file = keysFile(`# comment\ngood=read\n${SECRET}=admin\n`);
+    const file = keysFile(`# comment\ngood=read\n${SECRET}=root\n`);
     const run = (): unknown => parseConfig({ SESSIONGRAPH_API_KEYS_FILE: file });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(`SESSIONGRAPH_API_KEYS_FILE (${file}) line 3 has an unknown scope`); // line 3 of the file, counting the comment
