@@ -5,8 +5,8 @@
  * included, so re-sending the same seed changes nothing: the collector de-duplicates).
  */
 import { DEMO_AGENTS, Dice, SimulatedClock, type DemoAgent, type RunOutcome } from '../../src/demo/workload.ts';
-import { setClock } from '../../src/sdk/clock.ts';
-import { startTracing } from '../../src/sdk/tracing.ts';
+import { setClock } from '../../packages/sdk/src/clock.ts';
+import { startTracing } from '../../packages/sdk/src/tracing.ts';
 import { authHeaders, type ClientOptions } from './sql.ts';
 import { sessionIdOf } from '../../src/mapping/ids.ts';
 

@@ -4,8 +4,8 @@
  * `--seed` reproduces the same workload.
  */
 import { context, trace } from '@opentelemetry/api';
-import { agentSession, decision, llmCall, toolCall } from '../sdk/helpers.ts';
-import { nowHrTime } from '../sdk/clock.ts';
+import { agentSession, decision, llmCall, toolCall } from '../../packages/sdk/src/helpers.ts';
+import { nowHrTime } from '../../packages/sdk/src/clock.ts';
 
 /** Seeded PRNG (mulberry32) with the helpers the workload needs. */
 export class Dice {

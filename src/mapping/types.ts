@@ -42,8 +42,7 @@
  * - Times in the API are ISO 8601 UTC with milliseconds (`2026-11-24T02:00:00.000Z`).
  */
 
-/** Namespace of every deterministic (v5) UUID sessiongraph derives. */
-export const SESSIONGRAPH_NAMESPACE = '5b1f9f8e-3c0a-4f5e-9a51-8d2c7e6b4a10';
+export { SESSIONGRAPH_NAMESPACE } from '../../packages/sdk/src/ids.ts';
 
 export const SESSION_STATUSES = ['active', 'completed', 'failed', 'abandoned'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];

@@ -5,7 +5,7 @@
  * (status ERROR, `error.type`, an `exception` event) and re-thrown unchanged.
  */
 import { context, SpanStatusCode, trace, type AttributeValue, type Attributes, type Span } from '@opentelemetry/api';
-import { decisionId } from '../mapping/ids.ts';
+import { decisionId } from './ids.ts';
 import { nowHrTime } from './clock.ts';
 
 const tracer = () => trace.getTracer('sessiongraph-sdk', '0.1.0');
