@@ -83,7 +83,7 @@ export class RollUpQueue {
       if (!this.waiting.has(id)) this.waiting.set(id, { startedAt, ackedAt, seq });
     }
     this.advance();
-    this.start();
+    void this.start(); // the loop handles its own failures (retry after RETRY_MS)
   }
 
   /** Traces waiting for a pass. */
@@ -171,7 +171,7 @@ export class RollUpQueue {
         if (draining) this.stopped = true;
         else this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
-          this.start();
+          void this.start();
         }, RETRY_MS);
         return;
       }
@@ -209,7 +209,7 @@ export class RollUpQueue {
     if (nextDue !== Infinity && !this.paceTimer) {
       this.paceTimer = setTimeout(() => {
         this.paceTimer = undefined;
-        this.start();
+        void this.start();
       }, nextDue - now);
     }
     return taken;

@@ -237,7 +237,7 @@ export class ProtoReader {
     const start = this.pos;
     let pos = start;
     let lo = 0;
-    let hi = 0;
+    let hi: number;
     let c: number;
     // Bytes 1–4 carry bits 0–27, all in `lo`.
     for (let shift = 0; shift < 28; shift += 7) {

@@ -27,7 +27,10 @@ function renamed(text: string, traceId: string, claudeSession: string): string {
 /** The log request as Claude Code sends it without its tracing beta: records carry no trace or span id. */
 function withoutTraceIds(text: string): string {
   const request = JSON.parse(text) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: Array<Record<string, unknown>> }> }> };
-  for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) delete r.traceId, delete r.spanId;
+  for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) {
+    delete r.traceId;
+    delete r.spanId;
+  }
   return JSON.stringify(request);
 }
 

@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 const traceId = (n: number): string => `0a7a9e00${n.toString(16).padStart(24, '0')}`;
-const post = (body: string) => app.request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+const post = async (body: string) => app.request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 async function storedSpans(): Promise<number> {
   outage.down = false;
   return Number((await storage.select<{ n: number }>('SELECT count() AS n FROM (SELECT DISTINCT TraceId, SpanId FROM sessiongraph.otel_traces)'))[0]?.n);

@@ -15,7 +15,12 @@ export function h(tag, props = {}, ...children) {
     if (key === 'class') el.className = Array.isArray(value) ? value.filter(Boolean).join(' ') : value;
     else if (key === 'text') el.textContent = String(value);
     else if (key === 'dataset') for (const [k, v] of Object.entries(value)) el.dataset[k] = String(v);
-    else if (key === 'style') for (const [k, v] of Object.entries(value)) k.startsWith('--') ? el.style.setProperty(k, String(v)) : (el.style[k] = v);
+    else if (key === 'style') {
+      for (const [k, v] of Object.entries(value)) {
+        if (k.startsWith('--')) el.style.setProperty(k, String(v));
+        else el.style[k] = v;
+      }
+    }
     else if (key === 'on') for (const [event, handler] of Object.entries(value)) el.addEventListener(event, handler);
     else if (key === 'hidden') el.hidden = Boolean(value);
     else el.setAttribute(key, value === true ? '' : String(value));
