@@ -20,7 +20,7 @@ export function writeBodies(file: string, bodies: readonly Uint8Array[]): void {
 export function readBodies(file: string): Uint8Array[] {
   const data = fs.readFileSync(file);
   const out: Uint8Array[] = [];
-  for (let at = 0; at < data.length; ) {
+  for (let at = 0; at < data.length;) {
     const length = data.readUInt32BE(at);
     out.push(data.subarray(at + 4, at + 4 + length));
     at += 4 + length;

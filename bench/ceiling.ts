@@ -20,7 +20,17 @@ const batches: string[] = [];
 for (let i = 0; i < lines.length; i += perInsert) batches.push(lines.slice(i, i + perInsert).join('\n'));
 
 const storage = createStorage(
-  openClickHouse({ dataDir, clickhouse: { url: undefined, user: '', password: '', database: 'sessiongraph', readUser: undefined, readPassword: '' } }),
+  openClickHouse({
+    dataDir,
+    clickhouse: {
+      url: undefined,
+      user: '',
+      password: '',
+      database: 'sessiongraph',
+      readUser: undefined,
+      readPassword: '',
+    },
+  }),
   'sessiongraph',
 );
 await migrateStorage(storage);

@@ -43,9 +43,21 @@ interface Row {
 
 const rows: Row[] = [];
 function report(figure: string, value: number, unit: string, target?: { atLeast?: number; atMost?: number }): void {
-  const ratio = target?.atLeast !== undefined ? value / target.atLeast : target?.atMost !== undefined ? target.atMost / value : undefined;
-  const shown = target?.atLeast !== undefined ? `≥ ${target.atLeast}` : target?.atMost !== undefined ? `≤ ${target.atMost}` : '';
-  rows.push({ figure, value: Math.round(value * 100) / 100, unit, target: shown, ratio: ratio === undefined ? undefined : Math.round(ratio * 100) / 100 });
+  const ratio =
+    target?.atLeast !== undefined
+      ? value / target.atLeast
+      : target?.atMost !== undefined
+        ? target.atMost / value
+        : undefined;
+  const shown =
+    target?.atLeast !== undefined ? `≥ ${target.atLeast}` : target?.atMost !== undefined ? `≤ ${target.atMost}` : '';
+  rows.push({
+    figure,
+    value: Math.round(value * 100) / 100,
+    unit,
+    target: shown,
+    ratio: ratio === undefined ? undefined : Math.round(ratio * 100) / 100,
+  });
   console.error(`  ${figure}: ${Math.round(value * 100) / 100} ${unit}${shown ? ` (target ${shown})` : ''}`);
 }
 
@@ -58,14 +70,21 @@ const mean = (values: readonly number[]): number => values.reduce((a, b) => a + 
 /** Runs a bench script in a process of its own and returns its one JSON line. */
 function child<T>(script: string, args: string[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, script), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, script), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as T) : reject(new Error(`${script} exited ${code}`))));
+    proc.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as T)
+        : reject(new Error(`${script} exited ${code}`)),
+    );
   });
 }
 
-const send = (options: SenderOptions): Promise<SenderResult> => child<SenderResult>('sender.ts', [JSON.stringify(options)]);
+const send = (options: SenderOptions): Promise<SenderResult> =>
+  child<SenderResult>('sender.ts', [JSON.stringify(options)]);
 
 /** The collector's /metrics text. */
 async function scrape(url: string): Promise<string> {
@@ -76,7 +95,8 @@ async function scrape(url: string): Promise<string> {
 async function stageSeconds(url: string): Promise<Record<string, number>> {
   const text = await scrape(url);
   const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^sessiongraph_ingest_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1] ?? ''] = Number(m[2]);
+  for (const m of text.matchAll(/^sessiongraph_ingest_stage_seconds_total\{stage="(\w+)"\} ([\d.e+-]+)$/gm))
+    out[m[1] ?? ''] = Number(m[2]);
   return out;
 }
 
@@ -84,7 +104,8 @@ async function stageSeconds(url: string): Promise<Record<string, number>> {
 async function lagBuckets(url: string): Promise<Map<number, number>> {
   const text = await scrape(url);
   const out = new Map<number, number>();
-  for (const m of text.matchAll(/^sessiongraph_rollup_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  for (const m of text.matchAll(/^sessiongraph_rollup_lag_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm))
+    out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
   return out;
 }
 
@@ -138,7 +159,11 @@ async function main(): Promise<void> {
   const loadSpans = spanCount(load);
   const long = requestBodies(agentSessions(1, 7, LONG_SPANS), 20);
   const lone = requestBodies(agentSessions(LONE_REQUESTS, 11, 20), 20);
-  const files = { load: path.join(work, 'load.bin'), long: path.join(work, 'long.bin'), lone: path.join(work, 'lone.bin') };
+  const files = {
+    load: path.join(work, 'load.bin'),
+    long: path.join(work, 'long.bin'),
+    lone: path.join(work, 'lone.bin'),
+  };
   writeBodies(files.load, load);
   writeBodies(files.long, long);
   writeBodies(files.lone, lone);
@@ -154,13 +179,29 @@ async function main(): Promise<void> {
   }
   report('decode, protobuf', (percentile(times, 0.5) * 1000) / sampleSpans, 'µs/span');
 
-  const collector = await spawnCollector(['serve', '--data-dir', path.join(work, 'data'), '--port', '0', '--grpc-port', 'off']);
+  const collector = await spawnCollector([
+    'serve',
+    '--data-dir',
+    path.join(work, 'data'),
+    '--port',
+    '0',
+    '--grpc-port',
+    'off',
+  ]);
   const pid = collector.child.pid ?? 0;
   try {
-    console.error(`collector ${collector.url} (pid ${pid}); sustained load: ${loadSpans} spans, ${load.length} requests, ${CONCURRENCY} senders`);
+    console.error(
+      `collector ${collector.url} (pid ${pid}); sustained load: ${loadSpans} spans, ${load.length} requests, ${CONCURRENCY} senders`,
+    );
     const cpuBefore = processUsage(pid).cpuSeconds;
     const stagesBefore = await stageSeconds(collector.url);
-    const sustained = await send({ url: collector.url, bodiesFile: files.load, mode: 'load', concurrency: CONCURRENCY, spansPerRequest: 512 });
+    const sustained = await send({
+      url: collector.url,
+      bodiesFile: files.load,
+      mode: 'load',
+      concurrency: CONCURRENCY,
+      spansPerRequest: 512,
+    });
     const rate = loadSpans / sustained.seconds;
     const cpu = processUsage(pid).cpuSeconds - cpuBefore;
     const stagesAfter = await stageSeconds(collector.url);
@@ -171,16 +212,28 @@ async function main(): Promise<void> {
     // Where a span's time goes: decode and prepare on the event loop, the statements of its batch
     // (one batch at a time on the ingest connection) — µs per span, summed over the sustained run.
     for (const [stage, seconds] of Object.entries(stagesAfter)) {
-      report(`stage ${stage}`, (((seconds - (stagesBefore[stage] ?? 0)) * 1e6) / loadSpans), 'µs/span');
+      report(`stage ${stage}`, ((seconds - (stagesBefore[stage] ?? 0)) * 1e6) / loadSpans, 'µs/span');
     }
 
     report('roll-ups caught up after the full load in', await rollUpsCaughtUp(collector.url), 's');
 
     const lagBefore = await lagBuckets(collector.url);
-    const paced = await send({ url: collector.url, bodiesFile: files.load, mode: 'load', concurrency: CONCURRENCY, spansPerRequest: 512, rate: rate * 0.7 });
+    const paced = await send({
+      url: collector.url,
+      bodiesFile: files.load,
+      mode: 'load',
+      concurrency: CONCURRENCY,
+      spansPerRequest: 512,
+      rate: rate * 0.7,
+    });
     report('ack p99 at 70% of the sustained rate', percentile(paced.latenciesMs, 0.99), 'ms', { atMost: 250 });
     await rollUpsCaughtUp(collector.url);
-    report('session lag (ack → session) p99 at 70% of the sustained rate', lagQuantile(lagBefore, await lagBuckets(collector.url), 0.99), 's', { atMost: 2 });
+    report(
+      'session lag (ack → session) p99 at 70% of the sustained rate',
+      lagQuantile(lagBefore, await lagBuckets(collector.url), 0.99),
+      's',
+      { atMost: 2 },
+    );
 
     const loneRun = await send({ url: collector.url, bodiesFile: files.lone, mode: 'sequential', spansPerRequest: 20 });
     report('lone exporter, 20-span request: ack p50', percentile(loneRun.latenciesMs, 0.5), 'ms', { atMost: 30 });
@@ -203,7 +256,11 @@ async function main(): Promise<void> {
   }
 
   const collectorStorage = await storeLoadOnce(path.join(work, 'storage'), files.load);
-  const ceiling = await child<{ rows: number; seconds: number }>('ceiling.ts', [files.load, path.join(work, 'ceiling'), String(BATCH_MAX_SPANS)]);
+  const ceiling = await child<{ rows: number; seconds: number }>('ceiling.ts', [
+    files.load,
+    path.join(work, 'ceiling'),
+    String(BATCH_MAX_SPANS),
+  ]);
   const ceilingRate = ceiling.rows / ceiling.seconds;
   report('ceiling: the same otel_traces rows inserted by the engine alone', ceilingRate, 'rows/s');
   const sustainedRow = rows.find((r) => r.figure === 'sustained ingest');
@@ -216,7 +273,10 @@ async function main(): Promise<void> {
   printTable();
   const out = path.join(HERE, 'results');
   fs.mkdirSync(out, { recursive: true });
-  fs.writeFileSync(path.join(out, 'latest.json'), `${JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rows }, null, 2)}\n`);
+  fs.writeFileSync(
+    path.join(out, 'latest.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), quick: QUICK, rows }, null, 2)}\n`,
+  );
   fs.rmSync(work, { recursive: true, force: true });
 }
 
@@ -247,7 +307,8 @@ async function measureStorage(collectorDir: string, exporterDir: string, spans: 
     child<StorageFigures>('storage.ts', [collectorDir]),
     child<StorageFigures>('storage.ts', [exporterDir, 'exporter']),
   ]);
-  for (const [table, { bytes }] of Object.entries(ours.tables)) report(`storage: ${table}`, bytes / spans, 'bytes/span');
+  for (const [table, { bytes }] of Object.entries(ours.tables))
+    report(`storage: ${table}`, bytes / spans, 'bytes/span');
   report('storage: whole store', ours.total / spans, 'bytes/span');
   const exporterBytes = exporter.tables.exporter_otel_traces?.bytes ?? NaN;
   report('storage: the exporter alone (otel_traces, its DDL)', exporterBytes / spans, 'bytes/span');
@@ -257,7 +318,14 @@ async function measureStorage(collectorDir: string, exporterDir: string, spans: 
 /** Read-side latencies over a seeded store (seed-reads.ts): the auditor's and the SRE's reads. */
 async function measureReads(dir: string): Promise<void> {
   console.error(`reads: seeding ${READ_SPANS} spans straight into the engine`);
-  const seed = await child<{ spans: number; sessions: number; seedSeconds: number; sampleSessions: string[]; sampleDecisions: string[]; trendMs: number[] }>('seed-reads.ts', [dir, String(READ_SPANS)]);
+  const seed = await child<{
+    spans: number;
+    sessions: number;
+    seedSeconds: number;
+    sampleSessions: string[];
+    sampleDecisions: string[];
+    trendMs: number[];
+  }>('seed-reads.ts', [dir, String(READ_SPANS)]);
   report(`reads: store seeded (${seed.spans} spans, ${seed.sessions} sessions)`, seed.seedSeconds, 's');
   const collector = await spawnCollector(['serve', '--data-dir', dir, '--port', '0', '--grpc-port', 'off']);
   try {
@@ -273,9 +341,22 @@ async function measureReads(dir: string): Promise<void> {
       return out;
     };
     const week = new Date(Date.now() - 7 * 86_400_000).toISOString();
-    report('reads: decision → session with evidence, p99', percentile(await time(seed.sampleDecisions.map((id) => `/api/decisions/${id}`)), 0.99), 'ms', { atMost: 50 });
-    report('reads: session by id with transcript, p99', percentile(await time(seed.sampleSessions.map((id) => `/api/sessions/${id}`)), 0.99), 'ms', { atMost: 50 });
-    const byAgent = Array.from({ length: 100 }, (_, i) => `/api/sessions?agent=agent-${i % 12}&from=${encodeURIComponent(week)}&limit=50`);
+    report(
+      'reads: decision → session with evidence, p99',
+      percentile(await time(seed.sampleDecisions.map((id) => `/api/decisions/${id}`)), 0.99),
+      'ms',
+      { atMost: 50 },
+    );
+    report(
+      'reads: session by id with transcript, p99',
+      percentile(await time(seed.sampleSessions.map((id) => `/api/sessions/${id}`)), 0.99),
+      'ms',
+      { atMost: 50 },
+    );
+    const byAgent = Array.from(
+      { length: 100 },
+      (_, i) => `/api/sessions?agent=agent-${i % 12}&from=${encodeURIComponent(week)}&limit=50`,
+    );
     report('reads: sessions by agent and time range, p99', percentile(await time(byAgent), 0.99), 'ms', { atMost: 50 });
     report('reads: 30-day cost-by-agent trend, p99', percentile(seed.trendMs, 0.99), 'ms', { atMost: 200 });
   } finally {
@@ -288,16 +369,33 @@ async function measureReads(dir: string): Promise<void> {
 async function checkLongSession(url: string, bodies: readonly Uint8Array[]): Promise<void> {
   const spans = bodies.flatMap((b) => decodeTraceRequestProtobuf(b).spans);
   const traceId = spans[0]?.TraceId ?? '';
-  const tokens = spans.reduce((n, s) => n + Number(s.SpanAttributes['gen_ai.usage.input_tokens'] ?? 0) + Number(s.SpanAttributes['gen_ai.usage.output_tokens'] ?? 0), 0);
+  const tokens = spans.reduce(
+    (n, s) =>
+      n +
+      Number(s.SpanAttributes['gen_ai.usage.input_tokens'] ?? 0) +
+      Number(s.SpanAttributes['gen_ai.usage.output_tokens'] ?? 0),
+    0,
+  );
   const res = await fetch(`${url}/api/sessions/${sessionIdOf(traceId)}`);
   const session = ((await res.json()) as { session: { tokens_used: number; span_count: number } }).session;
   const exact = session.tokens_used === tokens && session.span_count === spans.length;
-  rows.push({ figure: 'long session roll-up exact (tokens, spans)', value: exact ? 'yes' : `no: ${session.tokens_used}/${tokens}, ${session.span_count}/${spans.length}`, unit: '', target: 'yes', ratio: undefined });
+  rows.push({
+    figure: 'long session roll-up exact (tokens, spans)',
+    value: exact ? 'yes' : `no: ${session.tokens_used}/${tokens}, ${session.span_count}/${spans.length}`,
+    unit: '',
+    target: 'yes',
+    ratio: undefined,
+  });
 }
 
 function printTable(): void {
   const header = ['figure', 'value', 'target', 'ratio'];
-  const lines = rows.map((r) => [r.figure, `${r.value} ${r.unit}`.trim(), r.target, r.ratio === undefined ? '' : String(r.ratio)]);
+  const lines = rows.map((r) => [
+    r.figure,
+    `${r.value} ${r.unit}`.trim(),
+    r.target,
+    r.ratio === undefined ? '' : String(r.ratio),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
   const fmt = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
   console.log(fmt(header));

@@ -20,7 +20,17 @@ const SESSIONS = Math.floor(SPANS / PER_SESSION);
 const MONTH_SECONDS = 30 * 86_400;
 
 const storage = createStorage(
-  openClickHouse({ dataDir, clickhouse: { url: undefined, user: '', password: '', database: 'sessiongraph', readUser: undefined, readPassword: '' } }),
+  openClickHouse({
+    dataDir,
+    clickhouse: {
+      url: undefined,
+      user: '',
+      password: '',
+      database: 'sessiongraph',
+      readUser: undefined,
+      readPassword: '',
+    },
+  }),
   'sessiongraph',
 );
 await migrateStorage(storage);
@@ -29,9 +39,11 @@ const exec = async (query: string): Promise<void> => {
   await storage.client.command({ query });
 };
 // The session s: its trace id (32 hex), its start (spread over the last 30 days), its agent.
-const traceHex = (s: string): string => `lower(concat(leftPad(hex(cityHash64(${s})), 16, '0'), leftPad(hex(cityHash64(${s}, 1)), 16, '0')))`;
+const traceHex = (s: string): string =>
+  `lower(concat(leftPad(hex(cityHash64(${s})), 16, '0'), leftPad(hex(cityHash64(${s}, 1)), 16, '0')))`;
 const start = (s: string): string => `now64(9) - toIntervalSecond(intDiv(${s} * ${MONTH_SECONDS}, ${SESSIONS}))`;
-const asUuid = (hex: string): string => `toUUID(concat(substr(${hex}, 1, 8), '-', substr(${hex}, 9, 4), '-', substr(${hex}, 13, 4), '-', substr(${hex}, 17, 4), '-', substr(${hex}, 21, 12)))`;
+const asUuid = (hex: string): string =>
+  `toUUID(concat(substr(${hex}, 1, 8), '-', substr(${hex}, 9, 4), '-', substr(${hex}, 13, 4), '-', substr(${hex}, 17, 4), '-', substr(${hex}, 21, 12)))`;
 
 const seeded = performance.now();
 await exec(`INSERT INTO ${db}.otel_traces (Timestamp, TraceId, SpanId, ParentSpanId, SpanName, SpanKind, ServiceName, ResourceAttributes, ScopeName, SpanAttributes, Duration, StatusCode)
@@ -60,7 +72,8 @@ await exec(`INSERT INTO ${db}.decisions (id, type, title, status, decided_at, se
   FROM (SELECT number * 10 AS s FROM numbers(${Math.floor(SESSIONS / 10)}))`);
 const seedSeconds = (performance.now() - seeded) / 1000;
 
-const sample = async (query: string): Promise<string[]> => (await storage.select<{ id: string }>(query)).map((r) => r.id);
+const sample = async (query: string): Promise<string[]> =>
+  (await storage.select<{ id: string }>(query)).map((r) => r.id);
 const sessions = await sample(`SELECT toString(id) AS id FROM ${db}.agent_sessions ORDER BY cityHash64(id) LIMIT 200`);
 const decisions = await sample(`SELECT toString(id) AS id FROM ${db}.decisions ORDER BY cityHash64(id) LIMIT 200`);
 
@@ -77,4 +90,6 @@ for (let i = 0; i < 30; i++) {
   trendMs.push(performance.now() - t);
 }
 await storage.close();
-process.stdout.write(`${JSON.stringify({ spans: SESSIONS * PER_SESSION, sessions: SESSIONS, seedSeconds, sampleSessions: sessions, sampleDecisions: decisions, trendMs })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ spans: SESSIONS * PER_SESSION, sessions: SESSIONS, seedSeconds, sampleSessions: sessions, sampleDecisions: decisions, trendMs })}\n`,
+);

@@ -30,7 +30,11 @@ export interface SenderResult {
 async function send(url: string, body: Uint8Array, failures: Record<string, number>): Promise<number> {
   const started = performance.now();
   for (;;) {
-    const res = await fetch(`${url}/v1/traces`, { method: 'POST', body: Buffer.from(body), headers: { 'content-type': 'application/x-protobuf' } });
+    const res = await fetch(`${url}/v1/traces`, {
+      method: 'POST',
+      body: Buffer.from(body),
+      headers: { 'content-type': 'application/x-protobuf' },
+    });
     await res.arrayBuffer();
     if (res.status === 200) return performance.now() - started;
     failures[res.status] = (failures[res.status] ?? 0) + 1;
@@ -46,7 +50,8 @@ async function run(options: SenderOptions): Promise<SenderResult> {
   const failures: Record<string, number> = {};
   const started = performance.now();
   if (options.mode === 'sequential') {
-    for (let i = 0; i < bodies.length; i++) latenciesMs[i] = await send(options.url, bodies[i] ?? new Uint8Array(), failures);
+    for (let i = 0; i < bodies.length; i++)
+      latenciesMs[i] = await send(options.url, bodies[i] ?? new Uint8Array(), failures);
   } else {
     let next = 0;
     const interval = options.rate ? (options.spansPerRequest / options.rate) * 1000 : 0;

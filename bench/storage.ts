@@ -12,14 +12,19 @@ import { createStorage } from '../src/storage/storage.ts';
 const [dataDir = '', mode = ''] = process.argv.slice(2);
 const db = 'sessiongraph';
 const storage = createStorage(
-  openClickHouse({ dataDir, clickhouse: { url: undefined, user: '', password: '', database: db, readUser: undefined, readPassword: '' } }),
+  openClickHouse({
+    dataDir,
+    clickhouse: { url: undefined, user: '', password: '', database: db, readUser: undefined, readPassword: '' },
+  }),
   db,
 );
 if (mode === 'exporter') {
   await storage.client.command({ query: OTEL_TRACES(db, 'exporter_otel_traces') });
   await storage.client.command({ query: `INSERT INTO ${db}.exporter_otel_traces SELECT * FROM ${db}.otel_traces` });
 }
-const tables = await storage.select<{ name: string }>(`SELECT name FROM system.tables WHERE database = '${db}' AND engine LIKE '%MergeTree'`);
+const tables = await storage.select<{ name: string }>(
+  `SELECT name FROM system.tables WHERE database = '${db}' AND engine LIKE '%MergeTree'`,
+);
 for (const { name } of tables) await storage.client.command({ query: `OPTIMIZE TABLE ${db}.${name} FINAL` });
 const parts = await storage.select<{ table: string; bytes: number; rows: number }>(
   `SELECT table, sum(bytes_on_disk) AS bytes, sum(rows) AS rows FROM system.parts WHERE active AND database = '${db}' GROUP BY table ORDER BY table`,

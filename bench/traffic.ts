@@ -8,10 +8,18 @@
 import { context, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { Dice } from '../src/demo/workload.ts';
 
-const WORDS = 'the agent reads the ticket checks the invoice compares totals and decides whether to refund escalate or close it with a note to the customer'.split(' ');
+const WORDS =
+  'the agent reads the ticket checks the invoice compares totals and decides whether to refund escalate or close it with a note to the customer'.split(
+    ' ',
+  );
 
 function prose(dice: Dice, bytes: number): string {
   let out = '';
@@ -57,14 +65,20 @@ function oneSession(tracer: Tracer, dice: Dice, size: number, index: number): vo
               'gen_ai.usage.input_tokens': input,
               'gen_ai.usage.output_tokens': 100 + Math.floor(dice.next() * 400),
               'gen_ai.usage.cache_read.input_tokens': Math.floor(input / 2),
-              'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', parts: [{ type: 'text', content: prose(dice, 400) }] }]),
+              'gen_ai.output.messages': JSON.stringify([
+                { role: 'assistant', parts: [{ type: 'text', content: prose(dice, 400) }] },
+              ]),
             },
           },
           parent,
         )
         .end();
     } else if (i % 17 === 0) {
-      const span = tracer.startSpan('decide refund', { attributes: { 'decision.title': 'Refund the duplicate charge', 'decision.rationale': prose(dice, 120) } }, parent);
+      const span = tracer.startSpan(
+        'decide refund',
+        { attributes: { 'decision.title': 'Refund the duplicate charge', 'decision.rationale': prose(dice, 120) } },
+        parent,
+      );
       span.end();
     } else {
       const failed = dice.next() < 0.05;
@@ -75,7 +89,10 @@ function oneSession(tracer: Tracer, dice: Dice, size: number, index: number): vo
             'gen_ai.operation.name': 'execute_tool',
             'gen_ai.tool.name': i % 2 === 0 ? 'lookup_invoice' : 'search_tickets',
             'gen_ai.tool.call.id': `call_${index}_${i}`,
-            'gen_ai.tool.call.arguments': JSON.stringify({ invoice: `INV-${index}-${i}`, include: ['lines', 'payments'] }),
+            'gen_ai.tool.call.arguments': JSON.stringify({
+              invoice: `INV-${index}-${i}`,
+              include: ['lines', 'payments'],
+            }),
             'gen_ai.tool.call.result': JSON.stringify({ status: 'paid', lines: [prose(dice, 120), prose(dice, 80)] }),
           },
         },

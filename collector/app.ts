@@ -50,7 +50,12 @@ export interface Receivers {
 export function createReceivers(deps: Pick<AppDeps, 'storage' | 'writer' | 'config' | 'graph'>): Receivers {
   const redactor = deps.config.redaction ? createRedactor(deps.config.redaction) : undefined;
   const erased = new ErasedTraces();
-  return { traces: createTraceReceiver({ ...deps, redactor, erased }), logs: createLogsReceiver({ ...deps, redactor, erased }), redactor, erased };
+  return {
+    traces: createTraceReceiver({ ...deps, redactor, erased }),
+    logs: createLogsReceiver({ ...deps, redactor, erased }),
+    redactor,
+    erased,
+  };
 }
 
 /** Paths whose errors are OTLP `google.rpc.Status` bodies in the request's encoding, not API JSON. */
@@ -66,10 +71,15 @@ export function createApp(deps: AppDeps): Hono {
     // The route's pattern (`/api/sessions/:id`), never the path: ids would make a series each.
     // A path no handler matched ends at a middleware's pattern ('*', '/api/*').
     const route = routePath(c, -1);
-    histograms.requestDuration.observe({ route, method: c.req.method, code: String(c.res.status) }, (performance.now() - started) / 1000);
+    histograms.requestDuration.observe(
+      { route, method: c.req.method, code: String(c.res.status) },
+      (performance.now() - started) / 1000,
+    );
   });
   const reject = (c: Context, err: SessiongraphError): Response =>
-    OTLP_PATHS.has(c.req.path) ? otlpError(c, guessFormat(c), err) : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]);
+    OTLP_PATHS.has(c.req.path)
+      ? otlpError(c, guessFormat(c), err)
+      : c.json({ error: { code: err.kind, message: err.message } }, HTTP_STATUS[err.kind]);
   app.use('*', async (c, next) => {
     if (!deps.isClosing?.()) return next();
     // Keep-alive clients would otherwise keep this server busy after close(): send them away.
@@ -77,12 +87,12 @@ export function createApp(deps: AppDeps): Hono {
     c.header('retry-after', '5');
     return reject(c, new UnavailableError('the collector is shutting down; retry', 5));
   });
-  app.use(
-    '*',
-    requireApiKeys(deps.config.apiKeys, reject),
-  );
+  app.use('*', requireApiKeys(deps.config.apiKeys, reject));
   const receivers = deps.receivers ?? createReceivers(deps);
-  for (const [signal, writer] of [['traces', deps.writer], ['logs', receivers.logs.writer]] as const) {
+  for (const [signal, writer] of [
+    ['traces', deps.writer],
+    ['logs', receivers.logs.writer],
+  ] as const) {
     writer.onStored = (rows, seconds, ok) => {
       histograms.batchRows.observe({ signal }, rows);
       histograms.insertDuration.observe({ signal, outcome: ok ? 'ok' : 'failed' }, seconds);
@@ -93,7 +103,9 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/', healthRoutes(deps, receivers, histograms));
   app.route('/', apiRoutes(deps, receivers.erased));
   app.route('/', dashboardRoutes(deps));
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
+  app.notFound((c) =>
+    c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404),
+  );
   app.onError((err, c) => {
     if (err instanceof SessiongraphError) {
       const retryAfter = retryAfterOf(err);

@@ -19,7 +19,8 @@ const INGEST_PATHS = new Set(['/v1/traces', '/v1/logs']);
 const DASHBOARD_SHELL = /^\/(?:sessions|agents)?$|^\/(?:sessions|decisions)\/[^/]+$|^\/ui\/(?:[\w.-]+\/)?[\w.-]+$/;
 
 /** Erasure and its records: the `admin` scope. */
-const ADMIN_ROUTES = (method: string, path: string): boolean => (method === 'DELETE' && path === '/api/sessions') || path === '/api/erasures';
+const ADMIN_ROUTES = (method: string, path: string): boolean =>
+  (method === 'DELETE' && path === '/api/sessions') || path === '/api/erasures';
 
 /** The scope a request needs, or undefined for open paths. */
 export function scopeFor(path: string, method = 'GET'): Scope | undefined {
@@ -29,14 +30,21 @@ export function scopeFor(path: string, method = 'GET'): Scope | undefined {
 }
 
 /** Middleware rejecting requests without a key of the needed scope; `reject` renders the error. */
-export function requireApiKeys(keys: readonly ApiKey[], reject: (c: Parameters<MiddlewareHandler>[0], err: SessiongraphError) => Response): MiddlewareHandler {
+export function requireApiKeys(
+  keys: readonly ApiKey[],
+  reject: (c: Parameters<MiddlewareHandler>[0], err: SessiongraphError) => Response,
+): MiddlewareHandler {
   return async (c, next) => {
     const scope = scopeFor(c.req.path, c.req.method);
     if (keys.length === 0 || scope === undefined) return next();
     const result = authorize(keys, presentedKey(c.req.header('authorization'), c.req.header('x-api-key')), scope);
     if (result === 'ok') return next();
     c.header('www-authenticate', 'Bearer realm="sessiongraph"');
-    if (result === 'missing') return reject(c, new UnauthorizedError('an API key is required: send Authorization: Bearer <key> or x-api-key: <key>'));
+    if (result === 'missing')
+      return reject(
+        c,
+        new UnauthorizedError('an API key is required: send Authorization: Bearer <key> or x-api-key: <key>'),
+      );
     if (result === 'invalid') return reject(c, new UnauthorizedError('the API key is not valid'));
     return reject(c, new ForbiddenError(`the API key does not have the "${scope}" scope this route needs`));
   };

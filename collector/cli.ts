@@ -7,7 +7,14 @@ import { createConsoleLogger } from '../src/logger.ts';
 import { PriceFileError } from '../src/pricing/price-file.ts';
 import { UnsupportedServerError } from '../src/storage/schema.ts';
 import { demoCommand } from './commands/demo.ts';
-import { agentsCommand, decisionCommand, retentionCommand, sessionCommand, sessionsCommand, trendsCommand } from './commands/graph.ts';
+import {
+  agentsCommand,
+  decisionCommand,
+  retentionCommand,
+  sessionCommand,
+  sessionsCommand,
+  trendsCommand,
+} from './commands/graph.ts';
 import { sqlCommand, type ClientOptions } from './commands/sql.ts';
 import { eraseCommand } from './commands/erase.ts';
 import { startCollector, type RunningCollector } from './server.ts';
@@ -64,7 +71,8 @@ export async function main(argv: readonly string[]): Promise<number | undefined>
   if (!client) return usageError(`unknown command ${JSON.stringify(command)}`);
   const parsed = parseClientArgs(args, client.filters ?? []);
   if (typeof parsed === 'string') return usageError(parsed);
-  if (parsed.positional.length !== client.args.length) return usageError(`usage: sessiongraph ${command} ${client.args.join(' ')}`.trim());
+  if (parsed.positional.length !== client.args.length)
+    return usageError(`usage: sessiongraph ${command} ${client.args.join(' ')}`.trim());
   return client.run(parsed.options, parsed.positional, parsed.filters);
 }
 
@@ -89,8 +97,16 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
   decision: { args: ['<id>'], run: (o, [id]) => decisionCommand(o, id ?? '') },
   agents: { args: [], run: (o) => agentsCommand(o) },
   retention: { args: [], run: (o) => retentionCommand(o) },
-  erase: { args: [], filters: ['user-id', 'conversation-id', 'session', 'graph'], run: (o, _p, f) => eraseCommand(o, f) },
-  trends: { args: [], filters: ['metric', 'by', 'bucket', 'from', 'to', 'agent', 'model'], run: (o, _p, f) => trendsCommand(o, f) },
+  erase: {
+    args: [],
+    filters: ['user-id', 'conversation-id', 'session', 'graph'],
+    run: (o, _p, f) => eraseCommand(o, f),
+  },
+  trends: {
+    args: [],
+    filters: ['metric', 'by', 'bucket', 'from', 'to', 'agent', 'model'],
+    run: (o, _p, f) => trendsCommand(o, f),
+  },
   sql: { args: ['"<query>"'], run: (o, [query]) => sqlCommand(query ?? '', o) },
   demo: {
     args: [],
@@ -99,9 +115,15 @@ const CLIENT_COMMANDS: Record<string, ClientCommand> = {
       const int = (name: string, fallback: number, max: number): number | string => {
         const raw = f[name];
         if (raw === undefined) return fallback;
-        return /^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= max ? Number(raw) : `--${name} must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}`;
+        return /^\d+$/.test(raw) && Number(raw) >= 1 && Number(raw) <= max
+          ? Number(raw)
+          : `--${name} must be an integer from 1 to ${max}, got ${JSON.stringify(raw)}`;
       };
-      const options = { sessions: int('sessions', 60, 100_000), seed: int('seed', Date.now() % 1_000_000, 2 ** 31), days: int('days', 30, 365) };
+      const options = {
+        sessions: int('sessions', 60, 100_000),
+        seed: int('seed', Date.now() % 1_000_000, 2 ** 31),
+        days: int('days', 30, 365),
+      };
       const bad = Object.values(options).find((v) => typeof v === 'string');
       if (typeof bad === 'string') return Promise.resolve(usageError(bad));
       return demoCommand(o, options as { sessions: number; seed: number; days: number });
@@ -116,7 +138,11 @@ function parseClientArgs(
 ): { options: ClientOptions; positional: string[]; filters: Record<string, string> } | string {
   const filters: Record<string, string> = {};
   const port = process.env.SESSIONGRAPH_PORT ?? '4318';
-  const options: ClientOptions = { url: process.env.SESSIONGRAPH_URL ?? `http://127.0.0.1:${port}`, json: false, apiKey: process.env.SESSIONGRAPH_API_KEY || undefined };
+  const options: ClientOptions = {
+    url: process.env.SESSIONGRAPH_URL ?? `http://127.0.0.1:${port}`,
+    json: false,
+    apiKey: process.env.SESSIONGRAPH_API_KEY || undefined,
+  };
   const positional: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';

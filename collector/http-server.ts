@@ -75,7 +75,10 @@ function capConnections(server: Server, max: number, logger: Logger): void {
   server.removeAllListeners('connection');
   let open = 0;
   let lingering = 0;
-  const warn = rateLimitedWarning(logger, `connection limit reached (--max-connections ${max}): new connections are answered 503`);
+  const warn = rateLimitedWarning(
+    logger,
+    `connection limit reached (--max-connections ${max}): new connections are answered 503`,
+  );
   server.on('connection', (socket: Socket) => {
     if (open < max) {
       open++;

@@ -60,9 +60,15 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
     pricer,
     sessionTimeoutMs: config.sessionTimeoutMs,
     observeLag: (seconds) => histograms.rollUpLag.observe(seconds),
-    onRollUpError: onceEvery(60_000, (err) => logger.warn('session roll-up failed; retrying every second', { error: String(err) })),
+    onRollUpError: onceEvery(60_000, (err) =>
+      logger.warn('session roll-up failed; retrying every second', { error: String(err) }),
+    ),
   });
-  const writer = new SpanWriter((batch) => graph.storeBatch(batch), config, () => storage.ping());
+  const writer = new SpanWriter(
+    (batch) => graph.storeBatch(batch),
+    config,
+    () => storage.ping(),
+  );
   let schema: SchemaPreparation;
   try {
     schema = await prepareSchema(storage, graph, writer, config, logger);
@@ -72,11 +78,23 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   }
   let closing: Promise<void> | undefined;
   const receivers = createReceivers({ storage, writer, graph, config });
-  const app = createApp({ storage, writer, graph, config, logger, receivers, histograms, isClosing: () => closing !== undefined });
+  const app = createApp({
+    storage,
+    writer,
+    graph,
+    config,
+    logger,
+    receivers,
+    histograms,
+    isClosing: () => closing !== undefined,
+  });
   const sweeper = startAbandonSweeper(graph, config.sessionTimeoutMs, logger);
   const contentSweeper = startContentSweeper(storage, config.retention.contentSeconds, logger);
   // Erased traces: re-read every minute, for erasures made through other collectors on the same server.
-  const loadErased = (): void => void receivers.erased.load(storage).catch((err: unknown) => logger.warn('could not read the erasure records', { error: String(err) }));
+  const loadErased = (): void =>
+    void receivers.erased
+      .load(storage)
+      .catch((err: unknown) => logger.warn('could not read the erasure records', { error: String(err) }));
   loadErased();
   const erasedReloader = setInterval(loadErased, 60_000);
   erasedReloader.unref();
@@ -138,12 +156,20 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
 }
 
 /** Starts the OTLP/gRPC receiver unless --grpc-port is off; its services share the HTTP routes' receivers. */
-async function startGrpc(config: Config, logger: Logger, receivers: Receivers, isClosing: () => boolean): Promise<GrpcReceiver | undefined> {
+async function startGrpc(
+  config: Config,
+  logger: Logger,
+  receivers: Receivers,
+  isClosing: () => boolean,
+): Promise<GrpcReceiver | undefined> {
   if (config.grpcPort === undefined) return undefined;
   const services = [traceExportService(receivers.traces), logsExportService(receivers.logs)];
   const grpc = await startGrpcReceiver(config.grpcPort, { config, logger, services, isClosing });
   // Not "listening on http://…": the CLI's own line after this one is what scripts look for.
-  logger.info('OTLP/gRPC receiver started', { address: grpc.url.replace(/^http:\/\//, ''), services: services.map((s) => s.name).join(',') });
+  logger.info('OTLP/gRPC receiver started', {
+    address: grpc.url.replace(/^http:\/\//, ''),
+    services: services.map((s) => s.name).join(','),
+  });
   return grpc;
 }
 
@@ -176,14 +202,20 @@ function startAbandonSweeper(graph: GraphWriter, timeoutMs: number, logger: Logg
  * With --retain-content, replaces the content that crossed the limit since the last sweep by
  * `[expired]` (retention.ts): at start, then every hour — or at half the limit, when shorter.
  */
-function startContentSweeper(storage: Storage, contentSeconds: number | undefined, logger: Logger): NodeJS.Timeout | undefined {
+function startContentSweeper(
+  storage: Storage,
+  contentSeconds: number | undefined,
+  logger: Logger,
+): NodeJS.Timeout | undefined {
   if (contentSeconds === undefined) return undefined;
   let running = false;
   const sweep = (): void => {
     if (running) return;
     running = true;
     sweepExpiredContent(storage, contentSeconds)
-      .catch((err: unknown) => logger.warn('expired-content sweep failed; retrying at the next one', { error: String(err) }))
+      .catch((err: unknown) =>
+        logger.warn('expired-content sweep failed; retrying at the next one', { error: String(err) }),
+      )
       .finally(() => {
         running = false;
       });
@@ -205,13 +237,20 @@ interface SchemaPreparation {
  * not ready (503 + Retry-After, /readyz 503) and retries every 5 s, as OpenTelemetry
  * Collector exporters do, so a collector may start before its ClickHouse.
  */
-async function prepareSchema(storage: Storage, graph: GraphWriter, writer: SpanWriter, config: Config, logger: Logger): Promise<SchemaPreparation> {
+async function prepareSchema(
+  storage: Storage,
+  graph: GraphWriter,
+  writer: SpanWriter,
+  config: Config,
+  logger: Logger,
+): Promise<SchemaPreparation> {
   const prepare = async (): Promise<void> => {
     await migrateStorage(storage);
     const changed = await applyRetention(storage, config.retention);
     if (changed.length > 0) logger.info('retention changed', { ttl: changed.join(', ') });
     const recovered = await graph.recoverInFlight();
-    if (recovered > 0) logger.info('recomputed the traces of the last batches before the previous stop', { traces: recovered });
+    if (recovered > 0)
+      logger.info('recomputed the traces of the last batches before the previous stop', { traces: recovered });
   };
   try {
     await prepare();
@@ -231,7 +270,8 @@ async function prepareSchema(storage: Storage, graph: GraphWriter, writer: SpanW
           logger.info('storage ready', { location: storage.location });
         })
         .catch((err: unknown) => {
-          if (!(err instanceof StorageUnreachableError)) logger.error('storage refused the schema', { error: String(err) });
+          if (!(err instanceof StorageUnreachableError))
+            logger.error('storage refused the schema', { error: String(err) });
           if (!stopped) retry();
         });
     }, 5000);

@@ -15,7 +15,8 @@ const provider = new NodeTracerProvider({
 });
 provider.register();
 const tracer = trace.getTracer('otel-api-example');
-const messages = (role: string, text: string): string => JSON.stringify([{ role, parts: [{ type: 'text', content: text }] }]);
+const messages = (role: string, text: string): string =>
+  JSON.stringify([{ role, parts: [{ type: 'text', content: text }] }]);
 
 const root = tracer.startSpan('invoke_agent otel-example-triage', {
   attributes: {
@@ -28,7 +29,11 @@ const root = tracer.startSpan('invoke_agent otel-example-triage', {
 });
 await context.with(trace.setSpan(context.active(), root), async () => {
   const chat = tracer.startSpan('chat claude-haiku-4-5', {
-    attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.provider.name': 'anthropic', 'gen_ai.request.model': 'claude-haiku-4-5' },
+    attributes: {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-haiku-4-5',
+    },
   });
   chat.setAttributes({
     'gen_ai.usage.input_tokens': 2400,
@@ -39,7 +44,11 @@ await context.with(trace.setSpan(context.active(), root), async () => {
   chat.end();
 
   const tool = tracer.startSpan('execute_tool export_queue_depth', {
-    attributes: { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'export_queue_depth', 'gen_ai.tool.call.arguments': '{"region":"eu"}' },
+    attributes: {
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'export_queue_depth',
+      'gen_ai.tool.call.arguments': '{"region":"eu"}',
+    },
   });
   tool.setAttribute('gen_ai.tool.call.result', '{"depth":18250}');
   tool.end();

@@ -10,7 +10,11 @@ const tracing = startTracing({ serviceName: 'example-agents' });
 let sessionId = '';
 
 const answer = await agentSession(
-  { agent: { name: 'sdk-example-planner', version: '1.0.0' }, input: 'Which feature should we sunset this quarter?', tags: ['example'] },
+  {
+    agent: { name: 'sdk-example-planner', version: '1.0.0' },
+    input: 'Which feature should we sunset this quarter?',
+    tags: ['example'],
+  },
   async () => {
     const traceId = trace.getActiveSpan()?.spanContext().traceId ?? '';
     sessionId = sessionIdOf(traceId);

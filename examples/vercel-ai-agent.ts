@@ -28,7 +28,9 @@ const model = new MockLanguageModelV3({
   modelId: 'gpt-4o',
   doGenerate: [
     {
-      content: [{ type: 'tool-call', toolCallId: 'call-1', toolName: 'weather', input: JSON.stringify({ city: 'Lisbon' }) }],
+      content: [
+        { type: 'tool-call', toolCallId: 'call-1', toolName: 'weather', input: JSON.stringify({ city: 'Lisbon' }) },
+      ],
       finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
       usage: usage(900, 0, 40),
       warnings: [],
@@ -53,9 +55,13 @@ const result = await generateText({
     }),
   },
   stopWhen: stepCountIs(3),
-  experimental_telemetry: { isEnabled: true, functionId: 'vercel-example-packing', metadata: { sessionId: 'trip-42', userId: 'traveller-7' } },
+  experimental_telemetry: {
+    isEnabled: true,
+    functionId: 'vercel-example-packing',
+    metadata: { sessionId: 'trip-42', userId: 'traveller-7' },
+  },
 });
 
 await provider.shutdown();
 console.log(result.text);
-console.log("npx sessiongraph sessions --agent vercel-example-packing");
+console.log('npx sessiongraph sessions --agent vercel-example-packing');

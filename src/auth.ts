@@ -35,13 +35,20 @@ export function parseApiKeys(text: string, source: string, separator: RegExp = /
     const where = `${source} ${unit} ${n}`;
     const eq = entry.lastIndexOf('=');
     const key = eq > 0 ? entry.slice(0, eq).trim() : '';
-    const scopes = eq > 0 ? entry.slice(eq + 1).split('+').map((s) => s.trim()) : [];
+    const scopes =
+      eq > 0
+        ? entry
+            .slice(eq + 1)
+            .split('+')
+            .map((s) => s.trim())
+        : [];
     if (key === '' || scopes.length === 0 || scopes.some((s) => s === '')) {
       throw new ApiKeyError(`${where} is invalid: expected KEY=SCOPES, e.g. k1=ingest or k2=read+ingest`);
     }
     if (/\s/.test(key)) throw new ApiKeyError(`${where} is invalid: a key must not contain spaces`);
     // The scope is not quoted: an entry written the wrong way round (read=SECRET) would print the key.
-    if (scopes.some((s) => !(SCOPES as readonly string[]).includes(s))) throw new ApiKeyError(`${where} has an unknown scope (scopes are ingest, read and admin, joined by +)`);
+    if (scopes.some((s) => !(SCOPES as readonly string[]).includes(s)))
+      throw new ApiKeyError(`${where} has an unknown scope (scopes are ingest, read and admin, joined by +)`);
     return { digest: digestOf(key), scopes: new Set(scopes as Scope[]) };
   });
 }
@@ -70,6 +77,9 @@ export function authorize(keys: readonly ApiKey[], presented: string | undefined
 
 /** True for addresses that only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  const h = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '');
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }

@@ -108,7 +108,10 @@ export const CLIENT_CLOSED_STATUS = 499;
  * and OTLP/gRPC answer alike (OTLP spec, "Failures"). Retryable kinds (429, 503) carry their
  * `retryAfterSeconds` on the error itself.
  */
-export const ERROR_STATUS: Record<ErrorKind, { http: 400 | 401 | 403 | 404 | 408 | 413 | 415 | 429 | 503; rpc: number }> = {
+export const ERROR_STATUS: Record<
+  ErrorKind,
+  { http: 400 | 401 | 403 | 404 | 408 | 413 | 415 | 429 | 503; rpc: number }
+> = {
   'bad-data': { http: 400, rpc: 3 }, // INVALID_ARGUMENT
   // RESOURCE_EXHAUSTED without retry information: final, as OTLP/gRPC says for a message too large.
   'too-large': { http: 413, rpc: 8 },

@@ -8,7 +8,11 @@ export interface Logger {
 /** Logger writing `level message key=value` lines to stderr. */
 export function createConsoleLogger(): Logger {
   const line = (level: string, message: string, fields?: Record<string, unknown>): void => {
-    const extra = fields ? Object.entries(fields).map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join('') : '';
+    const extra = fields
+      ? Object.entries(fields)
+          .map(([k, v]) => ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join('')
+      : '';
     process.stderr.write(`${new Date().toISOString()} ${level} ${message}${extra}\n`);
   };
   return {

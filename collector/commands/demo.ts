@@ -57,7 +57,8 @@ function progressBar(total: number): (done: number) => void {
 
 /** Seeded trace/span ids, so a seed reproduces the exact same traces. */
 function seededIds(dice: Dice): { generateTraceId(): string; generateSpanId(): string } {
-  const hex = (n: number): string => Array.from({ length: n }, () => Math.floor(dice.next() * 16).toString(16)).join('');
+  const hex = (n: number): string =>
+    Array.from({ length: n }, () => Math.floor(dice.next() * 16).toString(16)).join('');
   return { generateTraceId: () => hex(32), generateSpanId: () => hex(16) };
 }
 
@@ -67,13 +68,19 @@ export async function demoCommand(client: ClientOptions, options: DemoOptions): 
     const health = await fetch(`${client.url}/healthz`);
     if (!health.ok) throw new Error(`HTTP ${health.status}`);
   } catch (err) {
-    process.stderr.write(`sessiongraph demo: no collector answers at ${client.url} (${(err as Error).message}). Start one with \`npm start\`, or pass --url.\n`);
+    process.stderr.write(
+      `sessiongraph demo: no collector answers at ${client.url} (${(err as Error).message}). Start one with \`npm start\`, or pass --url.\n`,
+    );
     return 1;
   }
   const dice = new Dice(options.seed);
   const ids = seededIds(new Dice(options.seed ^ 0x5eed));
-  const runs = plan(options, dice, Date.now()).sort((a, b) => a.agent.service.localeCompare(b.agent.service) || a.startMs - b.startMs);
-  process.stderr.write(`sessiongraph demo: ${runs.length} agent sessions over the last ${options.days} days → ${client.url} (seed ${options.seed})\n`);
+  const runs = plan(options, dice, Date.now()).sort(
+    (a, b) => a.agent.service.localeCompare(b.agent.service) || a.startMs - b.startMs,
+  );
+  process.stderr.write(
+    `sessiongraph demo: ${runs.length} agent sessions over the last ${options.days} days → ${client.url} (seed ${options.seed})\n`,
+  );
   const tick = progressBar(runs.length);
   const clock = new SimulatedClock(Date.now());
   const outcomes: Array<RunOutcome & { agent: string }> = [];
@@ -81,7 +88,13 @@ export async function demoCommand(client: ClientOptions, options: DemoOptions): 
   try {
     for (const service of [...new Set(runs.map((r) => r.agent.service))]) {
       // One tracer provider per service, as each agent would run in its own process.
-      const tracing = startTracing({ endpoint: client.url, serviceName: service, resourceAttributes: { 'deployment.environment.name': 'demo' }, idGenerator: ids, ...(client.apiKey ? { headers: authHeaders(client) } : {}) });
+      const tracing = startTracing({
+        endpoint: client.url,
+        serviceName: service,
+        resourceAttributes: { 'deployment.environment.name': 'demo' },
+        idGenerator: ids,
+        ...(client.apiKey ? { headers: authHeaders(client) } : {}),
+      });
       for (const run of runs.filter((r) => r.agent.service === service)) {
         clock.set(run.startMs);
         outcomes.push({ ...(await run.agent.run(dice, clock)), agent: run.agent.name });
@@ -96,12 +109,19 @@ export async function demoCommand(client: ClientOptions, options: DemoOptions): 
 }
 
 async function report(client: ClientOptions, outcomes: ReadonlyArray<RunOutcome & { agent: string }>): Promise<number> {
-  const example = outcomes.find((o) => o.agent === 'roadmap-triage' && o.kind === 'completed' && o.decisionIds.length > 0) ?? outcomes.find((o) => o.decisionIds.length > 0) ?? outcomes[0];
+  const example =
+    outcomes.find((o) => o.agent === 'roadmap-triage' && o.kind === 'completed' && o.decisionIds.length > 0) ??
+    outcomes.find((o) => o.decisionIds.length > 0) ??
+    outcomes[0];
   const count = (kind: RunOutcome['kind']): number => outcomes.filter((o) => o.kind === kind).length;
   if (example) {
-    const res = await fetch(`${client.url}/api/sessions/${sessionIdOf(example.traceId)}`, { headers: authHeaders(client) });
+    const res = await fetch(`${client.url}/api/sessions/${sessionIdOf(example.traceId)}`, {
+      headers: authHeaders(client),
+    });
     if (!res.ok) {
-      process.stderr.write(`sessiongraph demo: the collector did not store the sessions (GET /api/sessions/${sessionIdOf(example.traceId)} → ${res.status}); see its log.\n`);
+      process.stderr.write(
+        `sessiongraph demo: the collector did not store the sessions (GET /api/sessions/${sessionIdOf(example.traceId)} → ${res.status}); see its log.\n`,
+      );
       return 1;
     }
   }

@@ -7,12 +7,17 @@ import { formatTable } from './format-table.ts';
 
 type Json = Record<string, unknown>;
 
-async function getJson(options: ClientOptions, path: string): Promise<{ ok: true; body: Json } | { ok: false; code: number }> {
+async function getJson(
+  options: ClientOptions,
+  path: string,
+): Promise<{ ok: true; body: Json } | { ok: false; code: number }> {
   let res: Response;
   try {
     res = await fetch(`${options.url}${path}`, { headers: authHeaders(options) });
   } catch (err) {
-    process.stderr.write(`sessiongraph: cannot reach the collector at ${options.url}: ${(err as Error).message} (is it running? set --url or SESSIONGRAPH_URL)\n`);
+    process.stderr.write(
+      `sessiongraph: cannot reach the collector at ${options.url}: ${(err as Error).message} (is it running? set --url or SESSIONGRAPH_URL)\n`,
+    );
     return { ok: false, code: 1 };
   }
   const body = (await res.json()) as Json & { error?: { message: string } };
@@ -37,8 +42,14 @@ function sessionLines(s: Json): string {
     ['status', s.session_status],
     ['start → end', `${String(s.session_start)} → ${String(s.session_end ?? '(still open)')}`],
     ['turns', s.turns],
-    ['tokens', `${String(s.tokens_used)} (in ${String(s.input_tokens)}, out ${String(s.output_tokens)}, cache read ${String(s.cache_read_tokens)}, cache write ${String(s.cache_write_tokens)})`],
-    ['cost', `${money(s.cost)}${(s.unpriced_models as string[]).length ? `  unpriced: ${(s.unpriced_models as string[]).join(', ')}` : ''}`],
+    [
+      'tokens',
+      `${String(s.tokens_used)} (in ${String(s.input_tokens)}, out ${String(s.output_tokens)}, cache read ${String(s.cache_read_tokens)}, cache write ${String(s.cache_write_tokens)})`,
+    ],
+    [
+      'cost',
+      `${money(s.cost)}${(s.unpriced_models as string[]).length ? `  unpriced: ${(s.unpriced_models as string[]).join(', ')}` : ''}`,
+    ],
     ['models', (s.models as string[]).join(', ')],
     ['tools', `${(s.tools_invoked as string[]).join(', ')} (calls: ${String(s.tool_call_count)})`],
     ['errors', s.error_count],
@@ -52,7 +63,12 @@ function sessionLines(s: Json): string {
 function stepTable(steps: Json[]): string {
   return formatTable(
     ['start', 'kind', 'name', 'ms', 'error', 'output'],
-    steps.map((t) => ({ ...t, ms: Number(t.duration_ms).toFixed(1), error: t.error ? 'yes' : '', output: String(t.output ?? '').replace(/\s+/g, ' ') })),
+    steps.map((t) => ({
+      ...t,
+      ms: Number(t.duration_ms).toFixed(1),
+      error: t.error ? 'yes' : '',
+      output: String(t.output ?? '').replace(/\s+/g, ' '),
+    })),
   );
 }
 
@@ -60,9 +76,14 @@ function stepTable(steps: Json[]): string {
 export async function sessionsCommand(options: ClientOptions, filters: Record<string, string>): Promise<number> {
   const res = await getJson(options, `/api/sessions?${new URLSearchParams(filters).toString()}`);
   if (!res.ok) return res.code;
-  if (options.json) return out(JSON.stringify(res.body, null, 2)), 0;
+  if (options.json) return (out(JSON.stringify(res.body, null, 2)), 0);
   const sessions = res.body.sessions as Json[];
-  out(formatTable(['id', 'session_start', 'agent_name', 'session_status', 'turns', 'tokens_used', 'cost', 'error_count'], sessions.map((s) => ({ ...s, cost: money(s.cost) }))));
+  out(
+    formatTable(
+      ['id', 'session_start', 'agent_name', 'session_status', 'turns', 'tokens_used', 'cost', 'error_count'],
+      sessions.map((s) => ({ ...s, cost: money(s.cost) })),
+    ),
+  );
   if (res.body.next_cursor) out(`more: --cursor ${String(res.body.next_cursor)}`);
   return 0;
 }
@@ -71,7 +92,7 @@ export async function sessionsCommand(options: ClientOptions, filters: Record<st
 export async function sessionCommand(options: ClientOptions, id: string): Promise<number> {
   const res = await getJson(options, `/api/sessions/${encodeURIComponent(id)}`);
   if (!res.ok) return res.code;
-  if (options.json) return out(JSON.stringify(res.body, null, 2)), 0;
+  if (options.json) return (out(JSON.stringify(res.body, null, 2)), 0);
   const decisions = res.body.decisions as Json[];
   out(sessionLines(res.body.session as Json));
   out(`\nDecisions (${decisions.length})`);
@@ -85,7 +106,7 @@ export async function sessionCommand(options: ClientOptions, id: string): Promis
 export async function decisionCommand(options: ClientOptions, id: string): Promise<number> {
   const res = await getJson(options, `/api/decisions/${encodeURIComponent(id)}`);
   if (!res.ok) return res.code;
-  if (options.json) return out(JSON.stringify(res.body, null, 2)), 0;
+  if (options.json) return (out(JSON.stringify(res.body, null, 2)), 0);
   const d = res.body.decision as Json;
   const def = res.body.agent_definition as Json | null;
   out(
@@ -121,7 +142,10 @@ function barChart(entries: ReadonlyArray<[label: string, value: number | null, s
   const max = Math.max(0, ...entries.map(([, v]) => v ?? 0));
   const labelWidth = Math.max(...entries.map(([l]) => l.length));
   return entries
-    .map(([label, v, shown]) => `${label.padEnd(labelWidth)} ${'█'.repeat(max > 0 && v !== null ? Math.max(v > 0 ? 1 : 0, Math.round((v / max) * width)) : 0)} ${shown}`)
+    .map(
+      ([label, v, shown]) =>
+        `${label.padEnd(labelWidth)} ${'█'.repeat(max > 0 && v !== null ? Math.max(v > 0 ? 1 : 0, Math.round((v / max) * width)) : 0)} ${shown}`,
+    )
     .join('\n');
 }
 
@@ -131,19 +155,31 @@ export async function trendsCommand(options: ClientOptions, filters: Record<stri
   const query = new URLSearchParams({ ...rest, ...(by ? { group_by: by } : {}) });
   const res = await getJson(options, `/api/trends?${query.toString()}`);
   if (!res.ok) return res.code;
-  if (options.json) return out(JSON.stringify(res.body, null, 2)), 0;
+  if (options.json) return (out(JSON.stringify(res.body, null, 2)), 0);
   const metric = String(res.body.metric);
   type Point = { time: string; value: number | null };
   const series = res.body.series as Array<{ group: string; points: Point[]; total: number | null }>;
-  out(`${metric} by ${String(res.body.bucket)}${res.body.group_by ? ` and ${String(res.body.group_by)}` : ''}, ${String(res.body.from)} → ${String(res.body.to)}`);
-  if (series.length === 0) return out('no sessions started in this range'), 0;
-  const rows = series.flatMap((s) => s.points.map((p) => ({ time: p.time, group: s.group, value: trendValue(metric, p.value) })));
+  out(
+    `${metric} by ${String(res.body.bucket)}${res.body.group_by ? ` and ${String(res.body.group_by)}` : ''}, ${String(res.body.from)} → ${String(res.body.to)}`,
+  );
+  if (series.length === 0) return (out('no sessions started in this range'), 0);
+  const rows = series.flatMap((s) =>
+    s.points.map((p) => ({ time: p.time, group: s.group, value: trendValue(metric, p.value) })),
+  );
   rows.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
   out(formatTable(res.body.group_by ? ['time', 'group', 'value'] : ['time', 'value'], rows));
   out('');
   const bars: Array<[string, number | null, string]> = res.body.group_by
-    ? series.map((s) => [s.group, s.total, s.total === null ? 'unknown (not priced)' : `${trendValue(metric, s.total)} in all`])
-    : (series[0]?.points ?? []).map((p) => [p.time.slice(0, res.body.bucket === 'hour' ? 16 : 10), p.value, trendValue(metric, p.value)]);
+    ? series.map((s) => [
+        s.group,
+        s.total,
+        s.total === null ? 'unknown (not priced)' : `${trendValue(metric, s.total)} in all`,
+      ])
+    : (series[0]?.points ?? []).map((p) => [
+        p.time.slice(0, res.body.bucket === 'hour' ? 16 : 10),
+        p.value,
+        trendValue(metric, p.value),
+      ]);
   out(barChart(bars));
   const unpriced = res.body.unpriced_models as string[];
   if (unpriced.length > 0) out(`\nnot priced (not counted as $0): ${unpriced.join(', ')}`);
@@ -154,16 +190,24 @@ export async function trendsCommand(options: ClientOptions, filters: Record<stri
 export async function retentionCommand(options: ClientOptions): Promise<number> {
   const res = await getJson(options, '/api/retention');
   if (!res.ok) return res.code;
-  if (options.json) return out(JSON.stringify(res.body, null, 2)), 0;
+  if (options.json) return (out(JSON.stringify(res.body, null, 2)), 0);
   out(`spans (otel_traces, session_spans, otel_logs)  ${String(res.body.spans)}`);
   out(`content (message, argument, result text)      ${String(res.body.content)}`);
   out(`graph (sessions, definitions, decisions)      ${String(res.body.graph)}`);
   out('');
-  type Table = { table: string; ttl: string | null; column_ttls: Record<string, string>; rows: number; bytes_on_disk: number };
+  type Table = {
+    table: string;
+    ttl: string | null;
+    column_ttls: Record<string, string>;
+    rows: number;
+    bytes_on_disk: number;
+  };
   const tables = (res.body.tables as Table[]).map((t) => ({
     ...t,
     ttl: t.ttl ?? (t.table === 'erasures' ? 'none (kept)' : 'none'),
-    column_ttls: Object.entries(t.column_ttls).map(([c, ttl]) => `${c}: ${ttl}`).join('; '),
+    column_ttls: Object.entries(t.column_ttls)
+      .map(([c, ttl]) => `${c}: ${ttl}`)
+      .join('; '),
   }));
   out(formatTable(['table', 'ttl', 'column_ttls', 'rows', 'bytes_on_disk'], tables));
   return 0;
@@ -173,8 +217,13 @@ export async function retentionCommand(options: ClientOptions): Promise<number> 
 export async function agentsCommand(options: ClientOptions): Promise<number> {
   const res = await getJson(options, '/api/agents');
   if (!res.ok) return res.code;
-  if (options.json) return out(JSON.stringify(res.body, null, 2)), 0;
+  if (options.json) return (out(JSON.stringify(res.body, null, 2)), 0);
   const agents = (res.body.agents as Json[]).map((a) => ({ ...a, total_cost: money(a.total_cost) }));
-  out(formatTable(['id', 'title', 'service_name', 'version', 'session_count', 'failed_sessions', 'total_cost', 'last_seen'], agents));
+  out(
+    formatTable(
+      ['id', 'title', 'service_name', 'version', 'session_count', 'failed_sessions', 'total_cost', 'last_seen'],
+      agents,
+    ),
+  );
   return 0;
 }

@@ -23,12 +23,23 @@ export function authHeaders(options: ClientOptions): Record<string, string> {
 export async function sqlCommand(query: string, options: ClientOptions): Promise<number> {
   let res: Response;
   try {
-    res = await fetch(`${options.url}/api/sql`, { method: 'POST', body: query, headers: { 'content-type': 'text/plain', ...authHeaders(options) } });
+    res = await fetch(`${options.url}/api/sql`, {
+      method: 'POST',
+      body: query,
+      headers: { 'content-type': 'text/plain', ...authHeaders(options) },
+    });
   } catch (err) {
-    process.stderr.write(`sessiongraph: cannot reach the collector at ${options.url}: ${(err as Error).message} (is it running? set --url or SESSIONGRAPH_URL)\n`);
+    process.stderr.write(
+      `sessiongraph: cannot reach the collector at ${options.url}: ${(err as Error).message} (is it running? set --url or SESSIONGRAPH_URL)\n`,
+    );
     return 1;
   }
-  const body = (await res.json()) as { rows?: Array<Record<string, unknown>>; columns?: Array<{ name: string }>; truncated?: boolean; error?: { message: string } };
+  const body = (await res.json()) as {
+    rows?: Array<Record<string, unknown>>;
+    columns?: Array<{ name: string }>;
+    truncated?: boolean;
+    error?: { message: string };
+  };
   if (!res.ok || !body.rows) {
     process.stderr.write(`sessiongraph: ${body.error?.message ?? `HTTP ${res.status}`}\n`);
     return 1;
@@ -36,7 +47,12 @@ export async function sqlCommand(query: string, options: ClientOptions): Promise
   if (options.json) {
     process.stdout.write(`${JSON.stringify(body.rows, null, 2)}\n`);
   } else {
-    process.stdout.write(formatTable((body.columns ?? []).map((c) => c.name), body.rows));
+    process.stdout.write(
+      formatTable(
+        (body.columns ?? []).map((c) => c.name),
+        body.rows,
+      ),
+    );
     if (body.truncated) process.stdout.write(`(first ${body.rows.length} rows shown)\n`);
   }
   return 0;

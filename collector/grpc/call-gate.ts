@@ -61,9 +61,13 @@ function refusalOf(service: ExportService, metadata: Metadata, options: GateOpti
   if (options.apiKeys.length > 0) {
     const key = presentedKey(firstText(metadata, 'authorization'), firstText(metadata, 'x-api-key'));
     const result = authorize(options.apiKeys, key, service.scope);
-    if (result === 'missing') return new UnauthorizedError('an API key is required: send authorization: Bearer <key> (or x-api-key: <key>) metadata');
+    if (result === 'missing')
+      return new UnauthorizedError(
+        'an API key is required: send authorization: Bearer <key> (or x-api-key: <key>) metadata',
+      );
     if (result === 'invalid') return new UnauthorizedError('the API key is not valid');
-    if (result === 'forbidden') return new ForbiddenError(`the API key does not have the "${service.scope}" scope this service needs`);
+    if (result === 'forbidden')
+      return new ForbiddenError(`the API key does not have the "${service.scope}" scope this service needs`);
   }
   try {
     service.admit?.();

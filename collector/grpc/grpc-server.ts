@@ -42,11 +42,13 @@ export async function startGrpcReceiver(port: number, options: GrpcReceiverOptio
     'grpc.max_connection_idle_ms': config.idleTimeoutMs,
     interceptors: [gateCalls(byPath, { apiKeys: config.apiKeys, isClosing: options.isClosing, logger })],
   });
-  for (const service of services) server.addService(exportServiceDefinition(service), { Export: exportHandler(service, logger) });
+  for (const service of services)
+    server.addService(exportServiceDefinition(service), { Export: exportHandler(service, logger) });
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const bound = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (err, boundPort) => {
-      if (err) reject(new Error(`cannot listen for OTLP/gRPC on ${host}:${port} (--grpc-port, or off): ${err.message}`));
+      if (err)
+        reject(new Error(`cannot listen for OTLP/gRPC on ${host}:${port} (--grpc-port, or off): ${err.message}`));
       else resolve(boundPort);
     });
   });
@@ -71,11 +73,14 @@ export async function startGrpcReceiver(port: number, options: GrpcReceiverOptio
 /** The unary Export handler: the service's answer, or its error as a gRPC status. */
 function exportHandler(service: ExportService, logger: Logger): handleUnaryCall<Buffer, Buffer> {
   return (call, callback) => {
-    const sender = { apiKey: presentedKey(firstText(call.metadata, 'authorization'), firstText(call.metadata, 'x-api-key')) };
+    const sender = {
+      apiKey: presentedKey(firstText(call.metadata, 'authorization'), firstText(call.metadata, 'x-api-key')),
+    };
     service.export(call.request, sender).then(
       (response) => callback(null, Buffer.from(response.buffer, response.byteOffset, response.byteLength)),
       (err: unknown) => {
-        if (!(err instanceof SessiongraphError)) logger.error('unexpected gRPC receiver error', { service: service.name, error: String(err) });
+        if (!(err instanceof SessiongraphError))
+          logger.error('unexpected gRPC receiver error', { service: service.name, error: String(err) });
         callback(grpcStatusOf(err));
       },
     );

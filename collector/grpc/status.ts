@@ -7,7 +7,6 @@ import { Metadata, status, type StatusObject } from '@grpc/grpc-js';
 import { ERROR_STATUS, SessiongraphError, retryAfterOf } from '../../src/errors.ts';
 import { encodeGrpcStatusDetails } from '../../src/otlp/response.ts';
 
-
 /** The gRPC status for an error: typed errors by kind (retryable ones with RetryInfo), anything else INTERNAL. */
 export function grpcStatusOf(err: unknown): StatusObject {
   if (!(err instanceof SessiongraphError)) {

@@ -5,7 +5,14 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { isEngineError } from '../../src/storage/clickhouse-error.ts';
-import { BadDataError, ForbiddenError, NotFoundError, OverloadedError, TooLargeError, UnavailableError } from '../../src/errors.ts';
+import {
+  BadDataError,
+  ForbiddenError,
+  NotFoundError,
+  OverloadedError,
+  TooLargeError,
+  UnavailableError,
+} from '../../src/errors.ts';
 import { createGraphQueries } from '../../src/queries/graph-queries.ts';
 import { readTrends } from '../../src/queries/trends.ts';
 import { readSpan } from '../../src/queries/transcript.ts';
@@ -43,7 +50,8 @@ export function apiRoutes(deps: AppDeps, erased: ErasedTraces): Hono {
   app.delete('/api/sessions', async (c) => {
     const criterion = erasureCriterion(c.req.query());
     const graph = c.req.query('graph') ?? 'remove';
-    if (graph !== 'keep' && graph !== 'remove') throw new BadDataError(`graph must be keep or remove; got ${JSON.stringify(graph)}`);
+    if (graph !== 'keep' && graph !== 'remove')
+      throw new BadDataError(`graph must be keep or remove; got ${JSON.stringify(graph)}`);
     const record = await erase(deps.storage, criterion, graph, requester(c));
     erased.add(record.trace_ids);
     return c.json(record);
@@ -64,14 +72,18 @@ export function apiRoutes(deps: AppDeps, erased: ErasedTraces): Hono {
     } catch {
       address = undefined; // not served over a socket (app.request): nobody to trust
     }
-    if (!address || !isLoopbackHost(address)) throw new ForbiddenError('erasure needs an API key with the admin scope; without keys only this machine (loopback) may erase');
+    if (!address || !isLoopbackHost(address))
+      throw new ForbiddenError(
+        'erasure needs an API key with the admin scope; without keys only this machine (loopback) may erase',
+      );
     return `loopback ${address}`;
   };
   app.get('/api/retention', async (c) => c.json(await retentionReport(deps.storage, deps.config.retention)));
   app.get('/api/spans/:trace_id/:span_id', async (c) => {
     const traceId = c.req.param('trace_id').toLowerCase();
     const spanId = c.req.param('span_id').toLowerCase();
-    if (!/^[0-9a-f]{32}$/.test(traceId) || !/^[0-9a-f]{16}$/.test(spanId)) throw new NotFoundError('no such span (a trace id is 32 hex digits, a span id 16)');
+    if (!/^[0-9a-f]{32}$/.test(traceId) || !/^[0-9a-f]{16}$/.test(spanId))
+      throw new NotFoundError('no such span (a trace id is 32 hex digits, a span id 16)');
     const span = await readSpan(deps.storage, traceId, spanId);
     if (!span) throw new NotFoundError(`no span ${spanId} in trace ${traceId}`);
     return c.json(span);
@@ -81,7 +93,10 @@ export function apiRoutes(deps: AppDeps, erased: ErasedTraces): Hono {
   // body size and in queries running at once (each holds an engine thread for up to the time
   // limit); beyond that 429, so readers queue in their clients, never in front of ingest.
   const { sqlLimits, sqlMaxConcurrent, sqlMaxBodyBytes } = deps.config;
-  const sqlRun = { limits: sqlLimits, setReadonly: deps.storage.engine === 'embedded' || deps.config.clickhouse.readUser === undefined };
+  const sqlRun = {
+    limits: sqlLimits,
+    setReadonly: deps.storage.engine === 'embedded' || deps.config.clickhouse.readUser === undefined,
+  };
   let running = 0;
   app.post(
     '/api/sql',
@@ -95,7 +110,9 @@ export function apiRoutes(deps: AppDeps, erased: ErasedTraces): Hono {
     }),
     async (c) => {
       if (running >= sqlMaxConcurrent) {
-        throw new OverloadedError(`${running} SQL queries are running, the most allowed at once (--sql-max-concurrent); retry shortly`);
+        throw new OverloadedError(
+          `${running} SQL queries are running, the most allowed at once (--sql-max-concurrent); retry shortly`,
+        );
       }
       running++;
       try {
@@ -115,7 +132,9 @@ export function apiRoutes(deps: AppDeps, erased: ErasedTraces): Hono {
       sql = query;
     }
     try {
-      return await deps.storage.withReader('sql', (reader) => runReadOnlyQuery(reader, sql, deps.storage.database, sqlRun, deps.storage));
+      return await deps.storage.withReader('sql', (reader) =>
+        runReadOnlyQuery(reader, sql, deps.storage.database, sqlRun, deps.storage),
+      );
     } catch (err) {
       if (isEngineError(err)) throw new BadDataError(`query failed: ${err.message.split('\n')[0]}`, { cause: err });
       if (err instanceof BadDataError) throw err;

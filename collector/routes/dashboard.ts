@@ -71,7 +71,11 @@ function loadBundle(): Bundle {
     const body = new Uint8Array(fs.readFileSync(file));
     const digest = createHash('sha256').update(body).digest('hex');
     all.update(`${name}\0${digest}\0`);
-    assets.set(name, { body, type: CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream', etag: `"${digest.slice(0, 16)}"` });
+    assets.set(name, {
+      body,
+      type: CONTENT_TYPES[path.extname(name)] ?? 'application/octet-stream',
+      etag: `"${digest.slice(0, 16)}"`,
+    });
   }
   const shellTemplate = fs.readFileSync(path.join(ASSETS_DIR, SHELL_FILE), 'utf8');
   bundle = { build: all.update(shellTemplate).digest('hex').slice(0, 12), assets, shellTemplate };

@@ -17,7 +17,14 @@ type Reading = number | Array<[Record<string, string>, number]>;
  * A metric whose value is read from the collector's own counters when scraped (prom-client's
  * `collect`), so the hot path keeps plain number increments.
  */
-function readMetric(registry: Registry, kind: 'counter' | 'gauge', name: string, help: string, read: () => Reading, labelNames: string[] = []): void {
+function readMetric(
+  registry: Registry,
+  kind: 'counter' | 'gauge',
+  name: string,
+  help: string,
+  read: () => Reading,
+  labelNames: string[] = [],
+): void {
   const collect = function (this: Counter | Gauge): void {
     this.reset();
     const value = read();
@@ -42,21 +49,82 @@ const byLabel = (label: string, counts: Record<string, number>): Array<[Record<s
 /** The logs receiver's counters (`/v1/logs`, `otel_logs`), apart from the spans' so neither hides the other. */
 function logMetrics(registry: Registry, logs: LogsReceiver): void {
   const { stats, writer } = logs;
-  readMetric(registry, 'counter', 'sessiongraph_otlp_log_requests_total', 'OTLP/HTTP log export requests by response status (499: client left first, 408: body too slow).', () => byLabel('code', stats.requests), ['code']);
-  readMetric(registry, 'counter', 'sessiongraph_log_records_accepted_total', 'Log records stored after a successful export.', () => stats.recordsAccepted);
-  readMetric(registry, 'counter', 'sessiongraph_log_records_rejected_total', 'Log records refused in partial successes (invalid ids or times).', () => stats.recordsRejected);
-  readMetric(registry, 'counter', 'sessiongraph_log_attribute_values_truncated_total', 'Log attribute values cut to --max-attribute-value-size.', () => stats.truncatedValues);
-  readMetric(registry, 'counter', 'sessiongraph_log_attributes_dropped_total', 'Log attributes dropped beyond --max-attributes-per-span.', () => stats.droppedAttributes);
-  readMetric(registry, 'counter', 'sessiongraph_log_storage_inserts_total', 'Group-committed otel_logs inserts.', () => writer.stats.inserts);
-  readMetric(registry, 'counter', 'sessiongraph_log_storage_insert_failures_total', 'otel_logs inserts that failed.', () => writer.stats.insertFailures);
-  readMetric(registry, 'counter', 'sessiongraph_log_queue_rejections_total', 'Log writes refused because the log queue was full (429).', () => writer.stats.rejectedOverload);
-  readMetric(registry, 'gauge', 'sessiongraph_log_queue_records', 'Log records accepted and waiting for storage.', () => writer.backlogRecords);
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_otlp_log_requests_total',
+    'OTLP/HTTP log export requests by response status (499: client left first, 408: body too slow).',
+    () => byLabel('code', stats.requests),
+    ['code'],
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_log_records_accepted_total',
+    'Log records stored after a successful export.',
+    () => stats.recordsAccepted,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_log_records_rejected_total',
+    'Log records refused in partial successes (invalid ids or times).',
+    () => stats.recordsRejected,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_log_attribute_values_truncated_total',
+    'Log attribute values cut to --max-attribute-value-size.',
+    () => stats.truncatedValues,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_log_attributes_dropped_total',
+    'Log attributes dropped beyond --max-attributes-per-span.',
+    () => stats.droppedAttributes,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_log_storage_inserts_total',
+    'Group-committed otel_logs inserts.',
+    () => writer.stats.inserts,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_log_storage_insert_failures_total',
+    'otel_logs inserts that failed.',
+    () => writer.stats.insertFailures,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_log_queue_rejections_total',
+    'Log writes refused because the log queue was full (429).',
+    () => writer.stats.rejectedOverload,
+  );
+  readMetric(
+    registry,
+    'gauge',
+    'sessiongraph_log_queue_records',
+    'Log records accepted and waiting for storage.',
+    () => writer.backlogRecords,
+  );
 }
 
 /** gRPC calls by service and status, for one labelled counter. */
-function grpcByCode(traces: Record<string, number> | undefined, logs: Record<string, number> | undefined): Array<[Record<string, string>, number]> {
+function grpcByCode(
+  traces: Record<string, number> | undefined,
+  logs: Record<string, number> | undefined,
+): Array<[Record<string, string>, number]> {
   return [
-    ...Object.entries(traces ?? {}).map(([code, n]): [Record<string, string>, number] => [{ service: 'traces', code }, n]),
+    ...Object.entries(traces ?? {}).map(([code, n]): [Record<string, string>, number] => [
+      { service: 'traces', code },
+      n,
+    ]),
     ...Object.entries(logs ?? {}).map(([code, n]): [Record<string, string>, number] => [{ service: 'logs', code }, n]),
   ];
 }
@@ -66,16 +134,77 @@ function collectorMetrics(deps: AppDeps, receivers: Receivers, histograms: Colle
   const registry = new Registry();
   const receiver = receivers.traces.stats;
   const w = deps.writer.stats;
-  readMetric(registry, 'counter', 'sessiongraph_otlp_requests_total', 'OTLP/HTTP export requests by response status; 499: the client closed the connection before its answer, 408: it sent its body too slowly.', () => byLabel('code', receiver.requests), ['code']);
-  readMetric(registry, 'counter', 'sessiongraph_spans_accepted_total', 'Spans stored after a successful export.', () => receiver.spansAccepted);
-  readMetric(registry, 'counter', 'sessiongraph_spans_rejected_total', 'Spans refused in partial successes (invalid ids or times).', () => receiver.spansRejected);
-  readMetric(registry, 'counter', 'sessiongraph_attribute_values_truncated_total', 'Attribute values cut to --max-attribute-value-size.', () => receiver.truncatedValues);
-  readMetric(registry, 'counter', 'sessiongraph_attributes_dropped_total', 'Attributes dropped beyond --max-attributes-per-span.', () => receiver.droppedAttributes);
-  readMetric(registry, 'counter', 'sessiongraph_storage_inserts_total', 'Group-committed batches stored.', () => w.inserts);
-  readMetric(registry, 'counter', 'sessiongraph_storage_insert_failures_total', 'Batches whose storage failed.', () => w.insertFailures);
-  readMetric(registry, 'counter', 'sessiongraph_queue_rejections_total', 'Writes refused because the queue was full (429).', () => w.rejectedOverload);
-  readMetric(registry, 'gauge', 'sessiongraph_storage_available', '1 while storage accepts writes, 0 during an outage.', () => (deps.writer.unavailableReason === undefined ? 1 : 0));
-  readMetric(registry, 'gauge', 'sessiongraph_queue_spans', 'Spans accepted and waiting for storage.', () => deps.writer.backlogSpans);
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_otlp_requests_total',
+    'OTLP/HTTP export requests by response status; 499: the client closed the connection before its answer, 408: it sent its body too slowly.',
+    () => byLabel('code', receiver.requests),
+    ['code'],
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_spans_accepted_total',
+    'Spans stored after a successful export.',
+    () => receiver.spansAccepted,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_spans_rejected_total',
+    'Spans refused in partial successes (invalid ids or times).',
+    () => receiver.spansRejected,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_attribute_values_truncated_total',
+    'Attribute values cut to --max-attribute-value-size.',
+    () => receiver.truncatedValues,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_attributes_dropped_total',
+    'Attributes dropped beyond --max-attributes-per-span.',
+    () => receiver.droppedAttributes,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_storage_inserts_total',
+    'Group-committed batches stored.',
+    () => w.inserts,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_storage_insert_failures_total',
+    'Batches whose storage failed.',
+    () => w.insertFailures,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_queue_rejections_total',
+    'Writes refused because the queue was full (429).',
+    () => w.rejectedOverload,
+  );
+  readMetric(
+    registry,
+    'gauge',
+    'sessiongraph_storage_available',
+    '1 while storage accepts writes, 0 during an outage.',
+    () => (deps.writer.unavailableReason === undefined ? 1 : 0),
+  );
+  readMetric(
+    registry,
+    'gauge',
+    'sessiongraph_queue_spans',
+    'Spans accepted and waiting for storage.',
+    () => deps.writer.backlogSpans,
+  );
   readMetric(
     registry,
     'counter',
@@ -92,7 +221,10 @@ function collectorMetrics(deps: AppDeps, receivers: Receivers, histograms: Colle
     () => [
       [{ stage: 'decode' }, receiver.decodeSeconds],
       [{ stage: 'prepare' }, w.prepareSeconds + receivers.logs.writer.stats.prepareSeconds],
-      ...Object.entries(deps.graph.stageSeconds).map(([stage, seconds]): [Record<string, string>, number] => [{ stage }, seconds]),
+      ...Object.entries(deps.graph.stageSeconds).map(([stage, seconds]): [Record<string, string>, number] => [
+        { stage },
+        seconds,
+      ]),
     ],
     ['stage'],
   );
@@ -100,16 +232,46 @@ function collectorMetrics(deps: AppDeps, receivers: Receivers, histograms: Colle
     registry,
     'counter',
     'sessiongraph_redactions_total',
-    'Values masked and attributes dropped before storage (--redact, --redact-defaults), by rule: email, api-key, bearer-token, card-number, content, a custom pattern\'s name, or key:<pattern>.',
+    "Values masked and attributes dropped before storage (--redact, --redact-defaults), by rule: email, api-key, bearer-token, card-number, content, a custom pattern's name, or key:<pattern>.",
     () => byLabel('rule', receivers.redactor?.counts ?? {}),
     ['rule'],
   );
-  readMetric(registry, 'counter', 'sessiongraph_erased_rows_dropped_total', 'Spans and log records of erased traces re-sent after their erasure, acknowledged and dropped.', () => receivers.erased.dropped);
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_erased_rows_dropped_total',
+    'Spans and log records of erased traces re-sent after their erasure, acknowledged and dropped.',
+    () => receivers.erased.dropped,
+  );
   const rollUps = deps.graph.rollUps;
-  readMetric(registry, 'counter', 'sessiongraph_rollup_passes_total', 'Roll-up passes (each recomputes every trace waiting, once).', () => rollUps.passes);
-  readMetric(registry, 'counter', 'sessiongraph_rollup_failures_total', 'Roll-up passes that failed (their traces are retried a second later).', () => rollUps.failedPasses);
-  readMetric(registry, 'counter', 'sessiongraph_rollup_traces_total', 'Traces recomputed by roll-up passes.', () => rollUps.tracesRolledUp);
-  readMetric(registry, 'gauge', 'sessiongraph_rollup_backlog_traces', 'Traces acknowledged and waiting for their session roll-up.', () => rollUps.backlog);
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_rollup_passes_total',
+    'Roll-up passes (each recomputes every trace waiting, once).',
+    () => rollUps.passes,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_rollup_failures_total',
+    'Roll-up passes that failed (their traces are retried a second later).',
+    () => rollUps.failedPasses,
+  );
+  readMetric(
+    registry,
+    'counter',
+    'sessiongraph_rollup_traces_total',
+    'Traces recomputed by roll-up passes.',
+    () => rollUps.tracesRolledUp,
+  );
+  readMetric(
+    registry,
+    'gauge',
+    'sessiongraph_rollup_backlog_traces',
+    'Traces acknowledged and waiting for their session roll-up.',
+    () => rollUps.backlog,
+  );
   for (const histogram of Object.values(histograms)) registry.registerMetric(histogram);
   // The process's own: CPU, resident memory, open files, event-loop lag, heap and GC (prom-client's defaults).
   collectDefaultMetrics({ register: registry });
@@ -122,9 +284,14 @@ export function healthRoutes(deps: AppDeps, receivers: Receivers, histograms: Co
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const reason = deps.writer.unavailableReason ?? ((await deps.storage.ping()) ? undefined : 'storage does not answer');
+    const reason =
+      deps.writer.unavailableReason ?? ((await deps.storage.ping()) ? undefined : 'storage does not answer');
     return c.json(
-      { status: reason === undefined ? 'ready' : 'not ready', storage: deps.storage.engine, ...(reason !== undefined ? { reason } : {}) },
+      {
+        status: reason === undefined ? 'ready' : 'not ready',
+        storage: deps.storage.engine,
+        ...(reason !== undefined ? { reason } : {}),
+      },
       reason === undefined ? 200 : 503,
     );
   });

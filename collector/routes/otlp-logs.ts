@@ -60,13 +60,26 @@ export interface LogsReceiver {
 }
 
 /** What receiving logs needs, whatever the transport. */
-export type LogsReceiverDeps = Pick<AppDeps, 'storage' | 'config' | 'writer' | 'graph'> & { redactor?: Redactor | undefined; erased?: ErasedTraces };
+export type LogsReceiverDeps = Pick<AppDeps, 'storage' | 'config' | 'writer' | 'graph'> & {
+  redactor?: Redactor | undefined;
+  erased?: ErasedTraces;
+};
 
 /** Builds a logs receiver and its group-committing writer over `otel_logs`. */
 export function createLogsReceiver(deps: LogsReceiverDeps): LogsReceiver {
   const { storage, config } = deps;
-  const writer = new LogWriter((batch) => deps.graph.storeLogBatch(batch), config, () => storage.ping());
-  const stats: LogReceiverStats = { requests: {}, recordsAccepted: 0, recordsRejected: 0, truncatedValues: 0, droppedAttributes: 0 };
+  const writer = new LogWriter(
+    (batch) => deps.graph.storeLogBatch(batch),
+    config,
+    () => storage.ping(),
+  );
+  const stats: LogReceiverStats = {
+    requests: {},
+    recordsAccepted: 0,
+    recordsRejected: 0,
+    truncatedValues: 0,
+    droppedAttributes: 0,
+  };
   const receiver: LogsReceiver = {
     stats,
     writer,

@@ -21,7 +21,13 @@ import { applySpanLimits } from '../../src/otlp/limits.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
 import { bodyTooLarge, decompressBody, formatFromContentType, readBody } from '../../src/otlp/request-body.ts';
-import { RPC_CODE, encodeExportResponse, encodeStatus, type OtlpBody, type OtlpFormat } from '../../src/otlp/response.ts';
+import {
+  RPC_CODE,
+  encodeExportResponse,
+  encodeStatus,
+  type OtlpBody,
+  type OtlpFormat,
+} from '../../src/otlp/response.ts';
 import type { ByteLease } from '../../src/storage/byte-budget.ts';
 import type { AppDeps } from '../app.ts';
 import { presentedKey } from '../../src/auth.ts';
@@ -44,7 +50,10 @@ export interface ReceiverStats {
 }
 
 /** What receiving traces needs, whatever the transport. */
-export type ReceiverDeps = Pick<AppDeps, 'writer' | 'config'> & { redactor?: Redactor | undefined; erased?: ErasedTraces };
+export type ReceiverDeps = Pick<AppDeps, 'writer' | 'config'> & {
+  redactor?: Redactor | undefined;
+  erased?: ErasedTraces;
+};
 
 /** What a stored export request answers: spans refused in a partial success, and why. */
 export interface ExportOutcome {
@@ -68,7 +77,14 @@ export interface TraceReceiver {
 
 /** Builds a trace receiver over the writer, with counters of its own. */
 export function createTraceReceiver(deps: ReceiverDeps): TraceReceiver {
-  const stats: ReceiverStats = { requests: {}, spansAccepted: 0, spansRejected: 0, truncatedValues: 0, droppedAttributes: 0, decodeSeconds: 0 };
+  const stats: ReceiverStats = {
+    requests: {},
+    spansAccepted: 0,
+    spansRejected: 0,
+    truncatedValues: 0,
+    droppedAttributes: 0,
+    decodeSeconds: 0,
+  };
   return {
     stats,
     checkCapacity: (bytes = 0) => deps.writer.admit(bytes),
@@ -161,11 +177,18 @@ export function otlpExportHandler(deps: Pick<AppDeps, 'config' | 'logger'>, sign
       // Refused before reading, so a flood of refused requests stays cheap.
       signal.checkCapacity(declared ?? 0);
       closeOnError = true;
-      const raw = await readBodyInTime(c, declared, { maxBytes: maxBodyBytes, onBytes: (n) => held.add(n) }, bodyTimeoutMs);
+      const raw = await readBodyInTime(
+        c,
+        declared,
+        { maxBytes: maxBodyBytes, onBytes: (n) => held.add(n) },
+        bodyTimeoutMs,
+      );
       closeOnError = false;
       const body = await decompressBody(raw, c.req.header('content-encoding'), maxBodyBytes);
       held.resize(body.length);
-      const answer = await signal.receive(body, format, { apiKey: presentedKey(c.req.header('authorization'), c.req.header('x-api-key')) });
+      const answer = await signal.receive(body, format, {
+        apiKey: presentedKey(c.req.header('authorization'), c.req.header('x-api-key')),
+      });
       count(200);
       return send(c, 200, answer);
     } catch (err) {
@@ -203,11 +226,20 @@ function declaredLength(c: Context): number | undefined {
  * timer does the watching (the request's 'timeout' event, emitted while its body is incomplete);
  * server.ts keeps server.timeout at 0, which is what the socket goes back to afterwards.
  */
-async function readBodyInTime(c: Context<ReceiverEnv>, declared: number | undefined, reading: { maxBytes: number; onBytes: (n: number) => void }, timeoutMs: number): Promise<Uint8Array> {
+async function readBodyInTime(
+  c: Context<ReceiverEnv>,
+  declared: number | undefined,
+  reading: { maxBytes: number; onBytes: (n: number) => void },
+  timeoutMs: number,
+): Promise<Uint8Array> {
   const incoming = c.env?.incoming;
   const timeout = new AbortController();
   const onTimeout = (): void =>
-    timeout.abort(new RequestTimeoutError(`no body bytes for ${timeoutMs / 1000} s (--body-timeout): the request was not received in time`));
+    timeout.abort(
+      new RequestTimeoutError(
+        `no body bytes for ${timeoutMs / 1000} s (--body-timeout): the request was not received in time`,
+      ),
+    );
   incoming?.setTimeout(timeoutMs, onTimeout);
   try {
     return await readBody(c.req.raw.body, declared, { ...reading, signal: timeout.signal });
@@ -228,7 +260,6 @@ export function guessFormat(c: Context): OtlpFormat {
   return /protobuf/i.test(c.req.header('content-type') ?? '') ? 'protobuf' : 'json';
 }
 
-
 /** An OTLP error response: Status body, mapped HTTP status, Retry-After on retryable ones. */
 export function otlpError(c: Context, format: OtlpFormat, err: SessiongraphError): Response {
   const retryAfter = retryAfterOf(err);
@@ -238,5 +269,8 @@ export function otlpError(c: Context, format: OtlpFormat, err: SessiongraphError
 }
 
 function send(c: Context, status: number, body: OtlpBody, headers: Record<string, string> = {}): Response {
-  return new Response(body.body, { status, headers: { ...Object.fromEntries(c.res.headers), ...headers, 'content-type': body.contentType } });
+  return new Response(body.body, {
+    status,
+    headers: { ...Object.fromEntries(c.res.headers), ...headers, 'content-type': body.contentType },
+  });
 }

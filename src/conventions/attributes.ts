@@ -39,7 +39,9 @@ export function tryJson(text: string): unknown {
 export function stringList(value: string | undefined): string[] {
   if (value === undefined || value.trim() === '') return [];
   const parsed = value.trim().startsWith('[') ? tryJson(value) : undefined;
-  const items = Array.isArray(parsed) ? parsed.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : value.split(',');
+  const items = Array.isArray(parsed)
+    ? parsed.map((x) => (typeof x === 'string' ? x : JSON.stringify(x)))
+    : value.split(',');
   return items.map((s) => s.trim()).filter((s) => s !== '');
 }
 
@@ -75,7 +77,9 @@ export function roleText(messagesJson: string | undefined, role: string, which: 
   if (messagesJson === undefined) return undefined;
   const parsed = tryJson(messagesJson);
   if (!Array.isArray(parsed)) return undefined;
-  const withRole = parsed.filter((m: unknown) => typeof m === 'object' && m !== null && (m as { role?: unknown }).role === role);
+  const withRole = parsed.filter(
+    (m: unknown) => typeof m === 'object' && m !== null && (m as { role?: unknown }).role === role,
+  );
   const message: unknown = which === 'first' ? withRole[0] : withRole[withRole.length - 1];
   return messageText(message);
 }

@@ -46,12 +46,31 @@ export function classifySpan(attrs: Attrs, spanName = ''): SpanClasses {
   const aiOp = attrs['ai.operationId'] ?? '';
   const requestType = attrs['llm.request.type'] ?? '';
 
-  const agent = AGENT_OPS.has(op) || oi === 'AGENT' || lf === 'agent' || tl === 'agent' || tl === 'workflow' || AI_SDK_AGENT_OPS.has(aiOp);
+  const agent =
+    AGENT_OPS.has(op) ||
+    oi === 'AGENT' ||
+    lf === 'agent' ||
+    tl === 'agent' ||
+    tl === 'workflow' ||
+    AI_SDK_AGENT_OPS.has(aiOp);
   const aggregate =
-    AGGREGATE_OPS.has(op) || AI_SDK_AGGREGATE_OPS.has(aiOp) || oi === 'AGENT' || oi === 'CHAIN' || tl === 'workflow' || tl === 'agent' || tl === 'task';
+    AGGREGATE_OPS.has(op) ||
+    AI_SDK_AGGREGATE_OPS.has(aiOp) ||
+    oi === 'AGENT' ||
+    oi === 'CHAIN' ||
+    tl === 'workflow' ||
+    tl === 'agent' ||
+    tl === 'task';
   const namedTool = spanName.startsWith('execute_tool ');
   const marked =
-    op !== '' || oi !== '' || tl !== '' || lf !== '' || aiOp !== '' || requestType !== '' || attrs['gen_ai.tool.name'] !== undefined || namedTool;
+    op !== '' ||
+    oi !== '' ||
+    tl !== '' ||
+    lf !== '' ||
+    aiOp !== '' ||
+    requestType !== '' ||
+    attrs['gen_ai.tool.name'] !== undefined ||
+    namedTool;
   const llm =
     LLM_OPS.has(op) ||
     attrs['span.type'] === 'llm_request' ||
@@ -64,7 +83,12 @@ export function classifySpan(attrs: Attrs, spanName = ''): SpanClasses {
     requestType === 'chat' ||
     requestType === 'completion';
   const embedding =
-    !llm && (op === 'embeddings' || oi === 'EMBEDDING' || lf === 'embedding' || aiOp.endsWith('.doEmbed') || requestType === 'embedding');
+    !llm &&
+    (op === 'embeddings' ||
+      oi === 'EMBEDDING' ||
+      lf === 'embedding' ||
+      aiOp.endsWith('.doEmbed') ||
+      requestType === 'embedding');
   const tool =
     !llm &&
     !isMergedTools(attrs, spanName) &&

@@ -2,7 +2,16 @@
  * Field lookups from CONVENTIONS.md ("Fields"): for each field the keys in priority order,
  * first present wins. Pure: attributes in, values out.
  */
-import { firstNumber, firstOf, lastIndexed, roleText, stringList, tryJson, unwrapJsonString, type Attrs } from './attributes.ts';
+import {
+  firstNumber,
+  firstOf,
+  lastIndexed,
+  roleText,
+  stringList,
+  tryJson,
+  unwrapJsonString,
+  type Attrs,
+} from './attributes.ts';
 import { inputText, outputText } from './message-text.ts';
 
 /** Token counts of one span, after the "input includes cached tokens" correction. */
@@ -39,7 +48,13 @@ const KEYS = {
     'ai.model.id',
   ],
   provider: ['gen_ai.provider.name', 'gen_ai.system', 'llm.provider', 'llm.system'],
-  input: ['gen_ai.usage.input_tokens', 'gen_ai.usage.prompt_tokens', 'llm.token_count.prompt', 'ai.usage.inputTokens', 'ai.usage.promptTokens'],
+  input: [
+    'gen_ai.usage.input_tokens',
+    'gen_ai.usage.prompt_tokens',
+    'llm.token_count.prompt',
+    'ai.usage.inputTokens',
+    'ai.usage.promptTokens',
+  ],
   output: [
     'gen_ai.usage.output_tokens',
     'gen_ai.usage.completion_tokens',
@@ -84,7 +99,12 @@ export function agentName(attrs: Attrs, spanName: string): string {
   return (
     firstOf(attrs, ['gen_ai.agent.name', 'agent.name']) ??
     (entity || undefined) ??
-    firstOf(attrs, ['gen_ai.workflow.name', 'traceloop.workflow.name', 'ai.telemetry.functionId', 'langfuse.trace.name']) ??
+    firstOf(attrs, [
+      'gen_ai.workflow.name',
+      'traceloop.workflow.name',
+      'ai.telemetry.functionId',
+      'langfuse.trace.name',
+    ]) ??
     spanName.replace(/^invoke_agent /, '')
   );
 }
@@ -126,7 +146,12 @@ export function providerName(attrs: Attrs): string {
  * Claude Code's `claude_code.llm_request` spans carry bare `input_tokens`, `output_tokens`,
  * `cache_read_tokens`, `cache_creation_tokens` (Anthropic's meaning), read only on those spans.
  */
-const CLAUDE_CODE_KEYS = { input: ['input_tokens'], output: ['output_tokens'], cacheRead: ['cache_read_tokens'], cacheWrite: ['cache_creation_tokens'] } as const;
+const CLAUDE_CODE_KEYS = {
+  input: ['input_tokens'],
+  output: ['output_tokens'],
+  cacheRead: ['cache_read_tokens'],
+  cacheWrite: ['cache_creation_tokens'],
+} as const;
 
 /** Who emitted a span, for the one question numbers cannot answer: does its input count include the cache? */
 export interface Emitter {
@@ -178,21 +203,30 @@ function inputExcludesCache(attrs: Attrs, emitter: Emitter, input: number, cache
   const strands = /strands/i.test(emitter.scopeName) || emitter.resource?.['service.namespace'] === 'strands';
   // Anthropic's own API names models `claude-…`; Bedrock's (`anthropic.claude-…`, inclusive counts) do not start so.
   if (strands) return /^claude-/.test(modelName(attrs));
-  return providerName(attrs).toLowerCase() === 'anthropic' && /^(@traceloop\/)?(opentelemetry\.)?instrumentation[.-]anthropic/i.test(emitter.scopeName);
+  return (
+    providerName(attrs).toLowerCase() === 'anthropic' &&
+    /^(@traceloop\/)?(opentelemetry\.)?instrumentation[.-]anthropic/i.test(emitter.scopeName)
+  );
 }
 
 /** Gemini's `usageMetadata` inside ADK's `gcp.vertex.agent.llm_response` (its only copy of cache and thinking tokens). */
 function geminiUsage(attrs: Attrs): { cacheRead: number; reasoning: number; candidates: number } | undefined {
   const response = attrs['gcp.vertex.agent.llm_response'];
   if (response === undefined) return undefined;
-  const usage = (tryJson(response) as { usageMetadata?: Record<string, unknown>; usage_metadata?: Record<string, unknown> } | undefined) ?? {};
+  const usage =
+    (tryJson(response) as
+      { usageMetadata?: Record<string, unknown>; usage_metadata?: Record<string, unknown> } | undefined) ?? {};
   const meta = usage.usageMetadata ?? usage.usage_metadata;
   if (typeof meta !== 'object' || meta === null) return undefined;
   const n = (camel: string, snake: string): number => {
     const v = Number(meta[camel] ?? meta[snake] ?? 0);
     return Number.isFinite(v) && v > 0 ? Math.round(v) : 0;
   };
-  return { cacheRead: n('cachedContentTokenCount', 'cached_content_token_count'), reasoning: n('thoughtsTokenCount', 'thoughts_token_count'), candidates: n('candidatesTokenCount', 'candidates_token_count') };
+  return {
+    cacheRead: n('cachedContentTokenCount', 'cached_content_token_count'),
+    reasoning: n('thoughtsTokenCount', 'thoughts_token_count'),
+    candidates: n('candidatesTokenCount', 'candidates_token_count'),
+  };
 }
 
 /** A token count: a whole, non-negative, safe integer (negative or fractional values are clamped, not trusted). */
@@ -207,7 +241,9 @@ export function precomputedCost(attrs: Attrs): number | undefined {
   if (details !== undefined) {
     const parsed = tryJson(details);
     if (typeof parsed === 'object' && parsed !== null) {
-      const entries = Object.entries(parsed as Record<string, unknown>).filter((e): e is [string, number] => typeof e[1] === 'number');
+      const entries = Object.entries(parsed as Record<string, unknown>).filter(
+        (e): e is [string, number] => typeof e[1] === 'number',
+      );
       const total = entries.find(([k]) => k === 'total');
       if (total) return total[1];
       if (entries.length > 0) return entries.reduce((sum, [, v]) => sum + v, 0);
@@ -223,7 +259,11 @@ export function precomputedCost(attrs: Attrs): number | undefined {
 /** Tool name: the convention keys, else the span name without `execute_tool ` or `.tool`. */
 export function toolName(attrs: Attrs, spanName: string): string {
   const entity = attrs['traceloop.span.kind'] === 'tool' ? attrs['traceloop.entity.name'] : undefined;
-  return firstOf(attrs, ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name']) ?? (entity || undefined) ?? spanName.replace(/^execute_tool /, '').replace(/\.tool$/, '');
+  return (
+    firstOf(attrs, ['gen_ai.tool.name', 'tool.name', 'ai.toolCall.name']) ??
+    (entity || undefined) ??
+    spanName.replace(/^execute_tool /, '').replace(/\.tool$/, '')
+  );
 }
 
 /** A tool call a model asked for in its answer. */
@@ -262,7 +302,10 @@ export function requestedToolCalls(attrs: Attrs): RequestedToolCall[] {
     const parts = (message as { parts?: unknown }).parts;
     if (!Array.isArray(parts)) return [];
     return parts
-      .filter((p: unknown): p is { id?: unknown; name: string } => (p as { type?: unknown }).type === 'tool_call' && typeof (p as { name?: unknown }).name === 'string')
+      .filter(
+        (p: unknown): p is { id?: unknown; name: string } =>
+          (p as { type?: unknown }).type === 'tool_call' && typeof (p as { name?: unknown }).name === 'string',
+      )
       .map((p) => ({ id: typeof p.id === 'string' ? p.id : '', name: p.name }));
   });
 }
@@ -281,14 +324,27 @@ export interface EventAttrs {
 /** The span's final output text (last assistant message, output value, …), or ''. */
 export function finalOutput(attrs: Attrs, events: readonly EventAttrs[]): string {
   // Strands sends one details event per kind of content (instructions, input, output).
-  const details = events.filter((e) => e.name === 'gen_ai.client.inference.operation.details' && e.attributes['gen_ai.output.messages'] !== undefined).at(-1);
+  const details = events
+    .filter(
+      (e) =>
+        e.name === 'gen_ai.client.inference.operation.details' && e.attributes['gen_ai.output.messages'] !== undefined,
+    )
+    .at(-1);
   const choice = events.filter((e) => e.name === 'gen_ai.choice').at(-1);
   // In priority order, each read only when the ones before found nothing: this runs for every
   // span at ingest, and the indexed lookups scan every attribute key.
   const candidates: Array<() => string | undefined> = [
     () => roleText(attrs['gen_ai.output.messages'], 'assistant', 'last'),
     () => roleText(details?.attributes['gen_ai.output.messages'], 'assistant', 'last'),
-    () => firstOf(attrs, ['output.value', 'traceloop.entity.output', 'ai.response.text', 'langfuse.trace.output', 'mastra.agent_run.output', 'gcp.vertex.agent.llm_response']),
+    () =>
+      firstOf(attrs, [
+        'output.value',
+        'traceloop.entity.output',
+        'ai.response.text',
+        'langfuse.trace.output',
+        'mastra.agent_run.output',
+        'gcp.vertex.agent.llm_response',
+      ]),
     () => lastIndexed(attrs, 'gen_ai.completion.', '.content'),
     () => lastIndexed(attrs, 'llm.output_messages.', '.message.content'),
     () => responsesOutputText(attrs),
@@ -311,7 +367,10 @@ function isPlainText(attrs: Attrs, which: 'input' | 'output'): boolean {
 /** OpenInference's Responses-API output: `llm.output_messages.{i}.message.contents.{k}.message_content.text`. */
 function responsesOutputText(attrs: Attrs): string | undefined {
   const texts = Object.entries(attrs)
-    .map(([key, value]) => ({ m: /^llm\.output_messages\.(\d+)\.message\.contents\.(\d+)\.message_content\.text$/.exec(key), value }))
+    .map(([key, value]) => ({
+      m: /^llm\.output_messages\.(\d+)\.message\.contents\.(\d+)\.message_content\.text$/.exec(key),
+      value,
+    }))
     .filter((e): e is { m: RegExpExecArray; value: string } => e.m !== null && e.value !== '')
     .sort((a, b) => Number(a.m[1]) - Number(b.m[1]) || Number(a.m[2]) - Number(b.m[2]));
   return texts.length > 0 ? texts.map((t) => t.value).join('\n') : undefined;
@@ -321,11 +380,21 @@ function responsesOutputText(attrs: Attrs): string | undefined {
 export function firstInput(attrs: Attrs, events: readonly EventAttrs[] = []): string {
   const fromMessages = roleText(attrs['gen_ai.input.messages'], 'user', 'first');
   if (fromMessages) return fromMessages;
-  const details = events.find((e) => e.name === 'gen_ai.client.inference.operation.details' && e.attributes['gen_ai.input.messages'] !== undefined);
+  const details = events.find(
+    (e) =>
+      e.name === 'gen_ai.client.inference.operation.details' && e.attributes['gen_ai.input.messages'] !== undefined,
+  );
   const fromDetails = roleText(details?.attributes['gen_ai.input.messages'], 'user', 'first');
   if (fromDetails) return fromDetails;
-  const value = firstOf(attrs, ['input.value', 'traceloop.entity.input', 'mastra.agent_run.input', 'user_prompt', 'gcp.vertex.agent.llm_request']);
-  if (value !== undefined) return isPlainText(attrs, 'input') ? unwrapJsonString(value) : inputText(unwrapJsonString(value));
+  const value = firstOf(attrs, [
+    'input.value',
+    'traceloop.entity.input',
+    'mastra.agent_run.input',
+    'user_prompt',
+    'gcp.vertex.agent.llm_request',
+  ]);
+  if (value !== undefined)
+    return isPlainText(attrs, 'input') ? unwrapJsonString(value) : inputText(unwrapJsonString(value));
   const prompt = attrs['ai.prompt'];
   if (prompt !== undefined) return aiPromptText(prompt);
   const userEvent = events.find((e) => e.name === 'gen_ai.user.message');
@@ -362,7 +431,14 @@ function toolResponseIsError(response: string | undefined): boolean {
   const parsed = tryJson(response) as { error?: unknown; content?: { parts?: unknown } } | undefined;
   if (parsed?.error !== undefined) return true;
   const parts = parsed?.content?.parts;
-  return Array.isArray(parts) && parts.some((p: unknown) => (p as { functionResponse?: { response?: { error?: unknown } } }).functionResponse?.response?.error !== undefined);
+  return (
+    Array.isArray(parts) &&
+    parts.some(
+      (p: unknown) =>
+        (p as { functionResponse?: { response?: { error?: unknown } } }).functionResponse?.response?.error !==
+        undefined,
+    )
+  );
 }
 
 /** Explicit turn count on a root span, if any. */
@@ -383,20 +459,39 @@ export function environment(spanAttrs: Attrs, resourceAttrs: Attrs): string {
 
 /** A tool call's arguments as the span carries them ('' when absent). */
 export function toolArguments(attrs: Attrs): string {
-  return firstOf(attrs, ['gen_ai.tool.call.arguments', 'tool.parameters', 'ai.toolCall.args', 'input.value', 'traceloop.entity.input']) ?? '';
+  return (
+    firstOf(attrs, [
+      'gen_ai.tool.call.arguments',
+      'tool.parameters',
+      'ai.toolCall.args',
+      'input.value',
+      'traceloop.entity.input',
+    ]) ?? ''
+  );
 }
 
 /** A tool call's result as the span carries it ('' when absent). */
 export function toolResult(attrs: Attrs): string {
-  return firstOf(attrs, ['gen_ai.tool.call.result', 'ai.toolCall.result', 'output.value', 'traceloop.entity.output']) ?? '';
+  return (
+    firstOf(attrs, ['gen_ai.tool.call.result', 'ai.toolCall.result', 'output.value', 'traceloop.entity.output']) ?? ''
+  );
 }
 
 /** An LLM call's input (the messages or prompt as sent), '' when absent. */
 export function llmInput(attrs: Attrs): string {
-  const direct = firstOf(attrs, ['gen_ai.input.messages', 'input.value', 'ai.prompt.messages', 'ai.prompt', 'traceloop.entity.input']);
+  const direct = firstOf(attrs, [
+    'gen_ai.input.messages',
+    'input.value',
+    'ai.prompt.messages',
+    'ai.prompt',
+    'traceloop.entity.input',
+  ]);
   if (direct !== undefined) return direct;
   const flattened = Object.entries(attrs)
-    .map(([key, value]) => ({ m: /^(?:llm\.input_messages|gen_ai\.prompt)\.(\d+)\.(?:message\.)?content$/.exec(key), value }))
+    .map(([key, value]) => ({
+      m: /^(?:llm\.input_messages|gen_ai\.prompt)\.(\d+)\.(?:message\.)?content$/.exec(key),
+      value,
+    }))
     .filter((e): e is { m: RegExpExecArray; value: string } => e.m !== null)
     .sort((a, b) => Number(a.m[1]) - Number(b.m[1]));
   return flattened.map((e) => e.value).join('\n');

@@ -31,9 +31,14 @@ export function outputText(value: string): string {
 
 /** True for the shapes textOf reads messages from: a list of messages, or a request or response holding one. */
 function holdsMessages(v: unknown): boolean {
-  if (Array.isArray(v)) return v.some((x) => roleOf(x) !== 'other' || (typeof x === 'object' && x !== null && 'role' in x));
+  if (Array.isArray(v))
+    return v.some((x) => roleOf(x) !== 'other' || (typeof x === 'object' && x !== null && 'role' in x));
   if (typeof v !== 'object' || v === null) return false;
-  return ['messages', 'contents', 'choices', 'candidates', 'generations', 'content', 'parts'].some((k) => k in v) || Array.isArray((v as { output?: unknown }).output) || Array.isArray((v as { input?: unknown }).input);
+  return (
+    ['messages', 'contents', 'choices', 'candidates', 'generations', 'content', 'parts'].some((k) => k in v) ||
+    Array.isArray((v as { output?: unknown }).output) ||
+    Array.isArray((v as { input?: unknown }).input)
+  );
 }
 
 function parseJson(value: string): unknown {
@@ -76,14 +81,19 @@ function textOf(v: unknown, role: Role, which: 'first' | 'last'): string | undef
     if (typeof o[key] === 'string' && o[key] !== '') return o[key];
   }
   // Gemini / ADK: `{"content": {"role": "model", "parts": [...]}}`.
-  if (typeof o.content === 'object' && o.content !== null && !Array.isArray(o.content)) return messageContent(o.content);
+  if (typeof o.content === 'object' && o.content !== null && !Array.isArray(o.content))
+    return messageContent(o.content);
   return messageContent(o);
 }
 
 function fromList(list: readonly unknown[], role: Role, which: 'first' | 'last'): string | undefined {
-  if (list.length > 0 && list.every((x) => typeof x === 'string')) return which === 'first' ? (list[0] as string) : (list.at(-1) as string);
+  if (list.length > 0 && list.every((x) => typeof x === 'string'))
+    return which === 'first' ? (list[0] as string) : (list.at(-1) as string);
   // A list of content blocks (`[{"text": …}]`, Strands' event content) rather than of messages.
-  if (list.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x) && roleOf(x) === 'other' && 'text' in x)) return messageContent({ content: list });
+  if (
+    list.every((x) => typeof x === 'object' && x !== null && !Array.isArray(x) && roleOf(x) === 'other' && 'text' in x)
+  )
+    return messageContent({ content: list });
   const ordered = which === 'first' ? list : [...list].reverse();
   for (const item of ordered) {
     if (Array.isArray(item)) {
@@ -105,7 +115,8 @@ function roleOf(item: unknown): Role | 'other' {
   const lc = lcMessage(o);
   const raw = String(o.role ?? lc?.type ?? o.type ?? o._getType ?? '').toLowerCase();
   if (raw === 'user' || raw === 'human' || raw === 'humanmessage' || raw === 'humanmessagechunk') return 'user';
-  if (raw === 'assistant' || raw === 'ai' || raw === 'model' || raw === 'aimessage' || raw === 'aimessagechunk') return 'assistant';
+  if (raw === 'assistant' || raw === 'ai' || raw === 'model' || raw === 'aimessage' || raw === 'aimessagechunk')
+    return 'assistant';
   if (raw === 'message' && o.role === undefined) return 'assistant'; // Responses API output item without a role
   return 'other';
 }
@@ -129,7 +140,8 @@ function messageContent(message: unknown): string | undefined {
       .map((p: unknown) => {
         if (typeof p === 'string') return p;
         const part = p as { type?: unknown; text?: unknown; content?: unknown };
-        if (part.type !== undefined && !['text', 'output_text', 'input_text'].includes(String(part.type))) return undefined;
+        if (part.type !== undefined && !['text', 'output_text', 'input_text'].includes(String(part.type)))
+          return undefined;
         return typeof part.text === 'string' ? part.text : typeof part.content === 'string' ? part.content : undefined;
       })
       .filter((t): t is string => t !== undefined && t !== '');

@@ -37,17 +37,27 @@ export function erasureCriterion(query: Record<string, string | undefined>): Era
   if (given.length !== 1) throw new BadDataError('name exactly one of user_id, conversation_id or session_id');
   const key = given[0] as 'user_id' | 'conversation_id' | 'session_id';
   const value = query[key] ?? '';
-  if (key === 'session_id' && !isUuid(value)) throw new BadDataError(`session_id must be a session id (a UUID); got ${JSON.stringify(value)}`);
+  if (key === 'session_id' && !isUuid(value))
+    throw new BadDataError(`session_id must be a session id (a UUID); got ${JSON.stringify(value)}`);
   return { [key]: key === 'session_id' ? value.toLowerCase() : value } as ErasureCriterion;
 }
 
-const [criterionKey, criterionValue] = [(c: ErasureCriterion): string => Object.keys(c)[0] ?? '', (c: ErasureCriterion): string => Object.values(c)[0] ?? ''];
+const [criterionKey, criterionValue] = [
+  (c: ErasureCriterion): string => Object.keys(c)[0] ?? '',
+  (c: ErasureCriterion): string => Object.values(c)[0] ?? '',
+];
 
 /** The sessions (id, trace id) a criterion matches. */
-export async function matchingSessions(storage: Storage, criterion: ErasureCriterion): Promise<Array<{ id: string; trace_id: string }>> {
+export async function matchingSessions(
+  storage: Storage,
+  criterion: ErasureCriterion,
+): Promise<Array<{ id: string; trace_id: string }>> {
   const key = criterionKey(criterion);
   const where = key === 'session_id' ? 'id = {v:UUID}' : `${key} = {v:String}`;
-  return storage.select<{ id: string; trace_id: string }>(`SELECT id, trace_id FROM ${storage.database}.agent_sessions FINAL WHERE ${where} ORDER BY id`, { v: criterionValue(criterion) });
+  return storage.select<{ id: string; trace_id: string }>(
+    `SELECT id, trace_id FROM ${storage.database}.agent_sessions FINAL WHERE ${where} ORDER BY id`,
+    { v: criterionValue(criterion) },
+  );
 }
 
 /** Each table's rows of the traces (and sessions), for the before/after counts. */
@@ -72,26 +82,40 @@ const TABLES = (db: string, graph: boolean): Array<{ table: string; where: strin
 async function countRows(storage: Storage, params: Record<string, unknown>): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
   for (const { table, where } of TABLES(storage.database, true)) {
-    const [row] = await storage.select<{ n: number }>(`SELECT count() AS n FROM ${storage.database}.${table} WHERE ${where}`, params);
+    const [row] = await storage.select<{ n: number }>(
+      `SELECT count() AS n FROM ${storage.database}.${table} WHERE ${where}`,
+      params,
+    );
     counts[table] = Number(row?.n ?? 0);
   }
   return counts;
 }
 
 /** Erases what `criterion` matches; throws NotFoundError when it matches no session. */
-export async function erase(storage: Storage, criterion: ErasureCriterion, graph: GraphAction, requestedBy: string): Promise<ErasureRecord> {
+export async function erase(
+  storage: Storage,
+  criterion: ErasureCriterion,
+  graph: GraphAction,
+  requestedBy: string,
+): Promise<ErasureRecord> {
   const sessions = await matchingSessions(storage, criterion);
-  if (sessions.length === 0) throw new NotFoundError(`no session matches ${criterionKey(criterion)} ${JSON.stringify(criterionValue(criterion))}`);
+  if (sessions.length === 0)
+    throw new NotFoundError(
+      `no session matches ${criterionKey(criterion)} ${JSON.stringify(criterionValue(criterion))}`,
+    );
   const db = storage.database;
   const params = { traces: sessions.map((s) => s.trace_id), sessions: sessions.map((s) => s.id) };
   const before = await countRows(storage, params);
-  const run = (statement: string): Promise<unknown> => storage.client.command({ query: `${statement} SETTINGS mutations_sync = 2`, query_params: params });
+  const run = (statement: string): Promise<unknown> =>
+    storage.client.command({ query: `${statement} SETTINGS mutations_sync = 2`, query_params: params });
   // Edges first: their condition reads the decisions about to go.
   const order = graph === 'remove' ? [...TABLES(db, true)].reverse() : TABLES(db, false);
   for (const { table, where } of order) await run(`ALTER TABLE ${db}.${table} DELETE WHERE ${where}`);
   if (graph === 'keep') {
     // The nodes stay for the audit trail, without the personal fields and texts.
-    await run(`ALTER TABLE ${db}.agent_sessions UPDATE description = '[erased]', output_summary = '[erased]', user_id = '', conversation_id = '' WHERE id IN {sessions:Array(UUID)}`);
+    await run(
+      `ALTER TABLE ${db}.agent_sessions UPDATE description = '[erased]', output_summary = '[erased]', user_id = '', conversation_id = '' WHERE id IN {sessions:Array(UUID)}`,
+    );
   }
   const after = await countRows(storage, params);
   const record: ErasureRecord = {
@@ -108,18 +132,31 @@ export async function erase(storage: Storage, criterion: ErasureCriterion, graph
   };
   await storage.insertJsonLines(
     'erasures',
-    JSON.stringify({ ...record, requested_at: record.requested_at, rows_before: JSON.stringify(before), rows_after: JSON.stringify(after) }),
+    JSON.stringify({
+      ...record,
+      requested_at: record.requested_at,
+      rows_before: JSON.stringify(before),
+      rows_after: JSON.stringify(after),
+    }),
   );
   return record;
 }
 
 /** Every erasure record, newest first. */
 export async function erasureRecords(storage: Storage): Promise<ErasureRecord[]> {
-  const rows = await storage.read<Omit<ErasureRecord, 'rows_before' | 'rows_after'> & { rows_before: string; rows_after: string }>(
+  const rows = await storage.read<
+    Omit<ErasureRecord, 'rows_before' | 'rows_after'> & { rows_before: string; rows_after: string }
+  >(
     `SELECT toString(id) AS id, formatDateTime(requested_at, '%Y-%m-%dT%H:%i:%S.%fZ', 'UTC') AS requested_at, requested_by, criterion, criterion_sha256, graph, sessions, trace_ids, rows_before, rows_after
      FROM ${storage.database}.erasures ORDER BY requested_at DESC`,
   );
-  return rows.map((r) => ({ ...r, requested_at: r.requested_at.replace(/(\.\d{3})\d*Z$/, '$1Z'), sessions: Number(r.sessions), rows_before: JSON.parse(r.rows_before) as Record<string, number>, rows_after: JSON.parse(r.rows_after) as Record<string, number> }));
+  return rows.map((r) => ({
+    ...r,
+    requested_at: r.requested_at.replace(/(\.\d{3})\d*Z$/, '$1Z'),
+    sessions: Number(r.sessions),
+    rows_before: JSON.parse(r.rows_before) as Record<string, number>,
+    rows_after: JSON.parse(r.rows_after) as Record<string, number>,
+  }));
 }
 
 /** Removes (in place) the rows of erased traces: an exporter's late retry of what was erased. */
@@ -152,7 +189,9 @@ export class ErasedTraces {
   }
 
   async load(storage: Storage): Promise<void> {
-    const rows = await storage.select<{ t: string }>(`SELECT DISTINCT arrayJoin(trace_ids) AS t FROM ${storage.database}.erasures`);
+    const rows = await storage.select<{ t: string }>(
+      `SELECT DISTINCT arrayJoin(trace_ids) AS t FROM ${storage.database}.erasures`,
+    );
     this.ids = new Set(rows.map((r) => r.t));
   }
 }

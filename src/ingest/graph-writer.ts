@@ -19,7 +19,6 @@ import type { WrittenBatch } from '../storage/batch-writer.ts';
 import { RollUpQueue, type RollUpQueueStats } from './roll-up-queue.ts';
 import type { Storage } from '../storage/storage.ts';
 
-
 /** Roll-up settings. */
 export interface GraphOptions {
   pricer: Pricer;
@@ -67,22 +66,61 @@ export interface GraphWriter {
 
 /** Every field of SpanFacts, in the order the roll-up selects them (the compiler checks it is complete). */
 const FACT_FIELDS = Object.keys({
-  trace_id: 1, span_id: 1, parent_span_id: 1, span_name: 1, start_time: 1, end_time: 1, service_name: 1, environment: 1, status_code: 1,
-  is_llm: 1, is_embedding: 1, is_tool: 1, is_agent: 1, is_aggregate: 1, agent_name: 1, agent_id: 1, agent_version: 1, agent_description: 1,
-  conversation_id: 1, user_id: 1, tags: 1, model: 1, provider: 1, reports_usage: 1, input_tokens: 1, output_tokens: 1, cache_read_tokens: 1,
-  cache_write_tokens: 1, reasoning_tokens: 1, total_tokens: 1, precomputed_cost: 1, tool_name: 1, tool_call_id: 1, requested_tools: 1,
-  has_error: 1, input_text: 1, output_text: 1, turns: 1, decisions: 1, origin: 1,
+  trace_id: 1,
+  span_id: 1,
+  parent_span_id: 1,
+  span_name: 1,
+  start_time: 1,
+  end_time: 1,
+  service_name: 1,
+  environment: 1,
+  status_code: 1,
+  is_llm: 1,
+  is_embedding: 1,
+  is_tool: 1,
+  is_agent: 1,
+  is_aggregate: 1,
+  agent_name: 1,
+  agent_id: 1,
+  agent_version: 1,
+  agent_description: 1,
+  conversation_id: 1,
+  user_id: 1,
+  tags: 1,
+  model: 1,
+  provider: 1,
+  reports_usage: 1,
+  input_tokens: 1,
+  output_tokens: 1,
+  cache_read_tokens: 1,
+  cache_write_tokens: 1,
+  reasoning_tokens: 1,
+  total_tokens: 1,
+  precomputed_cost: 1,
+  tool_name: 1,
+  tool_call_id: 1,
+  requested_tools: 1,
+  has_error: 1,
+  input_text: 1,
+  output_text: 1,
+  turns: 1,
+  decisions: 1,
+  origin: 1,
 } satisfies Record<keyof SpanFacts, 1>) as Array<keyof SpanFacts>;
 
 /** The SELECT list of FACT_FIELDS, times as ns strings. */
-const FACT_COLUMNS = FACT_FIELDS.map((f) => (f === 'start_time' || f === 'end_time' ? `toString(toUnixTimestamp64Nano(${f})) AS ${f}` : f)).join(', ');
+const FACT_COLUMNS = FACT_FIELDS.map((f) =>
+  f === 'start_time' || f === 'end_time' ? `toString(toUnixTimestamp64Nano(${f})) AS ${f}` : f,
+).join(', ');
 
 /**
  * A row of FACT_COLUMNS (JSONCompactEachRow) as SpanFacts. Generated once as one object literal
  * (`{ trace_id: v[0], … }`): assigning the fields one by one under computed names would build a
  * slow dictionary-mode object per span, and a long session has 100,000 of them per roll-up.
  */
-const toFacts = new Function('v', `return { ${FACT_FIELDS.map((f, i) => `${f}: v[${i}]`).join(', ')} };`) as (values: unknown[]) => SpanFacts;
+const toFacts = new Function('v', `return { ${FACT_FIELDS.map((f, i) => `${f}: v[${i}]`).join(', ')} };`) as (
+  values: unknown[],
+) => SpanFacts;
 
 /** Current time in ns since the epoch. */
 export function nowNanos(): bigint {
@@ -121,7 +159,7 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
   };
 
   const stageSeconds: StageSeconds = { raw: 0, facts: 0, rollup: 0 };
-  const timed = async <T,>(stage: keyof StageSeconds, work: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(stage: keyof StageSeconds, work: () => Promise<T>): Promise<T> => {
     const started = performance.now();
     try {
       return await work();
@@ -136,7 +174,10 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
   const checkpoint = async (force = false): Promise<void> => {
     if (!force && Date.now() - lastCheckpoint < CHECKPOINT_EVERY_MS) return;
     lastCheckpoint = Date.now();
-    await behind.insertJsonLines('rollup_checkpoints', JSON.stringify({ covered_until: isoMillis(queue.coveredUntil()) }));
+    await behind.insertJsonLines(
+      'rollup_checkpoints',
+      JSON.stringify({ covered_until: isoMillis(queue.coveredUntil()) }),
+    );
   };
   const queue: RollUpQueue = new RollUpQueue(
     async (traceIds) => {
@@ -165,7 +206,9 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       // and the roll-up de-duplicate.
       await Promise.all([
         insertRaw(),
-        batch.factLines !== '' ? timed('facts', () => facts.insertJsonLines('session_spans', batch.factLines)) : undefined,
+        batch.factLines !== ''
+          ? timed('facts', () => facts.insertJsonLines('session_spans', batch.factLines))
+          : undefined,
       ]);
     } finally {
       // Even after a failure part of the batch may be stored: rolling its traces up is harmless.
@@ -205,7 +248,11 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
          WHERE session_status = 'active' AND toUnixTimestamp64Nano(last_span_at) < {cutoff:Int64}`,
         { cutoff: (nowNs - abandonAfterNs).toString() },
       );
-      await rollUpWith(behind, stale.map((r) => r.trace_id), nowNs);
+      await rollUpWith(
+        behind,
+        stale.map((r) => r.trace_id),
+        nowNs,
+      );
       return stale.length;
     },
     async recoverInFlight() {
@@ -245,13 +292,34 @@ function isoMillis(ms: number): string {
 }
 
 async function writeRollUps(storage: Storage, results: readonly TraceRollUp[]): Promise<void> {
-  const write = async <T extends object>(table: string, rows: readonly T[], timeKeys: ReadonlyArray<keyof T>): Promise<void> => {
-    if (rows.length > 0) await storage.insertJsonLines(table, rows.map((r) => recordInsertLine(r, timeKeys)).join('\n'));
+  const write = async <T extends object>(
+    table: string,
+    rows: readonly T[],
+    timeKeys: ReadonlyArray<keyof T>,
+  ): Promise<void> => {
+    if (rows.length > 0)
+      await storage.insertJsonLines(table, rows.map((r) => recordInsertLine(r, timeKeys)).join('\n'));
   };
-  await write('agent_sessions', results.map((r) => r.session), ['session_start', 'session_end', 'last_span_at']);
+  await write(
+    'agent_sessions',
+    results.map((r) => r.session),
+    ['session_start', 'session_end', 'last_span_at'],
+  );
   // latest_version: max of (last seen, version) is the version of the newest session seen.
-  const definitions = results.flatMap((r) => (r.definition ? [{ ...r.definition, latest_version: [nsToInsertTime(r.definition.last_seen), r.definition.version] }] : []));
+  const definitions = results.flatMap((r) =>
+    r.definition
+      ? [{ ...r.definition, latest_version: [nsToInsertTime(r.definition.last_seen), r.definition.version] }]
+      : [],
+  );
   await write('agent_definitions', definitions, ['first_seen', 'last_seen']);
-  await write('decisions', results.flatMap((r) => r.decisions), ['decided_at']);
-  await write('graph_edges', results.flatMap((r) => r.edges), ['created_at']);
+  await write(
+    'decisions',
+    results.flatMap((r) => r.decisions),
+    ['decided_at'],
+  );
+  await write(
+    'graph_edges',
+    results.flatMap((r) => r.edges),
+    ['created_at'],
+  );
 }

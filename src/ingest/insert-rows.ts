@@ -28,7 +28,11 @@ export function nsToInsertTime(ns: string): string {
 
 /** One `otel_traces` row. */
 export function spanInsertLine(row: SpanRow): string {
-  return JSON.stringify({ ...row, Timestamp: nsToInsertTime(row.Timestamp), 'Events.Timestamp': row['Events.Timestamp'].map(nsToInsertTime) });
+  return JSON.stringify({
+    ...row,
+    Timestamp: nsToInsertTime(row.Timestamp),
+    'Events.Timestamp': row['Events.Timestamp'].map(nsToInsertTime),
+  });
 }
 
 /** Columns of `session_spans` where NULL means "not given" and 0 is a value (0 turns, free). */
@@ -44,7 +48,9 @@ export function factsInsertLine(facts: SpanFacts): string {
   for (const key in facts) {
     if (key === 'start_time' || key === 'end_time') continue;
     const value = facts[key as keyof SpanFacts];
-    const isDefault = NULLABLE_FACTS.has(key) ? value === null : value === '' || value === 0 || (Array.isArray(value) && value.length === 0);
+    const isDefault = NULLABLE_FACTS.has(key)
+      ? value === null
+      : value === '' || value === 0 || (Array.isArray(value) && value.length === 0);
     if (!isDefault) line += `,"${key}":${JSON.stringify(value)}`;
   }
   return `${line}}`;

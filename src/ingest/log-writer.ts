@@ -5,13 +5,24 @@
  */
 import { claudeCodeFacts } from '../mapping/log-facts.ts';
 import type { LogRow } from '../otlp/decode-logs-row.ts';
-import { BatchWriter, linesByDay, preparedRows, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from '../storage/batch-writer.ts';
+import {
+  BatchWriter,
+  linesByDay,
+  preparedRows,
+  type BatchWriterLimits,
+  type PreparedRows,
+  type WrittenBatch,
+} from '../storage/batch-writer.ts';
 import { factsInsertLine, nsToInsertTime } from './insert-rows.ts';
 
 /** Batches log writes into few inserts. */
 export class LogWriter extends BatchWriter<LogRow> {
   /** `insert` stores a batch (graph.storeLogBatch); `probe` answers whether storage works again. */
-  constructor(insert: (batch: WrittenBatch) => Promise<void>, limits: BatchWriterLimits, probe?: () => Promise<boolean>) {
+  constructor(
+    insert: (batch: WrittenBatch) => Promise<void>,
+    limits: BatchWriterLimits,
+    probe?: () => Promise<boolean>,
+  ) {
     super(prepareLogs, insert, limits, probe, 'log records');
   }
 
@@ -24,7 +35,12 @@ export class LogWriter extends BatchWriter<LogRow> {
 function prepareLogs(rows: readonly LogRow[]): PreparedRows {
   const facts = rows.flatMap((r) => claudeCodeFacts(r) ?? []);
   const factLines = facts.map(factsInsertLine).join('\n');
-  return preparedRows(linesByDay(rows, (r) => r.Timestamp, logInsertLine), factLines, new Set(facts.map((f) => f.trace_id)), rows.length);
+  return preparedRows(
+    linesByDay(rows, (r) => r.Timestamp, logInsertLine),
+    factLines,
+    new Set(facts.map((f) => f.trace_id)),
+    rows.length,
+  );
 }
 
 /** One `otel_logs` JSONEachRow line; the time travels as exact ISO text (see insert-rows.ts). */

@@ -169,10 +169,11 @@ export class RollUpQueue {
         this.stats.failedPasses++;
         this.options.onError(err);
         if (draining) this.stopped = true;
-        else this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          void this.start();
-        }, RETRY_MS);
+        else
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            void this.start();
+          }, RETRY_MS);
         return;
       }
       const now = performance.now();

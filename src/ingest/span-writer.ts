@@ -4,7 +4,14 @@
  */
 import { keepSummaryTexts, toSpanFacts } from '../mapping/span-facts.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
-import { BatchWriter, linesByDay, preparedRows, type BatchWriterLimits, type PreparedRows, type WrittenBatch } from '../storage/batch-writer.ts';
+import {
+  BatchWriter,
+  linesByDay,
+  preparedRows,
+  type BatchWriterLimits,
+  type PreparedRows,
+  type WrittenBatch,
+} from '../storage/batch-writer.ts';
 import { factsInsertLine, spanInsertLine } from './insert-rows.ts';
 
 /** Batches span writes into few inserts. */
@@ -14,7 +21,11 @@ export class SpanWriter extends BatchWriter<SpanRow> {
    * second, and until it says yes every write is refused at once (503) instead of queueing
    * up behind a dead server.
    */
-  constructor(insert: (batch: WrittenBatch) => Promise<void>, limits: BatchWriterLimits, probe?: () => Promise<boolean>) {
+  constructor(
+    insert: (batch: WrittenBatch) => Promise<void>,
+    limits: BatchWriterLimits,
+    probe?: () => Promise<boolean>,
+  ) {
     super(prepareSpans, insert, limits, probe, 'spans');
   }
 
@@ -25,7 +36,12 @@ export class SpanWriter extends BatchWriter<SpanRow> {
 }
 
 function prepareSpans(rows: readonly SpanRow[]): PreparedRows {
-  return preparedRows(linesByDay(rows, (r) => r.Timestamp, spanInsertLine), factLinesOf(rows), new Set(rows.map((r) => r.TraceId)), rows.length);
+  return preparedRows(
+    linesByDay(rows, (r) => r.Timestamp, spanInsertLine),
+    factLinesOf(rows),
+    new Set(rows.map((r) => r.TraceId)),
+    rows.length,
+  );
 }
 
 /** The `session_spans` lines of some spans: their facts, with only the texts a session can show. */

@@ -23,7 +23,11 @@ export function claudeSessionTraceId(sessionId: string): string {
 
 /** True for a record Claude Code emitted (its events are named `claude_code.<event>`). */
 function isClaudeCode(row: LogRow): boolean {
-  return row.Body.startsWith('claude_code.') || row.EventName.startsWith('claude_code.') || row.ScopeName.startsWith('com.anthropic.claude_code');
+  return (
+    row.Body.startsWith('claude_code.') ||
+    row.EventName.startsWith('claude_code.') ||
+    row.ScopeName.startsWith('com.anthropic.claude_code')
+  );
 }
 
 /** The facts of one Claude Code event, or undefined for any other record. */
@@ -41,7 +45,13 @@ export function claudeCodeFacts(row: LogRow): SpanFacts | undefined {
     case 'api_request':
       return { ...facts, ...apiRequest(a) };
     case 'tool_result':
-      return { ...facts, is_tool: 1, tool_name: a.tool_name ?? '', tool_call_id: a.tool_use_id ?? '', has_error: a.success === 'false' ? 1 : 0 };
+      return {
+        ...facts,
+        is_tool: 1,
+        tool_name: a.tool_name ?? '',
+        tool_call_id: a.tool_use_id ?? '',
+        has_error: a.success === 'false' ? 1 : 0,
+      };
     case 'user_prompt':
       return { ...facts, input_text: summaryText(a.prompt ?? '') };
     case 'assistant_response':
@@ -135,7 +145,11 @@ function toolDecision(a: Record<string, string>, timeNs: string): RecordedDecisi
     title: `${accepted ? 'Allow' : 'Reject'} ${tool}`,
     given_id: '',
     description: a.tool_parameters ?? '',
-    context: [`tool_use_id=${a.tool_use_id ?? ''}`, `permission_mode=${a.permission_mode ?? ''}`, `tool_source=${a.tool_source ?? ''}`].join('; '),
+    context: [
+      `tool_use_id=${a.tool_use_id ?? ''}`,
+      `permission_mode=${a.permission_mode ?? ''}`,
+      `tool_source=${a.tool_source ?? ''}`,
+    ].join('; '),
     rationale: `decided by ${a.source ?? 'unknown'}`,
     consequences: accepted ? `${tool} ran` : `${tool} did not run`,
     status: accepted ? 'accepted' : 'rejected',

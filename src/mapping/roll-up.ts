@@ -19,7 +19,11 @@ import type { AgentDefinition, AgentSession, Decision, GraphEdge, SessionStatus 
  * session's version (it grows with every new span, and once more when the session is
  * abandoned: ReplacingMergeTree keeps the highest).
  */
-export type SessionRecord = Omit<AgentSession, 'cost' | 'updated_at'> & { cost: string; model_usage: ModelUsage[]; version: number };
+export type SessionRecord = Omit<AgentSession, 'cost' | 'updated_at'> & {
+  cost: string;
+  model_usage: ModelUsage[];
+  version: number;
+};
 
 /**
  * One model's share of a session (stored, not in the API's session): its calls and failed calls
@@ -91,7 +95,10 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   const tree = new TraceTree<SpanFacts>(byId);
 
   // Log events (origin 'log') never root a session: they stand in for spans the trace lacks.
-  const root = chooseRoot(spans.filter((s) => s.origin !== 'log'), tree);
+  const root = chooseRoot(
+    spans.filter((s) => s.origin !== 'log'),
+    tree,
+  );
   const arrived = root !== undefined && tree.chainIsComplete(root);
   const members = arrived ? spans.filter((s) => tree.belongsTo(s, root)) : spans;
   const fromSpans = members.filter((s) => s.origin !== 'log');
@@ -105,12 +112,19 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   };
 
   const usageBelow = tree.ancestorsOf((s) => s.reports_usage === 1 && s.origin !== 'log');
-  const counted = prefer((s) => s.reports_usage === 1 && (s.is_llm === 1 || s.is_embedding === 1 || s.is_aggregate === 1) && !usageBelow.has(s.span_id));
+  const counted = prefer(
+    (s) =>
+      s.reports_usage === 1 &&
+      (s.is_llm === 1 || s.is_embedding === 1 || s.is_aggregate === 1) &&
+      !usageBelow.has(s.span_id),
+  );
   const cost = priceSpans(counted, ctx.pricer);
   const llmCalls = prefer((s) => s.is_llm === 1);
   const toolFacts = prefer((s) => s.is_tool === 1);
   const toolCalls = toolCallsOf(toolFacts, llmCalls);
-  const errors = [...fromSpans, ...(toolFacts.some((s) => s.origin === 'log') ? fromLogs : [])].filter((s) => s.has_error === 1);
+  const errors = [...fromSpans, ...(toolFacts.some((s) => s.origin === 'log') ? fromLogs : [])].filter(
+    (s) => s.has_error === 1,
+  );
   const lastSpanAt = BigInt(spans.reduce((max, s) => (compareNs(s.end_time, max) > 0 ? s.end_time : max), '0'));
 
   const stale = !arrived && lastSpanAt + ctx.abandonAfterNs < ctx.nowNs;
@@ -118,7 +132,15 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   // for and no event that ends it: quiet for the timeout, it is over, not abandoned.
   const endedQuietly = stale && logsOnly;
   const abandoned = stale && !logsOnly;
-  const status: SessionStatus = arrived ? (root.status_code === 'Error' ? 'failed' : 'completed') : endedQuietly ? 'completed' : abandoned ? 'abandoned' : 'active';
+  const status: SessionStatus = arrived
+    ? root.status_code === 'Error'
+      ? 'failed'
+      : 'completed'
+    : endedQuietly
+      ? 'completed'
+      : abandoned
+        ? 'abandoned'
+        : 'active';
   // Who ran: the root, else the outermost agent span seen so far. With neither (a rootless run
   // whose spans are all tools and model calls) the agent is unknown: no definition is written.
   const head = root ?? spans.find((s) => s.is_agent === 1) ?? (logsOnly ? fromLogs[0] : undefined);
@@ -129,7 +151,8 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
   const key = known ? agentKey(serviceName, head.agent_id, name) : '';
   const definitionId = known ? agentDefinitionId(key) : UNKNOWN_AGENT_ID;
   const sessionId = sessionIdOf(first.trace_id);
-  const fromRootOrFirst = (pick: (s: SpanFacts) => string): string => (root && pick(root)) || members.map(pick).find((v) => v !== '') || '';
+  const fromRootOrFirst = (pick: (s: SpanFacts) => string): string =>
+    (root && pick(root)) || members.map(pick).find((v) => v !== '') || '';
   const sum = (pick: (s: SpanFacts) => number): number => counted.reduce((total, s) => total + pick(s), 0);
 
   const session: SessionRecord = {
@@ -168,15 +191,34 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
     model_usage: usageByModel(counted, cost.prices, llmCalls),
     llm_call_count: llmCalls.length,
     span_count: fromSpans.length,
-    duration_ms: arrived ? Number(BigInt(root.end_time) - BigInt(root.start_time)) / 1e6 : endedQuietly ? Number(lastSpanAt - BigInt(start)) / 1e6 : null,
+    duration_ms: arrived
+      ? Number(BigInt(root.end_time) - BigInt(root.start_time)) / 1e6
+      : endedQuietly
+        ? Number(lastSpanAt - BigInt(start)) / 1e6
+        : null,
     last_span_at: lastSpanAt.toString(),
     version: spans.length * 2 + (abandoned ? 1 : 0),
   };
 
   // A decision id given twice (the same decision.id on two spans) is one decision: keep the first.
-  const decisions = [...new Map(spans.flatMap((s) => decisionsOf(s, sessionId)).reverse().map((d) => [d.id, d] as const)).values()];
+  const decisions = [
+    ...new Map(
+      spans
+        .flatMap((s) => decisionsOf(s, sessionId))
+        .reverse()
+        .map((d) => [d.id, d] as const),
+    ).values(),
+  ];
   for (const d of decisions) d.evidence = evidenceOf(fromSpans, d.decided_at);
-  decisions.sort((a, b) => (BigInt(a.decided_at) < BigInt(b.decided_at) ? -1 : BigInt(a.decided_at) > BigInt(b.decided_at) ? 1 : a.id < b.id ? -1 : 1));
+  decisions.sort((a, b) =>
+    BigInt(a.decided_at) < BigInt(b.decided_at)
+      ? -1
+      : BigInt(a.decided_at) > BigInt(b.decided_at)
+        ? 1
+        : a.id < b.id
+          ? -1
+          : 1,
+  );
   const edges: EdgeRecord[] = decisions.map((d) => ({
     edge_type: 'agent_session_creates_decision',
     source_id: sessionId,
@@ -223,7 +265,9 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
 function toolCallsOf(toolFacts: readonly SpanFacts[], llmCalls: readonly SpanFacts[]): Array<{ name: string }> {
   const spans = oneSpanPerCall(toolFacts);
   if (spans.length > 0) return spans.map((s) => ({ name: s.tool_name }));
-  const asked = llmCalls.slice(0, -1).flatMap((s) => (s.requested_tools === '' ? [] : (JSON.parse(s.requested_tools) as RequestedToolCall[])));
+  const asked = llmCalls
+    .slice(0, -1)
+    .flatMap((s) => (s.requested_tools === '' ? [] : (JSON.parse(s.requested_tools) as RequestedToolCall[])));
   const seen = new Set<string>();
   return asked.filter((c) => c.id === '' || (!seen.has(c.id) && seen.add(c.id) !== undefined));
 }
@@ -250,12 +294,20 @@ function chooseRoot(spans: readonly SpanFacts[], tree: TraceTree<SpanFacts>): Sp
 }
 
 /** The total cost of the counted spans, the models without a price, and each span's price (null: unpriced). */
-function priceSpans(counted: readonly SpanFacts[], pricer: Pricer): { total: number; unpriced: string[]; prices: Array<number | null> } {
+function priceSpans(
+  counted: readonly SpanFacts[],
+  pricer: Pricer,
+): { total: number; unpriced: string[]; prices: Array<number | null> } {
   let total = 0;
   const unpriced = new Set<string>();
   const prices = counted.map((s) => {
     if (s.precomputed_cost !== null) return s.precomputed_cost;
-    const usage = { input: s.input_tokens, output: s.output_tokens, cacheRead: s.cache_read_tokens, cacheWrite: s.cache_write_tokens };
+    const usage = {
+      input: s.input_tokens,
+      output: s.output_tokens,
+      cacheRead: s.cache_read_tokens,
+      cacheWrite: s.cache_write_tokens,
+    };
     return pricer(usage, s.model, s.provider, nsToDate(s.start_time));
   });
   prices.forEach((price, i) => {
@@ -266,7 +318,11 @@ function priceSpans(counted: readonly SpanFacts[], pricer: Pricer): { total: num
 }
 
 /** Each model's calls, errors, tokens and cost (see ModelUsage), by model name. */
-function usageByModel(counted: readonly SpanFacts[], prices: ReadonlyArray<number | null>, llmCalls: readonly SpanFacts[]): ModelUsage[] {
+function usageByModel(
+  counted: readonly SpanFacts[],
+  prices: ReadonlyArray<number | null>,
+  llmCalls: readonly SpanFacts[],
+): ModelUsage[] {
   const byModel = new Map<string, { calls: number; errors: number; tokens: number; cost: number; priced: 0 | 1 }>();
   const entry = (model: string) => {
     let e = byModel.get(model);
@@ -285,7 +341,9 @@ function usageByModel(counted: readonly SpanFacts[], prices: ReadonlyArray<numbe
     if (price === null) e.priced = 0;
     else e.cost += price;
   });
-  return [...byModel].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([model, e]) => ({ model, ...e, cost: e.cost.toFixed(9) }));
+  return [...byModel]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([model, e]) => ({ model, ...e, cost: e.cost.toFixed(9) }));
 }
 
 function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
@@ -313,7 +371,9 @@ function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
 /** SPEC §5: the session's tool and model calls that ended before the decision, in order of their end. */
 function evidenceOf(members: readonly SpanFacts[], decidedAtNs: string): EvidenceStep[] {
   return members
-    .filter((s) => (s.is_tool === 1 || s.is_llm === 1 || s.is_embedding === 1) && compareNs(s.end_time, decidedAtNs) < 0)
+    .filter(
+      (s) => (s.is_tool === 1 || s.is_llm === 1 || s.is_embedding === 1) && compareNs(s.end_time, decidedAtNs) < 0,
+    )
     .sort((a, b) => compareNs(a.end_time, b.end_time) || (a.span_id < b.span_id ? -1 : 1))
     .map((s) => ({
       span_id: s.span_id,

@@ -106,7 +106,11 @@ export function toSpanFacts(row: SpanRow): SpanFacts {
   const attrs = row.SpanAttributes;
   const classes = classifySpan(attrs, row.SpanName);
   const events = spanEvents(row);
-  const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName, resource: row.ResourceAttributes });
+  const usage = tokenUsage(attrs, {
+    scopeName: row.ScopeName,
+    spanName: row.SpanName,
+    resource: row.ResourceAttributes,
+  });
   const identity = agentIdentity(attrs);
   const end = endNanos(row);
   const decisions: RecordedDecision[] = recordedDecisions(attrs, end, events);
@@ -171,9 +175,11 @@ export function compareNs(a: string, b: string): number {
 export function keepSummaryTexts(facts: SpanFacts[]): SpanFacts[] {
   const earliestInput = new Map<string, SpanFacts>();
   const latestAnswer = new Map<string, SpanFacts>();
-  const isEarlier = (a: SpanFacts, b: SpanFacts): boolean => (compareNs(a.start_time, b.start_time) || (a.span_id < b.span_id ? -1 : 1)) < 0;
+  const isEarlier = (a: SpanFacts, b: SpanFacts): boolean =>
+    (compareNs(a.start_time, b.start_time) || (a.span_id < b.span_id ? -1 : 1)) < 0;
   const isLater = (a: SpanFacts, b: SpanFacts): boolean =>
-    (compareNs(a.end_time, b.end_time) || compareNs(a.start_time, b.start_time) || (a.span_id > b.span_id ? 1 : -1)) > 0;
+    (compareNs(a.end_time, b.end_time) || compareNs(a.start_time, b.start_time) || (a.span_id > b.span_id ? 1 : -1)) >
+    0;
   for (const f of facts) {
     if (f.is_agent === 1 || f.parent_span_id === '' || f.origin === 'log') continue;
     if (f.input_text !== '') {

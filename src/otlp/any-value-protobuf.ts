@@ -64,11 +64,20 @@ function decodeAnyValue(r: ProtoReader, depth: number): PlainValue {
   while (r.pos < r.end) {
     const tag = r.readTag();
     switch (tag) {
-      case LEN_1: value = r.readString(); break; // string_value
-      case 16: value = r.readVarint() !== 0; break; // 2 bool_value
-      case 24: value = r.readInt64(); break; // 3 int_value
-      case 33: value = r.readDouble(); break; // 4 double_value, fixed64
-      case LEN_5: { // array_value: 1 repeated AnyValue values
+      case LEN_1:
+        value = r.readString();
+        break; // string_value
+      case 16:
+        value = r.readVarint() !== 0;
+        break; // 2 bool_value
+      case 24:
+        value = r.readInt64();
+        break; // 3 int_value
+      case 33:
+        value = r.readDouble();
+        break; // 4 double_value, fixed64
+      case LEN_5: {
+        // array_value: 1 repeated AnyValue values
         const outer = r.enter();
         const items: PlainValue[] = [];
         while (r.pos < r.end) {
@@ -86,7 +95,8 @@ function decodeAnyValue(r: ProtoReader, depth: number): PlainValue {
         value = items;
         break;
       }
-      case LEN_6: { // kvlist_value: 1 repeated KeyValue values
+      case LEN_6: {
+        // kvlist_value: 1 repeated KeyValue values
         const outer = r.enter();
         const map: { [key: string]: PlainValue } = {};
         while (r.pos < r.end) {
@@ -103,8 +113,11 @@ function decodeAnyValue(r: ProtoReader, depth: number): PlainValue {
         value = map;
         break;
       }
-      case LEN_7: value = r.readBytes(); break; // bytes_value (a view; rendered before the body is released)
-      default: r.skip(tag & 7);
+      case LEN_7:
+        value = r.readBytes();
+        break; // bytes_value (a view; rendered before the body is released)
+      default:
+        r.skip(tag & 7);
     }
   }
   return value;

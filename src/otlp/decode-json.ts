@@ -13,7 +13,20 @@ import {
   type DecodedTraces,
   type SpanRow,
 } from './span-row.ts';
-import { UNSIGNED_NUMERAL, asArray, asObject, attributes, enumValue, field, hexId, optObject, optString, parseOtlpJson, spanNanos, type JsonObject } from './json-values.ts';
+import {
+  UNSIGNED_NUMERAL,
+  asArray,
+  asObject,
+  attributes,
+  enumValue,
+  field,
+  hexId,
+  optObject,
+  optString,
+  parseOtlpJson,
+  spanNanos,
+  type JsonObject,
+} from './json-values.ts';
 
 const MAX_REASONS = 10;
 
@@ -36,7 +49,12 @@ export function decodeTraceRequestJson(body: Uint8Array): DecodedTraces {
       const scopeVersion = optString(scope && field(scope, 'version'), `${ssPath}.scope.version`);
       asArray(field(ss, 'spans'), `${ssPath}.spans`).forEach((spanJson, pi) => {
         const path = `${ssPath}.spans[${pi}]`;
-        const row = toSpanRow(asObject(spanJson, path), path, { resourceAttributes, serviceName, scopeName, scopeVersion });
+        const row = toSpanRow(asObject(spanJson, path), path, {
+          resourceAttributes,
+          serviceName,
+          scopeName,
+          scopeVersion,
+        });
         if (typeof row === 'string') {
           out.rejectedSpans++;
           if (reasons.size < MAX_REASONS) reasons.add(`${path}: ${row}`);
@@ -77,14 +95,26 @@ function toSpanRow(span: JsonObject, path: string, ctx: SpanContext): SpanRow | 
     ParentSpanId: parentSpanId,
     TraceState: optString(field(span, 'traceState', 'trace_state'), `${path}.traceState`),
     SpanName: optString(field(span, 'name'), `${path}.name`),
-    SpanKind: SPAN_KIND_NAMES[enumValue(field(span, 'kind'), 'SPAN_KIND_', SPAN_KIND_NAMES, `${path}.kind`, UNSIGNED_NUMERAL)] ?? 'Unspecified',
+    SpanKind:
+      SPAN_KIND_NAMES[
+        enumValue(field(span, 'kind'), 'SPAN_KIND_', SPAN_KIND_NAMES, `${path}.kind`, UNSIGNED_NUMERAL)
+      ] ?? 'Unspecified',
     ServiceName: ctx.serviceName,
     ResourceAttributes: ctx.resourceAttributes,
     ScopeName: ctx.scopeName,
     ScopeVersion: ctx.scopeVersion,
     SpanAttributes: attributes(field(span, 'attributes'), `${path}.attributes`),
     Duration: durationNanos(start, end),
-    StatusCode: STATUS_CODE_NAMES[enumValue(status && field(status, 'code'), 'STATUS_CODE_', STATUS_CODE_NAMES, `${path}.status.code`, UNSIGNED_NUMERAL)] ?? 'Unset',
+    StatusCode:
+      STATUS_CODE_NAMES[
+        enumValue(
+          status && field(status, 'code'),
+          'STATUS_CODE_',
+          STATUS_CODE_NAMES,
+          `${path}.status.code`,
+          UNSIGNED_NUMERAL,
+        )
+      ] ?? 'Unset',
     StatusMessage: optString(status && field(status, 'message'), `${path}.status.message`),
     'Events.Timestamp': [],
     'Events.Name': [],
@@ -96,7 +126,9 @@ function toSpanRow(span: JsonObject, path: string, ctx: SpanContext): SpanRow | 
   };
   asArray(field(span, 'events'), `${path}.events`).forEach((evJson, i) => {
     const ev = asObject(evJson, `${path}.events[${i}]`);
-    row['Events.Timestamp'].push(spanNanos(field(ev, 'timeUnixNano', 'time_unix_nano'), `${path}.events[${i}].timeUnixNano`));
+    row['Events.Timestamp'].push(
+      spanNanos(field(ev, 'timeUnixNano', 'time_unix_nano'), `${path}.events[${i}].timeUnixNano`),
+    );
     row['Events.Name'].push(optString(field(ev, 'name'), `${path}.events[${i}].name`));
     row['Events.Attributes'].push(attributes(field(ev, 'attributes'), `${path}.events[${i}].attributes`));
   });

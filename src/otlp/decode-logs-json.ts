@@ -5,7 +5,14 @@
  * keys, unknown fields ignored. A record with unusable ids or time is rejected alone (partial
  * success); a body that is not such a request is refused whole (400).
  */
-import { SEVERITY_NAMES, rejectRecord, toLogRow, type DecodedLogs, type LogOrigin, type WireLogRecord } from './decode-logs-row.ts';
+import {
+  SEVERITY_NAMES,
+  rejectRecord,
+  toLogRow,
+  type DecodedLogs,
+  type LogOrigin,
+  type WireLogRecord,
+} from './decode-logs-row.ts';
 import {
   anyValue,
   asArray,
@@ -69,7 +76,12 @@ function toWireRecord(record: JsonObject, path: string): WireLogRecord | string 
     traceId,
     spanId,
     flags: Number(unsigned(field(record, 'flags'), `${path}.flags`, 0xffffffffn, 'unsigned 32-bit flags')),
-    severityNumber: enumValue(field(record, 'severityNumber', 'severity_number'), 'SEVERITY_NUMBER_', SEVERITY_NAMES, `${path}.severityNumber`),
+    severityNumber: enumValue(
+      field(record, 'severityNumber', 'severity_number'),
+      'SEVERITY_NUMBER_',
+      SEVERITY_NAMES,
+      `${path}.severityNumber`,
+    ),
     severityText: optString(field(record, 'severityText', 'severity_text'), `${path}.severityText`),
     body: formatAttributeValue(anyValue(field(record, 'body'), `${path}.body`, 1)),
     attributes: attributes(field(record, 'attributes'), `${path}.attributes`),

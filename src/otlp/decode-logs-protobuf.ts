@@ -70,17 +70,38 @@ function decodeLogRecord(r: ProtoReader): WireLogRecord {
   while (r.pos < r.end) {
     const tag = r.readTag();
     switch (tag) {
-      case 9: record.timeNs = r.readFixed64(); break; // 1 time_unix_nano, fixed64
-      case 16: record.severityNumber = r.readInt32(); break; // 2 severity_number, enum
-      case LEN_3: record.severityText = r.readString(); break;
-      case LEN_5: record.body = readAnyValueText(r); break; // body: AnyValue at nesting level 1, as an attribute's value
-      case LEN_6: readKeyValueInto(r, record.attributes); break;
-      case 69: record.flags = r.readFixed32(); break; // 8 flags, fixed32
-      case 74: record.traceId = r.readHex(); break; // 9 trace_id
-      case 82: record.spanId = r.readHex(); break; // 10 span_id
-      case 89: record.observedNs = r.readFixed64(); break; // 11 observed_time_unix_nano, fixed64
-      case 98: record.eventName = r.readString(); break; // 12 event_name
-      default: r.skip(tag & 7); // 7 dropped_attributes_count, unknown
+      case 9:
+        record.timeNs = r.readFixed64();
+        break; // 1 time_unix_nano, fixed64
+      case 16:
+        record.severityNumber = r.readInt32();
+        break; // 2 severity_number, enum
+      case LEN_3:
+        record.severityText = r.readString();
+        break;
+      case LEN_5:
+        record.body = readAnyValueText(r);
+        break; // body: AnyValue at nesting level 1, as an attribute's value
+      case LEN_6:
+        readKeyValueInto(r, record.attributes);
+        break;
+      case 69:
+        record.flags = r.readFixed32();
+        break; // 8 flags, fixed32
+      case 74:
+        record.traceId = r.readHex();
+        break; // 9 trace_id
+      case 82:
+        record.spanId = r.readHex();
+        break; // 10 span_id
+      case 89:
+        record.observedNs = r.readFixed64();
+        break; // 11 observed_time_unix_nano, fixed64
+      case 98:
+        record.eventName = r.readString();
+        break; // 12 event_name
+      default:
+        r.skip(tag & 7); // 7 dropped_attributes_count, unknown
     }
   }
   return record;

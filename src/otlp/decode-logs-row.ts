@@ -44,7 +44,12 @@ export const MAX_REJECT_REASONS = 10;
 /** `SeverityNumber` enum names without their `SEVERITY_NUMBER_` prefix, by value (logs.proto). */
 export const SEVERITY_NAMES: readonly string[] = [
   'UNSPECIFIED',
-  ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((level) => [level, `${level}2`, `${level}3`, `${level}4`]),
+  ...['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'].flatMap((level) => [
+    level,
+    `${level}2`,
+    `${level}3`,
+    `${level}4`,
+  ]),
 ];
 
 /** The fields of a record as read from the wire, before the exporter's rules turn them into a row. */
@@ -63,7 +68,16 @@ export interface WireLogRecord {
 }
 
 /** Resource and scope of a record, shared by every row of their ResourceLogs / ScopeLogs. */
-export type LogOrigin = Pick<LogRow, 'ServiceName' | 'ResourceSchemaUrl' | 'ResourceAttributes' | 'ScopeSchemaUrl' | 'ScopeName' | 'ScopeVersion' | 'ScopeAttributes'>;
+export type LogOrigin = Pick<
+  LogRow,
+  | 'ServiceName'
+  | 'ResourceSchemaUrl'
+  | 'ResourceAttributes'
+  | 'ScopeSchemaUrl'
+  | 'ScopeName'
+  | 'ScopeVersion'
+  | 'ScopeAttributes'
+>;
 
 const ZERO_ID = /^0+$/;
 
@@ -71,7 +85,8 @@ const ZERO_ID = /^0+$/;
 export function toLogRow(record: WireLogRecord, origin: LogOrigin): LogRow | string {
   const { traceId, spanId } = record;
   // OTLP ids are optional on logs: absent (or all zeros, which pdata treats as empty) is valid.
-  if (traceId.length !== 0 && traceId.length !== 32) return `trace id must be empty or 16 bytes, got ${traceId.length / 2}`;
+  if (traceId.length !== 0 && traceId.length !== 32)
+    return `trace id must be empty or 16 bytes, got ${traceId.length / 2}`;
   if (spanId.length !== 0 && spanId.length !== 16) return `span id must be empty or 8 bytes, got ${spanId.length / 2}`;
   const time = record.timeNs === 0n ? record.observedNs : record.timeNs;
   if (time > MAX_TIME_NS) return 'time is after 2262-04-11, beyond what can be stored';
@@ -99,7 +114,8 @@ export function toLogRow(record: WireLogRecord, origin: LogOrigin): LogRow | str
 export function rejectRecord(out: DecodedLogs, where: string, problem: string): void {
   out.rejectedLogRecords++;
   const reason = `${where}: ${problem}`;
-  if (out.rejectReasons.length < MAX_REJECT_REASONS && !out.rejectReasons.includes(reason)) out.rejectReasons.push(reason);
+  if (out.rejectReasons.length < MAX_REJECT_REASONS && !out.rejectReasons.includes(reason))
+    out.rejectReasons.push(reason);
 }
 
 /**
@@ -109,7 +125,12 @@ export function rejectRecord(out: DecodedLogs, where: string, problem: string): 
 export function applyLogLimits(rows: LogRow[], limits: SpanLimits): LimitStats {
   // applySpanLimits reads and replaces only these four maps (and remembers maps shared between
   // rows): views over the log maps let logs share its one implementation of the markers.
-  const views = rows.map((r): AttributeMaps => ({ SpanAttributes: r.LogAttributes, ResourceAttributes: r.ResourceAttributes, 'Events.Attributes': [r.ScopeAttributes], 'Links.Attributes': [] }));
+  const views = rows.map((r): AttributeMaps => ({
+    SpanAttributes: r.LogAttributes,
+    ResourceAttributes: r.ResourceAttributes,
+    'Events.Attributes': [r.ScopeAttributes],
+    'Links.Attributes': [],
+  }));
   const stats = applySpanLimits(views, limits);
   views.forEach((v, i) => {
     const row = rows[i]!;

@@ -7,7 +7,15 @@
 import { readKeyValueInto } from './any-value-protobuf.ts';
 import { readExportRequest } from './envelope-protobuf.ts';
 import { ProtoReader } from './protobuf-reader.ts';
-import { SPAN_KIND_NAMES, STATUS_CODE_NAMES, checkSpanIds, checkSpanTimes, durationNanos, type DecodedTraces, type SpanRow } from './span-row.ts';
+import {
+  SPAN_KIND_NAMES,
+  STATUS_CODE_NAMES,
+  checkSpanIds,
+  checkSpanTimes,
+  durationNanos,
+  type DecodedTraces,
+  type SpanRow,
+} from './span-row.ts';
 
 const MAX_REASONS = 10;
 const ZERO_SPAN_ID = '0000000000000000';
@@ -44,8 +52,16 @@ export function decodeTraceRequestProtobuf(body: Uint8Array): DecodedTraces {
 
 /** Decodes one Span and appends its row, or counts it rejected; `ri`/`si`/`pi` locate it for the reason. */
 function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, pi: number): void {
-  let traceId = '', spanId = '', parentSpanId = '', traceState = '', name = '', statusMessage = '';
-  let kind = 0, statusCode = 0, start = 0n, end = 0n;
+  let traceId = '',
+    spanId = '',
+    parentSpanId = '',
+    traceState = '',
+    name = '',
+    statusMessage = '';
+  let kind = 0,
+    statusCode = 0,
+    start = 0n,
+    end = 0n;
   let linkProblem: string | null = null;
   const attributes: Record<string, string> = {};
   const eventTimes: string[] = [];
@@ -59,18 +75,38 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, 
   while (r.pos < r.end) {
     const tag = r.readTag();
     switch (tag) {
-      case LEN_1: traceId = r.readHex(); break;
-      case LEN_2: spanId = r.readHex(); break;
-      case LEN_3: traceState = r.readString(); break;
-      case LEN_4: parentSpanId = r.readHex(); break;
-      case LEN_5: name = r.readString(); break;
-      case 48: kind = r.readInt32(); break; // 6 kind, varint
-      case 57: start = r.readFixed64(); break; // 7 start_time_unix_nano, fixed64
-      case 65: end = r.readFixed64(); break; // 8 end_time_unix_nano, fixed64
-      case 74: readKeyValueInto(r, attributes); break; // 9 attributes
-      case 90: { // 11 events: 1 time_unix_nano, 2 name, 3 attributes
+      case LEN_1:
+        traceId = r.readHex();
+        break;
+      case LEN_2:
+        spanId = r.readHex();
+        break;
+      case LEN_3:
+        traceState = r.readString();
+        break;
+      case LEN_4:
+        parentSpanId = r.readHex();
+        break;
+      case LEN_5:
+        name = r.readString();
+        break;
+      case 48:
+        kind = r.readInt32();
+        break; // 6 kind, varint
+      case 57:
+        start = r.readFixed64();
+        break; // 7 start_time_unix_nano, fixed64
+      case 65:
+        end = r.readFixed64();
+        break; // 8 end_time_unix_nano, fixed64
+      case 74:
+        readKeyValueInto(r, attributes);
+        break; // 9 attributes
+      case 90: {
+        // 11 events: 1 time_unix_nano, 2 name, 3 attributes
         const outer = r.enter();
-        let time = 0n, eventName = '';
+        let time = 0n,
+          eventName = '';
         const attrs: Record<string, string> = {};
         while (r.pos < r.end) {
           const t = r.readTag();
@@ -85,9 +121,12 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, 
         eventAttributes.push(attrs);
         break;
       }
-      case 106: { // 13 links: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes (6 flags unused)
+      case 106: {
+        // 13 links: 1 trace_id, 2 span_id, 3 trace_state, 4 attributes (6 flags unused)
         const outer = r.enter();
-        let linkTrace = '', linkSpan = '', state = '';
+        let linkTrace = '',
+          linkSpan = '',
+          state = '';
         const attrs: Record<string, string> = {};
         while (r.pos < r.end) {
           const t = r.readTag();
@@ -107,7 +146,8 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, 
         linkAttributes.push(attrs);
         break;
       }
-      case 122: { // 15 status: 2 message, 3 code (a repeated status merges: last of each wins)
+      case 122: {
+        // 15 status: 2 message, 3 code (a repeated status merges: last of each wins)
         const outer = r.enter();
         while (r.pos < r.end) {
           const t = r.readTag();
@@ -124,7 +164,10 @@ function decodeSpan(r: ProtoReader, out: DecodedTraces, ri: number, si: number, 
   }
 
   if (parentSpanId === ZERO_SPAN_ID) parentSpanId = '';
-  const problem = checkSpanIds(traceId, spanId, parentSpanId) ?? linkProblem ?? checkSpanTimes(start.toString(), end.toString(), eventTimes);
+  const problem =
+    checkSpanIds(traceId, spanId, parentSpanId) ??
+    linkProblem ??
+    checkSpanTimes(start.toString(), end.toString(), eventTimes);
   if (problem !== null) {
     out.rejectedSpans++;
     const reason = `resource ${ri} scope ${si} span ${pi}: ${problem}`;

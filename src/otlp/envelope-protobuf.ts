@@ -110,7 +110,12 @@ function readScopeRecords<Row>(r: ProtoReader, decoder: RecordDecoder<Row>, ri: 
  * shared attributes: KeyValues at `attributesTag` into `attributes`, and for a scope its 1 name and
  * 2 version into `scope`; dropped_attributes_count and entity_refs are not stored.
  */
-function readResourceOrScope(r: ProtoReader, attributesTag: number, attributes: Record<string, string>, scope?: WireScope): void {
+function readResourceOrScope(
+  r: ProtoReader,
+  attributesTag: number,
+  attributes: Record<string, string>,
+  scope?: WireScope,
+): void {
   const outer = r.enter();
   while (r.pos < r.end) {
     const t = r.readTag();

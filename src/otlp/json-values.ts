@@ -32,7 +32,9 @@ export function parseOtlpJson(body: Uint8Array): Json {
 type Es2024String = string & { isWellFormed(): boolean; toWellFormed(): string };
 
 function wellFormed(_key: string, value: unknown): unknown {
-  return typeof value === 'string' && !(value as Es2024String).isWellFormed() ? (value as Es2024String).toWellFormed() : value;
+  return typeof value === 'string' && !(value as Es2024String).isWellFormed()
+    ? (value as Es2024String).toWellFormed()
+    : value;
 }
 
 /** `obj[camel]`, else `obj[snake]` (the Go collector accepts both spellings). */
@@ -115,7 +117,13 @@ const SIGNED_NUMERAL = /^-?\d+$/;
  * through. `numeral` is which decimal strings count as numbers: it differs between spans and logs
  * (UNSIGNED_NUMERAL), and sharing the code was not to change what either accepts.
  */
-export function enumValue(v: Json | undefined, prefix: string, names: readonly string[], path: string, numeral = SIGNED_NUMERAL): number {
+export function enumValue(
+  v: Json | undefined,
+  prefix: string,
+  names: readonly string[],
+  path: string,
+  numeral = SIGNED_NUMERAL,
+): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'string') {
@@ -124,7 +132,9 @@ export function enumValue(v: Json | undefined, prefix: string, names: readonly s
     const i = names.findIndex((n) => `${prefix}${n.toUpperCase()}` === wanted);
     if (i >= 0) return i;
   }
-  throw new BadDataError(`${path}: expected an enum number or name like ${prefix}${(names[1] ?? '').toUpperCase()}, got ${JSON.stringify(v)}`);
+  throw new BadDataError(
+    `${path}: expected an enum number or name like ${prefix}${(names[1] ?? '').toUpperCase()}, got ${JSON.stringify(v)}`,
+  );
 }
 
 /** A KeyValue list → key → value rendered as the Collector stores it (a duplicate key's last value wins). */
@@ -165,7 +175,8 @@ export function anyValue(v: Json | undefined, path: string, depth: number): Plai
   const d = field(o, 'doubleValue', 'double_value');
   if (d !== undefined && d !== null) {
     const num = typeof d === 'number' ? d : typeof d === 'string' && d.trim() !== '' ? Number(d) : NaN;
-    if (Number.isNaN(num) && d !== 'NaN') throw new BadDataError(`${path}.doubleValue: expected a number, got ${JSON.stringify(d)}`);
+    if (Number.isNaN(num) && d !== 'NaN')
+      throw new BadDataError(`${path}.doubleValue: expected a number, got ${JSON.stringify(d)}`);
     return num;
   }
   const arr = field(o, 'arrayValue', 'array_value');
@@ -181,7 +192,11 @@ export function anyValue(v: Json | undefined, path: string, depth: number): Plai
     if (entries.length > 0 && depth >= MAX_ANY_VALUE_DEPTH) throw tooDeepError();
     entries.forEach((kvJson, i) => {
       const kv = asObject(kvJson, `${path}.kvlistValue.values[${i}]`);
-      setKey(out, optString(field(kv, 'key'), `${path}.kvlistValue.values[${i}].key`), anyValue(field(kv, 'value'), `${path}.kvlistValue.values[${i}].value`, depth + 1));
+      setKey(
+        out,
+        optString(field(kv, 'key'), `${path}.kvlistValue.values[${i}].key`),
+        anyValue(field(kv, 'value'), `${path}.kvlistValue.values[${i}].value`, depth + 1),
+      );
     });
     return out;
   }

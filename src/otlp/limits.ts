@@ -23,7 +23,9 @@ export const MAX_ANY_VALUE_DEPTH = 64;
 /** The error for a value nested beyond MAX_ANY_VALUE_DEPTH, worded the same in both encodings. */
 export function tooDeepError(): BadDataError {
   // No location: the protobuf decoder does not track one, and the message must not differ by encoding.
-  return new BadDataError(`AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels (arrays or kvlists within one attribute value)`);
+  return new BadDataError(
+    `AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels (arrays or kvlists within one attribute value)`,
+  );
 }
 
 /** Limits, from the collector's configuration. */
@@ -42,7 +44,10 @@ export interface LimitStats {
 }
 
 /** The attribute maps the limits apply to: a span row has them, and a log row lends its own maps under these names. */
-export type AttributeMaps = Pick<SpanRow, 'SpanAttributes' | 'ResourceAttributes' | 'Events.Attributes' | 'Links.Attributes'>;
+export type AttributeMaps = Pick<
+  SpanRow,
+  'SpanAttributes' | 'ResourceAttributes' | 'Events.Attributes' | 'Links.Attributes'
+>;
 
 /** Applies the limits in place to every attribute map of the rows; returns what changed. */
 export function applySpanLimits(rows: readonly AttributeMaps[], limits: SpanLimits): LimitStats {
@@ -65,7 +70,10 @@ export function applySpanLimits(rows: readonly AttributeMaps[], limits: SpanLimi
       if (value.length * 3 <= limits.maxAttributeValueBytes) continue;
       const bytes = Buffer.from(value, 'utf8');
       if (bytes.length <= limits.maxAttributeValueBytes) continue;
-      const kept = bytes.subarray(0, limits.maxAttributeValueBytes).toString('utf8').replace(/\uFFFD$/, '');
+      const kept = bytes
+        .subarray(0, limits.maxAttributeValueBytes)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '');
       out[key] = `${kept}…[truncated ${bytes.length - Buffer.byteLength(kept)} bytes]`;
       stats.truncatedValues++;
     }

@@ -55,7 +55,8 @@ export class ProtoReader {
   readTag(): number {
     const at = this.pos;
     const tag = this.readVarint();
-    if (tag < 8 || tag > 0xffffffff) throw new ProtobufDecodeError(`invalid field number in tag ${tag} at offset ${at}`);
+    if (tag < 8 || tag > 0xffffffff)
+      throw new ProtobufDecodeError(`invalid field number in tag ${tag} at offset ${at}`);
     return tag;
   }
 
@@ -216,7 +217,8 @@ export class ProtoReader {
   /** Reserves `n` bytes of the current message: returns their start and advances past them. */
   private need(n: number, what: string): number {
     const p = this.pos;
-    if (this.end - p < n) throw new ProtobufDecodeError(`truncated ${what} at offset ${p}: need ${n} bytes, ${this.end - p} left`);
+    if (this.end - p < n)
+      throw new ProtobufDecodeError(`truncated ${what} at offset ${p}: need ${n} bytes, ${this.end - p} left`);
     this.pos = p + n;
     return p;
   }
@@ -225,7 +227,9 @@ export class ProtoReader {
     const at = this.pos;
     const len = this.readVarint();
     if (len > this.end - this.pos) {
-      throw new ProtobufDecodeError(`length ${len} at offset ${at} runs past the enclosing message (${this.end - this.pos} bytes left)`);
+      throw new ProtobufDecodeError(
+        `length ${len} at offset ${at} runs past the enclosing message (${this.end - this.pos} bytes left)`,
+      );
     }
     return len;
   }
@@ -257,7 +261,9 @@ export class ProtoReader {
       if (pos >= end) throw truncatedVarint(start);
       c = b[pos++]!;
       if (shift === 31 && c > 1) {
-        throw new ProtobufDecodeError(c >= 0x80 ? `varint longer than 10 bytes at offset ${start}` : `varint overflows 64 bits at offset ${start}`);
+        throw new ProtobufDecodeError(
+          c >= 0x80 ? `varint longer than 10 bytes at offset ${start}` : `varint overflows 64 bits at offset ${start}`,
+        );
       }
       hi |= (c & 0x7f) << shift;
       if (c < 0x80) return this.setParts(pos, lo, hi);

@@ -87,7 +87,7 @@ class StringLiterals {
   /** Index of the '"' closing the literal opened at `open`, or -1 when it is unterminated. */
   closeOf(open: number): number {
     const t = this.text;
-    for (let pos = open + 1; ; ) {
+    for (let pos = open + 1; ;) {
       if (this.nextQuote < pos) this.nextQuote = indexOrEnd(t, '"', pos);
       if (this.nextBackslash < pos) this.nextBackslash = indexOrEnd(t, '\\', pos);
       const q = this.nextQuote;

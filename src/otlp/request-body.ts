@@ -36,7 +36,11 @@ export interface BodyReading {
  * Reads a request body chunk by chunk. A body that stops short of its Content-Length, or whose
  * stream fails, is ClientClosedError: on a server, a request body fails only with its connection.
  */
-export async function readBody(stream: ReadableStream<Uint8Array> | null, declaredLength: number | undefined, reading: BodyReading): Promise<Uint8Array> {
+export async function readBody(
+  stream: ReadableStream<Uint8Array> | null,
+  declaredLength: number | undefined,
+  reading: BodyReading,
+): Promise<Uint8Array> {
   if (!stream) return new Uint8Array(0);
   const reader = stream.getReader();
   const { signal } = reading;
@@ -47,7 +51,9 @@ export async function readBody(stream: ReadableStream<Uint8Array> | null, declar
   try {
     for (;;) {
       const next = await reader.read().catch((err: unknown) => {
-        throw signal?.aborted ? signal.reason : new ClientClosedError('the client closed the connection while sending the body', { cause: err });
+        throw signal?.aborted
+          ? signal.reason
+          : new ClientClosedError('the client closed the connection while sending the body', { cause: err });
       });
       // A cancelled read ends as if the body were complete: the signal says it was not.
       if (signal?.aborted) throw signal.reason;
@@ -81,23 +87,33 @@ function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
 }
 
 /** Decompresses a body per Content-Encoding (identity, gzip, deflate), at most `maxBytes` out. */
-export async function decompressBody(body: Uint8Array, contentEncoding: string | undefined, maxBytes: number): Promise<Uint8Array> {
+export async function decompressBody(
+  body: Uint8Array,
+  contentEncoding: string | undefined,
+  maxBytes: number,
+): Promise<Uint8Array> {
   const encoding = (contentEncoding ?? '').trim().toLowerCase();
   if (body.byteLength > maxBytes) throw bodyTooLarge(maxBytes);
   if (encoding === '' || encoding === 'identity') return body;
-  const inflateWith = encoding === 'gzip' || encoding === 'x-gzip' ? gunzip : encoding === 'deflate' ? inflate : undefined;
+  const inflateWith =
+    encoding === 'gzip' || encoding === 'x-gzip' ? gunzip : encoding === 'deflate' ? inflate : undefined;
   if (!inflateWith) {
-    throw new UnsupportedMediaTypeError(`unsupported Content-Encoding ${JSON.stringify(contentEncoding)}: send gzip, deflate or none`);
+    throw new UnsupportedMediaTypeError(
+      `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}: send gzip, deflate or none`,
+    );
   }
   try {
     return await inflateWith(body, { maxOutputLength: maxBytes });
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw bodyTooLarge(maxBytes, 'after decompression');
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw bodyTooLarge(maxBytes, 'after decompression');
     throw new BadDataError(`request body is not valid ${encoding} data: ${(err as Error).message}`);
   }
 }
 
 /** The 413 for a body over `maxBytes` (--max-body-size), `when` saying at which stage. */
 export function bodyTooLarge(maxBytes: number, when = ''): TooLargeError {
-  return new TooLargeError(`request body exceeds the ${maxBytes}-byte limit${when ? ` ${when}` : ''} (--max-body-size)`);
+  return new TooLargeError(
+    `request body exceeds the ${maxBytes}-byte limit${when ? ` ${when}` : ''} (--max-body-size)`,
+  );
 }

@@ -62,7 +62,11 @@ const RETRY_INFO_TYPE_URL = 'type.googleapis.com/google.rpc.RetryInfo';
  * the value of gRPC's `grpc-status-details-bin` trailer, which is how OTLP/gRPC says "retry
  * after" (OTLP spec, "OTLP/gRPC Throttling"; RESOURCE_EXHAUSTED is retryable only with it).
  */
-export function encodeGrpcStatusDetails(code: number, message: string, retryDelaySeconds?: number): Uint8Array<ArrayBuffer> {
+export function encodeGrpcStatusDetails(
+  code: number,
+  message: string,
+  retryDelaySeconds?: number,
+): Uint8Array<ArrayBuffer> {
   const fields = [...tag(1, 0), ...varint(code), ...lengthDelimited(2, utf8(message))];
   if (retryDelaySeconds !== undefined) {
     const duration = Uint8Array.from([...tag(1, 0), ...varint(Math.floor(retryDelaySeconds))]); // Duration { int64 seconds = 1 }

@@ -49,14 +49,7 @@ export interface DecodedTraces {
  * as the Collector's `Value.AsString()` does. int64 stays a bigint so it is exact.
  */
 export type PlainValue =
-  | string
-  | bigint
-  | number
-  | boolean
-  | Uint8Array
-  | null
-  | PlainValue[]
-  | { [key: string]: PlainValue };
+  string | bigint | number | boolean | Uint8Array | null | PlainValue[] | { [key: string]: PlainValue };
 
 /**
  * Renders an attribute value as the Collector ClickHouse exporter stores it: strings as-is,
@@ -113,7 +106,9 @@ function toJson(value: PlainValue): string {
 
 function jsonString(s: string): string {
   const json = JSON.stringify(s);
-  return /[<>&\u2028\u2029]/.test(json) ? json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : json;
+  return /[<>&\u2028\u2029]/.test(json)
+    ? json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : json;
 }
 
 /** Go sorts map keys by UTF-8 bytes, i.e. by code point; JS's default sort uses UTF-16 units. */
@@ -157,7 +152,8 @@ export function checkSpanIds(traceId: string, spanId: string, parentSpanId: stri
 
 /** Sets `obj[key]`; a `__proto__` key becomes an own property instead of replacing the prototype. */
 export function setKey<T>(obj: Record<string, T>, key: string, value: T): void {
-  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 
@@ -168,6 +164,7 @@ export const MAX_TIME_NS = 2n ** 63n - 1n;
 export function checkSpanTimes(startNs: string, endNs: string, eventTimesNs: readonly string[]): string | null {
   if (BigInt(startNs) > MAX_TIME_NS) return 'start time is after 2262-04-11, beyond what can be stored';
   if (BigInt(endNs) > MAX_TIME_NS) return 'end time is after 2262-04-11, beyond what can be stored';
-  if (eventTimesNs.some((t) => BigInt(t) > MAX_TIME_NS)) return 'an event time is after 2262-04-11, beyond what can be stored';
+  if (eventTimesNs.some((t) => BigInt(t) > MAX_TIME_NS))
+    return 'an event time is after 2262-04-11, beyond what can be stored';
   return null;
 }

@@ -37,16 +37,27 @@ export function parsePriceFile(text: string, fileName: string): Map<string, Mode
     throw new PriceFileError(`${fileName}: not valid JSON or YAML: ${(err as Error).message}`);
   }
   const root = isObject(doc) && isObject(doc.models) ? doc.models : doc;
-  if (!isObject(root)) throw new PriceFileError(`${fileName}: expected a map of model → prices, e.g. {"models": {"my-model": {"input": 3, "output": 15}}}`);
+  if (!isObject(root))
+    throw new PriceFileError(
+      `${fileName}: expected a map of model → prices, e.g. {"models": {"my-model": {"input": 3, "output": 15}}}`,
+    );
   const out = new Map<string, ModelPrice>();
   for (const [model, value] of Object.entries(root)) {
-    if (!isObject(value)) throw new PriceFileError(`${fileName}: model ${JSON.stringify(model)}: expected {input, output, cache_read?, cache_write?}`);
+    if (!isObject(value))
+      throw new PriceFileError(
+        `${fileName}: model ${JSON.stringify(model)}: expected {input, output, cache_read?, cache_write?}`,
+      );
     const price: Partial<ModelPrice> = {};
     for (const [field, raw] of Object.entries(value)) {
       const key = FIELD_NAMES[field];
-      if (!key) throw new PriceFileError(`${fileName}: model ${JSON.stringify(model)}: unknown field ${JSON.stringify(field)} (input, output, cache_read, cache_write)`);
+      if (!key)
+        throw new PriceFileError(
+          `${fileName}: model ${JSON.stringify(model)}: unknown field ${JSON.stringify(field)} (input, output, cache_read, cache_write)`,
+        );
       if (typeof raw !== 'number' || !Number.isFinite(raw) || raw < 0) {
-        throw new PriceFileError(`${fileName}: model ${JSON.stringify(model)}: ${field} must be a non-negative number of USD per million tokens, got ${JSON.stringify(raw)}`);
+        throw new PriceFileError(
+          `${fileName}: model ${JSON.stringify(model)}: ${field} must be a non-negative number of USD per million tokens, got ${JSON.stringify(raw)}`,
+        );
       }
       price[key] = raw;
     }

@@ -67,10 +67,16 @@ function tablePricer(overrides: ReadonlyMap<string, ModelPrice>): Pricer {
     // The table rejects cache counts above input; such spans were already corrected upstream,
     // but keep the table call safe for any caller.
     const input = Math.max(usage.input, usage.cacheRead + usage.cacheWrite);
-    const tableUsage = { input_tokens: input, output_tokens: usage.output, cache_read_tokens: usage.cacheRead, cache_write_tokens: usage.cacheWrite };
+    const tableUsage = {
+      input_tokens: input,
+      output_tokens: usage.output,
+      cache_read_tokens: usage.cacheRead,
+      cache_write_tokens: usage.cacheWrite,
+    };
     const providerId = provider ? toPriceProviderId(provider) : undefined;
     const result =
-      (providerId ? calcPrice(tableUsage, model, { providerId, timestamp: at }) : null) ?? calcPrice(tableUsage, model, { timestamp: at });
+      (providerId ? calcPrice(tableUsage, model, { providerId, timestamp: at }) : null) ??
+      calcPrice(tableUsage, model, { timestamp: at });
     return result ? result.total_price : null;
   };
 }

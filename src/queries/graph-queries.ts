@@ -6,7 +6,13 @@ import { BadDataError, NotFoundError } from '../errors.ts';
 import { hexToUuid, isUuid } from '../mapping/ids.ts';
 import { nsToIso } from '../mapping/time.ts';
 import { sessionMembers } from '../mapping/trace-tree.ts';
-import { SESSION_STATUSES, type AgentDefinition, type AgentSession, type Decision, type SessionStatus } from '../mapping/types.ts';
+import {
+  SESSION_STATUSES,
+  type AgentDefinition,
+  type AgentSession,
+  type Decision,
+  type SessionStatus,
+} from '../mapping/types.ts';
 import type { Storage } from '../storage/storage.ts';
 import { readTranscript, type TranscriptEntry } from './transcript.ts';
 import { EXPIRED } from '../retention/retention.ts';
@@ -78,28 +84,44 @@ export function createGraphQueries(storage: Storage) {
   const db = storage.database;
 
   const definition = async (id: string): Promise<AgentDefinition | null> => {
-    const rows = await storage.read<Record<string, unknown>>(`SELECT ${DEFINITION_COLUMNS} FROM ${db}.agent_definitions FINAL WHERE id = {id:UUID}`, { id });
+    const rows = await storage.read<Record<string, unknown>>(
+      `SELECT ${DEFINITION_COLUMNS} FROM ${db}.agent_definitions FINAL WHERE id = {id:UUID}`,
+      { id },
+    );
     return rows[0] ? toDefinition(rows[0]) : null;
   };
   /** A session and its agent definition, one read after the other (beside the caller's other reads). */
-  const sessionWithDefinition = async (id: string): Promise<{ session: AgentSession | undefined; agentDefinition: AgentDefinition | null }> => {
+  const sessionWithDefinition = async (
+    id: string,
+  ): Promise<{ session: AgentSession | undefined; agentDefinition: AgentDefinition | null }> => {
     const session = await sessionRow(id);
     return { session, agentDefinition: session ? await definition(session.agent_definition_id) : null };
   };
   const sessionRow = async (id: string): Promise<AgentSession | undefined> => {
-    const rows = await storage.read<Record<string, unknown>>(`SELECT ${SESSION_COLUMNS} FROM ${db}.agent_sessions FINAL WHERE id = {id:UUID}`, { id });
+    const rows = await storage.read<Record<string, unknown>>(
+      `SELECT ${SESSION_COLUMNS} FROM ${db}.agent_sessions FINAL WHERE id = {id:UUID}`,
+      { id },
+    );
     return rows[0] ? toSession(rows[0]) : undefined;
   };
 
   const queries = {
     /** Session + agent definition + decisions + span transcript. */
-    async session(id: string): Promise<{ session: AgentSession; agent_definition: AgentDefinition | null; decisions: Decision[]; transcript: TranscriptEntry[] }> {
+    async session(id: string): Promise<{
+      session: AgentSession;
+      agent_definition: AgentDefinition | null;
+      decisions: Decision[];
+      transcript: TranscriptEntry[];
+    }> {
       requireUuid(id, 'session');
       const sessionId = id.toLowerCase();
       // The session id is its trace id written as a UUID: the three reads run at once, each on its reader.
       const [withDefinition, decisions, spans] = await Promise.all([
         sessionWithDefinition(sessionId),
-        storage.read<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE session_id = {id:UUID} ORDER BY decided_at, id`, { id: sessionId }),
+        storage.read<Record<string, unknown>>(
+          `SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE session_id = {id:UUID} ORDER BY decided_at, id`,
+          { id: sessionId },
+        ),
         readTranscript(storage, sessionId.replaceAll('-', '')),
       ]);
       if (!withDefinition.session) throw new NotFoundError(`no session with id ${id}`);
@@ -113,16 +135,28 @@ export function createGraphQueries(storage: Storage) {
     },
 
     /** Decision + its session + agent definition + evidence (tool and LLM calls that ended before it). */
-    async decision(
-      id: string,
-    ): Promise<{ decision: Decision; session: AgentSession | null; agent_definition: AgentDefinition | null; evidence: TranscriptEntry[]; content_expired?: true }> {
+    async decision(id: string): Promise<{
+      decision: Decision;
+      session: AgentSession | null;
+      agent_definition: AgentDefinition | null;
+      evidence: TranscriptEntry[];
+      content_expired?: true;
+    }> {
       requireUuid(id, 'decision');
-      const rows = await storage.read<Record<string, unknown>>(`SELECT ${DECISION_COLUMNS}, evidence AS stored_evidence FROM ${db}.decisions FINAL WHERE id = {id:UUID}`, { id: id.toLowerCase() });
+      const rows = await storage.read<Record<string, unknown>>(
+        `SELECT ${DECISION_COLUMNS}, evidence AS stored_evidence FROM ${db}.decisions FINAL WHERE id = {id:UUID}`,
+        { id: id.toLowerCase() },
+      );
       if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
-      const { stored_evidence: stored, ...row } = rows[0] as Record<string, unknown> & { stored_evidence: StoredStep[] };
+      const { stored_evidence: stored, ...row } = rows[0] as Record<string, unknown> & {
+        stored_evidence: StoredStep[];
+      };
       const decision = toDecision(row);
       const decidedAtNs = String(rows[0].decided_at_ns);
-      const [{ session: found, agentDefinition }, spans] = await Promise.all([sessionWithDefinition(decision.session_id), readTranscript(storage, decision.trace_id)]);
+      const [{ session: found, agentDefinition }, spans] = await Promise.all([
+        sessionWithDefinition(decision.session_id),
+        readTranscript(storage, decision.trace_id),
+      ]);
       const session = found ?? null;
       const transcript = sessionMembers(spans, session?.root_span_id ?? '');
       // SPEC §5: the session's tool and LLM calls that ended before the decision.
@@ -130,9 +164,22 @@ export function createGraphQueries(storage: Storage) {
         .filter((e) => (e.kind === 'tool' || e.kind === 'llm') && BigInt(e.end_ns) < BigInt(decidedAtNs))
         .sort((a, b) => (BigInt(a.end_ns) < BigInt(b.end_ns) ? -1 : BigInt(a.end_ns) > BigInt(b.end_ns) ? 1 : 0));
       // Spans gone (--retain-spans shorter than --retain-graph): the structure kept with the decision.
-      if (spans.length === 0 && stored.length > 0) return { decision, session, agent_definition: agentDefinition, evidence: stored.map(fromStoredStep), content_expired: true };
+      if (spans.length === 0 && stored.length > 0)
+        return {
+          decision,
+          session,
+          agent_definition: agentDefinition,
+          evidence: stored.map(fromStoredStep),
+          content_expired: true,
+        };
       const expired = evidence.some((e) => e.input === EXPIRED || e.output === EXPIRED);
-      return { decision, session, agent_definition: agentDefinition, evidence, ...(expired ? { content_expired: true } : {}) };
+      return {
+        decision,
+        session,
+        agent_definition: agentDefinition,
+        evidence,
+        ...(expired ? { content_expired: true } : {}),
+      };
     },
 
     /** Sessions matching the filters, newest first, keyset-paginated. */
@@ -145,21 +192,30 @@ export function createGraphQueries(storage: Storage) {
       }
       if (filters.status) {
         if (!SESSION_STATUSES.includes(filters.status as SessionStatus)) {
-          throw new BadDataError(`status must be one of ${SESSION_STATUSES.join(', ')}; got ${JSON.stringify(filters.status)}`);
+          throw new BadDataError(
+            `status must be one of ${SESSION_STATUSES.join(', ')}; got ${JSON.stringify(filters.status)}`,
+          );
         }
         params.status = filters.status;
         where.push('session_status = {status:String}');
       }
-      for (const [key, op] of [['from', '>='], ['to', '<']] as const) {
+      for (const [key, op] of [
+        ['from', '>='],
+        ['to', '<'],
+      ] as const) {
         const value = filters[key];
         if (!value) continue;
         const ms = parseIsoTime(value);
-        if (ms === undefined) throw new BadDataError(`${key} must be an ISO 8601 time between 1900 and 2262, such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`);
+        if (ms === undefined)
+          throw new BadDataError(
+            `${key} must be an ISO 8601 time between 1900 and 2262, such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`,
+          );
         params[key] = (BigInt(ms) * 1_000_000n).toString();
         where.push(`toUnixTimestamp64Nano(session_start) ${op} {${key}:Int64}`);
       }
       if (filters.trace_id) {
-        if (!/^[0-9a-fA-F]{32}$/.test(filters.trace_id)) throw new BadDataError(`trace_id must be 32 hex digits; got ${JSON.stringify(filters.trace_id)}`);
+        if (!/^[0-9a-fA-F]{32}$/.test(filters.trace_id))
+          throw new BadDataError(`trace_id must be 32 hex digits; got ${JSON.stringify(filters.trace_id)}`);
         // The session id is the trace id as a UUID: the table's key, so one granule is read.
         params.trace_session = hexToUuid(filters.trace_id);
         where.push('id = {trace_session:UUID}');
@@ -173,7 +229,8 @@ export function createGraphQueries(storage: Storage) {
         where.push('user_id = {user_id:String}');
       }
       const limit = filters.limit === undefined ? 50 : /^\d{1,3}$/.test(filters.limit) ? Number(filters.limit) : NaN;
-      if (!(limit >= 1 && limit <= 500)) throw new BadDataError(`limit must be an integer from 1 to 500; got ${JSON.stringify(filters.limit)}`);
+      if (!(limit >= 1 && limit <= 500))
+        throw new BadDataError(`limit must be an integer from 1 to 500; got ${JSON.stringify(filters.limit)}`);
       if (filters.cursor) {
         const [startNs, id] = decodeCursor(filters.cursor);
         Object.assign(params, { cursor_start: startNs, cursor_id: id });
@@ -187,7 +244,10 @@ export function createGraphQueries(storage: Storage) {
       );
       const page = rows.slice(0, limit);
       const last = page[page.length - 1] as { session_start_ns: string; id: string } | undefined;
-      return { sessions: page.map(toSession), next_cursor: rows.length > limit && last ? encodeCursor(last.session_start_ns, last.id) : null };
+      return {
+        sessions: page.map(toSession),
+        next_cursor: rows.length > limit && last ? encodeCursor(last.session_start_ns, last.id) : null,
+      };
     },
 
     /** Every agent definition with its session figures. */
@@ -200,11 +260,16 @@ export function createGraphQueries(storage: Storage) {
     },
 
     /** One agent definition, its figures and its latest sessions. */
-    async agent(id: string): Promise<{ agent_definition: AgentDefinition & AgentStats; recent_sessions: AgentSession[] }> {
+    async agent(
+      id: string,
+    ): Promise<{ agent_definition: AgentDefinition & AgentStats; recent_sessions: AgentSession[] }> {
       requireUuid(id, 'agent definition');
       const found = await definition(id.toLowerCase());
       if (!found) throw new NotFoundError(`no agent definition with id ${id}`);
-      const stats = await storage.read<Record<string, unknown>>(`SELECT * FROM (${STATS_SQL(db)}) WHERE agent_definition_id = {id:UUID}`, { id: found.id });
+      const stats = await storage.read<Record<string, unknown>>(
+        `SELECT * FROM (${STATS_SQL(db)}) WHERE agent_definition_id = {id:UUID}`,
+        { id: found.id },
+      );
       const recent = await queries.sessions({ agent: found.id, limit: '20' });
       return { agent_definition: { ...found, ...toStats(stats[0] ?? {}) }, recent_sessions: recent.sessions };
     },
@@ -241,7 +306,9 @@ function fromStoredStep(step: StoredStep): TranscriptEntry {
     status_code: step.error ? 'Error' : '',
     status_message: '',
     error: step.error === 1,
-    ...(step.kind === 'tool' ? { tool_name: step.tool } : { model: step.model, input_tokens: Number(step.input_tokens), output_tokens: Number(step.output_tokens) }),
+    ...(step.kind === 'tool'
+      ? { tool_name: step.tool }
+      : { model: step.model, input_tokens: Number(step.input_tokens), output_tokens: Number(step.output_tokens) }),
     input: EXPIRED,
     output: EXPIRED,
   };
@@ -263,7 +330,13 @@ const STATS_SQL = (db: string): string => `
 
 function toStats(r: Record<string, unknown>): AgentStats {
   const n = (k: string): number => Number(r[k] ?? 0);
-  return { session_count: n('session_count'), failed_sessions: n('failed_sessions'), total_cost: n('total_cost'), total_tokens: n('total_tokens'), error_count: n('error_count') };
+  return {
+    session_count: n('session_count'),
+    failed_sessions: n('failed_sessions'),
+    total_cost: n('total_cost'),
+    total_tokens: n('total_tokens'),
+    error_count: n('error_count'),
+  };
 }
 
 // DateTime64(9) holds 1900-01-01 … 2262-04-11; nanoseconds beyond that would wrap in Int64.
@@ -272,7 +345,9 @@ const MAX_TIME_MS = Date.UTC(2262, 3, 11);
 
 /** An ISO 8601 date or date-time in ms; without an offset it is UTC (never the server's zone). */
 export function parseIsoTime(text: string): number | undefined {
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text.trim());
+  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(
+    text.trim(),
+  );
   if (!m) return undefined;
   const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`);
   return Number.isNaN(ms) || ms < MIN_TIME_MS || ms > MAX_TIME_MS ? undefined : ms;
@@ -284,7 +359,7 @@ function encodeCursor(startNs: string, id: string): string {
 
 function decodeCursor(cursor: string): [string, string] {
   const [startNs, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!startNs || !/^\d{1,19}$/.test(startNs) || BigInt(startNs) >= 2n ** 63n || !id || !isUuid(id)) throw new BadDataError('cursor is not one this API returned');
+  if (!startNs || !/^\d{1,19}$/.test(startNs) || BigInt(startNs) >= 2n ** 63n || !id || !isUuid(id))
+    throw new BadDataError('cursor is not one this API returned');
   return [startNs, id];
 }
-

@@ -3,7 +3,16 @@
  * was (agent, LLM call, tool call…), when, and its inputs and outputs where the span carried them.
  */
 import { classifySpan } from '../conventions/classify.ts';
-import { finalOutput, isError, llmInput, modelName, tokenUsage, toolArguments, toolName, toolResult } from '../conventions/fields.ts';
+import {
+  finalOutput,
+  isError,
+  llmInput,
+  modelName,
+  tokenUsage,
+  toolArguments,
+  toolName,
+  toolResult,
+} from '../conventions/fields.ts';
 import { endNanos, spanEvents } from '../mapping/span-facts.ts';
 import { nsToIso } from '../mapping/time.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
@@ -32,7 +41,6 @@ export interface TranscriptEntry {
   input: string;
   output: string;
 }
-
 
 /**
  * Reads the spans of a trace in start order, each once. The trace's time range comes from
@@ -98,7 +106,11 @@ export async function readSpan(storage: Storage, traceId: string, spanId: string
     resource: row.ResourceAttributes,
     scope: { name: row.ScopeName, version: row.ScopeVersion },
     events: spanEvents(row).map((e) => ({ time: nsToIso(e.timeNs), name: e.name, attributes: e.attributes })),
-    links: row['Links.TraceId'].map((trace, i) => ({ trace_id: trace, span_id: row['Links.SpanId'][i] ?? '', attributes: row['Links.Attributes'][i] ?? {} })),
+    links: row['Links.TraceId'].map((trace, i) => ({
+      trace_id: trace,
+      span_id: row['Links.SpanId'][i] ?? '',
+      attributes: row['Links.Attributes'][i] ?? {},
+    })),
   };
 }
 
@@ -106,7 +118,15 @@ export async function readSpan(storage: Storage, traceId: string, spanId: string
 export function toTranscriptEntry(row: SpanRow): TranscriptEntry {
   const attrs = row.SpanAttributes;
   const classes = classifySpan(attrs, row.SpanName);
-  const kind = classes.llm ? 'llm' : classes.tool ? 'tool' : classes.embedding ? 'embedding' : classes.agent ? 'agent' : 'span';
+  const kind = classes.llm
+    ? 'llm'
+    : classes.tool
+      ? 'tool'
+      : classes.embedding
+        ? 'embedding'
+        : classes.agent
+          ? 'agent'
+          : 'span';
   const events = spanEvents(row);
   const end = endNanos(row);
   const entry: TranscriptEntry = {
@@ -131,7 +151,11 @@ export function toTranscriptEntry(row: SpanRow): TranscriptEntry {
   }
   if (kind === 'tool') entry.tool_name = toolName(attrs, row.SpanName);
   if (kind === 'llm' || kind === 'embedding') {
-    const usage = tokenUsage(attrs, { scopeName: row.ScopeName, spanName: row.SpanName, resource: row.ResourceAttributes });
+    const usage = tokenUsage(attrs, {
+      scopeName: row.ScopeName,
+      spanName: row.SpanName,
+      resource: row.ResourceAttributes,
+    });
     entry.model = modelName(attrs);
     if (usage) Object.assign(entry, { input_tokens: usage.input, output_tokens: usage.output });
   }

@@ -83,7 +83,10 @@ const GROUP_SQL: Record<TrendGroup, string> = {
  */
 const METRIC_SQL: Record<'session' | 'model', Record<TrendMetric, [value: string, unpriced: string]>> = {
   session: {
-    cost: ["if(sum(cost) = 0 AND notEmpty(groupUniqArrayArray(unpriced_models)), NULL, toFloat64(sum(cost)))", 'arraySort(groupUniqArrayArray(unpriced_models))'],
+    cost: [
+      'if(sum(cost) = 0 AND notEmpty(groupUniqArrayArray(unpriced_models)), NULL, toFloat64(sum(cost)))',
+      'arraySort(groupUniqArrayArray(unpriced_models))',
+    ],
     tokens: ['toFloat64(sum(tokens_used))', '[]'],
     sessions: ['toFloat64(count())', '[]'],
     errors: ['toFloat64(sum(error_count))', '[]'],
@@ -91,7 +94,10 @@ const METRIC_SQL: Record<'session' | 'model', Record<TrendMetric, [value: string
     p95_duration: ['quantileExact(0.95)(duration_ms)', '[]'],
   },
   model: {
-    cost: ['if(countIf(u.priced = 1) = 0, NULL, toFloat64(sumIf(u.cost, u.priced = 1)))', 'arraySort(groupUniqArrayIf(u.model, u.priced = 0))'],
+    cost: [
+      'if(countIf(u.priced = 1) = 0, NULL, toFloat64(sumIf(u.cost, u.priced = 1)))',
+      'arraySort(groupUniqArrayIf(u.model, u.priced = 0))',
+    ],
     tokens: ['toFloat64(sum(u.tokens))', '[]'],
     sessions: ['toFloat64(count())', '[]'],
     errors: ['toFloat64(sum(u.errors))', '[]'],
@@ -105,14 +111,18 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
     if (fallback !== undefined) return fallback;
     throw new BadDataError(`${name} is required: one of ${allowed.join(', ')}`);
   }
-  if (!allowed.includes(value as T)) throw new BadDataError(`${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+  if (!allowed.includes(value as T))
+    throw new BadDataError(`${name} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
   return value as T;
 }
 
 function timeParam(name: string, value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = parseIsoTime(value);
-  if (ms === undefined) throw new BadDataError(`${name} must be an ISO 8601 time between 1900 and 2262, such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`);
+  if (ms === undefined)
+    throw new BadDataError(
+      `${name} must be an ISO 8601 time between 1900 and 2262, such as 2026-11-24T00:00:00Z; got ${JSON.stringify(value)}`,
+    );
   return ms;
 }
 
@@ -120,16 +130,26 @@ function timeParam(name: string, value: string | undefined): number | undefined 
 export async function readTrends(storage: Storage, params: TrendParams, nowMs = Date.now()): Promise<Trends> {
   const metric = oneOf('metric', params.metric, TREND_METRICS);
   const bucket = oneOf('bucket', params.bucket, TREND_BUCKETS, 'day');
-  const groupBy = params.group_by === undefined || params.group_by === '' ? null : oneOf('group_by', params.group_by, TREND_GROUPS);
+  const groupBy =
+    params.group_by === undefined || params.group_by === '' ? null : oneOf('group_by', params.group_by, TREND_GROUPS);
   const toMs = timeParam('to', params.to) ?? nowMs;
   const fromMs = timeParam('from', params.from) ?? toMs - DEFAULT_BUCKETS[bucket] * BUCKET_SECONDS[bucket] * 1000;
   if (fromMs >= toMs) throw new BadDataError('from must be before to');
   const buckets = Math.ceil((toMs - fromMs) / 1000 / BUCKET_SECONDS[bucket]);
-  if (buckets > MAX_BUCKETS) throw new BadDataError(`${buckets} ${bucket} buckets is more than ${MAX_BUCKETS}: choose a larger bucket or a shorter range`);
+  if (buckets > MAX_BUCKETS)
+    throw new BadDataError(
+      `${buckets} ${bucket} buckets is more than ${MAX_BUCKETS}: choose a larger bucket or a shorter range`,
+    );
 
   const byModel = groupBy === 'model' || Boolean(params.model);
-  const where = ['toUnixTimestamp64Nano(session_start) >= {from:Int64}', 'toUnixTimestamp64Nano(session_start) < {to:Int64}'];
-  const query: Record<string, unknown> = { from: (BigInt(fromMs) * 1_000_000n).toString(), to: (BigInt(toMs) * 1_000_000n).toString() };
+  const where = [
+    'toUnixTimestamp64Nano(session_start) >= {from:Int64}',
+    'toUnixTimestamp64Nano(session_start) < {to:Int64}',
+  ];
+  const query: Record<string, unknown> = {
+    from: (BigInt(fromMs) * 1_000_000n).toString(),
+    to: (BigInt(toMs) * 1_000_000n).toString(),
+  };
   if (params.agent) {
     query.agent = params.agent;
     where.push(isUuid(params.agent) ? 'agent_definition_id = {agent:UUID}' : 'agent_name = {agent:String}');
@@ -143,19 +163,32 @@ export async function readTrends(storage: Storage, params: TrendParams, nowMs = 
   const from = `${storage.database}.agent_sessions FINAL${byModel ? ' ARRAY JOIN model_usage AS u' : ''} WHERE ${where.join(' AND ')}`;
   type Row = { grp: string; time?: number; value: number | null; unpriced: string[] };
   const [points, totals] = await Promise.all([
-    storage.read<Row>(`SELECT ${group} AS grp, ${BUCKET_SQL[bucket]} AS time, ${value} AS value, ${unpriced} AS unpriced FROM ${from} GROUP BY grp, time ORDER BY grp, time`, query),
-    storage.read<Row>(`SELECT ${group} AS grp, ${value} AS value, ${unpriced} AS unpriced FROM ${from} GROUP BY grp`, query),
+    storage.read<Row>(
+      `SELECT ${group} AS grp, ${BUCKET_SQL[bucket]} AS time, ${value} AS value, ${unpriced} AS unpriced FROM ${from} GROUP BY grp, time ORDER BY grp, time`,
+      query,
+    ),
+    storage.read<Row>(
+      `SELECT ${group} AS grp, ${value} AS value, ${unpriced} AS unpriced FROM ${from} GROUP BY grp`,
+      query,
+    ),
   ]);
-  const number = (v: unknown): number | null => (v === null || v === undefined || Number.isNaN(Number(v)) ? null : Number(v));
+  const number = (v: unknown): number | null =>
+    v === null || v === undefined || Number.isNaN(Number(v)) ? null : Number(v);
   const series = totals
     .map((t) => ({
       group: String(t.grp),
       points: points
         .filter((p) => p.grp === t.grp)
-        .map((p) => ({ time: new Date(Number(p.time) * 1000).toISOString(), value: number(p.value), unpriced_models: p.unpriced })),
+        .map((p) => ({
+          time: new Date(Number(p.time) * 1000).toISOString(),
+          value: number(p.value),
+          unpriced_models: p.unpriced,
+        })),
       total: number(t.value),
     }))
-    .sort((a, b) => (b.total ?? -Infinity) - (a.total ?? -Infinity) || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+    .sort(
+      (a, b) => (b.total ?? -Infinity) - (a.total ?? -Infinity) || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0),
+    );
   return {
     metric,
     bucket,

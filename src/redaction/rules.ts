@@ -87,7 +87,8 @@ export const DEFAULT_VALUE_PATTERNS: readonly ValuePattern[] = [
   { name: 'bearer-token', regex: /\bBearer\s+[A-Za-z0-9\-._~+/]{8,}=*/gi },
   {
     name: 'api-key',
-    regex: /\b(?:sk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,}|[rs]k_live_[A-Za-z0-9]{16,})/g,
+    regex:
+      /\b(?:sk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_-]{20,}|AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|glpat-[A-Za-z0-9_-]{20,}|[rs]k_live_[A-Za-z0-9]{16,})/g,
   },
   { name: 'email', regex: /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g },
   { name: 'card-number', regex: /\b[2-6]\d(?:[ -]?\d){11,17}\b/g, accept: luhn },
@@ -98,21 +99,62 @@ export const DEFAULT_VALUE_PATTERNS: readonly ValuePattern[] = [
  * (src/conventions): what content-off mode masks. Span, event and log attributes alike.
  */
 export const CONTENT_KEY_PATTERNS: readonly string[] = [
-  'gen_ai.input.messages', 'gen_ai.output.messages', 'gen_ai.system_instructions', 'gen_ai.prompt', 'gen_ai.prompt.*',
-  'gen_ai.completion', 'gen_ai.completion.*', 'gen_ai.tool.call.arguments', 'gen_ai.tool.call.result',
-  'input.value', 'output.value', 'llm.input_messages.*', 'llm.output_messages.*', 'llm.prompts*', 'tool.parameters',
-  'traceloop.entity.input', 'traceloop.entity.output',
-  'ai.prompt', 'ai.prompt.*', 'ai.response.text', 'ai.response.object', 'ai.response.toolCalls', 'ai.response.reasoning*', 'ai.toolCall.args', 'ai.toolCall.result',
-  'langfuse.observation.input', 'langfuse.observation.output', 'langfuse.trace.input', 'langfuse.trace.output',
-  'mastra.*.input', 'mastra.*.output',
-  'gcp.vertex.agent.llm_request', 'gcp.vertex.agent.llm_response', 'gcp.vertex.agent.tool_call_args', 'gcp.vertex.agent.tool_response',
+  'gen_ai.input.messages',
+  'gen_ai.output.messages',
+  'gen_ai.system_instructions',
+  'gen_ai.prompt',
+  'gen_ai.prompt.*',
+  'gen_ai.completion',
+  'gen_ai.completion.*',
+  'gen_ai.tool.call.arguments',
+  'gen_ai.tool.call.result',
+  'input.value',
+  'output.value',
+  'llm.input_messages.*',
+  'llm.output_messages.*',
+  'llm.prompts*',
+  'tool.parameters',
+  'traceloop.entity.input',
+  'traceloop.entity.output',
+  'ai.prompt',
+  'ai.prompt.*',
+  'ai.response.text',
+  'ai.response.object',
+  'ai.response.toolCalls',
+  'ai.response.reasoning*',
+  'ai.toolCall.args',
+  'ai.toolCall.result',
+  'langfuse.observation.input',
+  'langfuse.observation.output',
+  'langfuse.trace.input',
+  'langfuse.trace.output',
+  'mastra.*.input',
+  'mastra.*.output',
+  'gcp.vertex.agent.llm_request',
+  'gcp.vertex.agent.llm_response',
+  'gcp.vertex.agent.tool_call_args',
+  'gcp.vertex.agent.tool_response',
   // Event attributes of the GenAI message events, and Claude Code's event attributes.
-  'content', 'message', 'tool_calls', 'prompt', 'user_prompt', 'tool_parameters', 'tool_input', 'tool_output', 'response',
+  'content',
+  'message',
+  'tool_calls',
+  'prompt',
+  'user_prompt',
+  'tool_parameters',
+  'tool_input',
+  'tool_output',
+  'response',
 ];
 
 /** `*` matches any characters; everything else literally; case-insensitive. */
 export function globRegex(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+  return new RegExp(
+    `^${glob
+      .split('*')
+      .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    'i',
+  );
 }
 
 export const CONTENT_KEYS = new RegExp(CONTENT_KEY_PATTERNS.map((g) => globRegex(g).source).join('|'), 'i');
@@ -123,25 +165,35 @@ type Json = Record<string, unknown>;
 
 function profileOf(raw: Json, where: string, base: RedactionProfile): RedactionProfile {
   const known = new Set(['defaults', 'content', 'keys', 'values', 'when', 'overrides']);
-  for (const key of Object.keys(raw)) if (!known.has(key)) throw new RedactionRulesError(`${where}: unknown field "${key}" (fields: defaults, content, keys, values, overrides)`);
-  if (raw.defaults !== undefined && typeof raw.defaults !== 'boolean') throw new RedactionRulesError(`${where}: defaults must be true or false`);
-  if (raw.content !== undefined && raw.content !== 'keep' && raw.content !== 'drop') throw new RedactionRulesError(`${where}: content must be "keep" or "drop"`);
+  for (const key of Object.keys(raw))
+    if (!known.has(key))
+      throw new RedactionRulesError(
+        `${where}: unknown field "${key}" (fields: defaults, content, keys, values, overrides)`,
+      );
+  if (raw.defaults !== undefined && typeof raw.defaults !== 'boolean')
+    throw new RedactionRulesError(`${where}: defaults must be true or false`);
+  if (raw.content !== undefined && raw.content !== 'keep' && raw.content !== 'drop')
+    throw new RedactionRulesError(`${where}: content must be "keep" or "drop"`);
   const list = (name: 'keys' | 'values'): Json[] => {
     const value = raw[name] ?? [];
-    if (!Array.isArray(value) || value.some((e) => typeof e !== 'object' || e === null)) throw new RedactionRulesError(`${where}: ${name} must be a list of objects`);
+    if (!Array.isArray(value) || value.some((e) => typeof e !== 'object' || e === null))
+      throw new RedactionRulesError(`${where}: ${name} must be a list of objects`);
     return value as Json[];
   };
   const keys = list('keys').map((k, i): KeyRule => {
     const at = `${where} keys[${i}]`;
-    if (typeof k.match !== 'string' || k.match === '') throw new RedactionRulesError(`${at}: match must be a key pattern such as "*.api_key"`);
+    if (typeof k.match !== 'string' || k.match === '')
+      throw new RedactionRulesError(`${at}: match must be a key pattern such as "*.api_key"`);
     const action = k.action ?? 'mask';
     if (action !== 'drop' && action !== 'mask') throw new RedactionRulesError(`${at}: action must be "drop" or "mask"`);
     return { match: k.match, regex: globRegex(k.match), action };
   });
   const values = list('values').map((v, i): ValuePattern => {
     const at = `${where} values[${i}]`;
-    if (typeof v.name !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/i.test(v.name)) throw new RedactionRulesError(`${at}: name must be letters, digits, - or _ (it is shown as [redacted:NAME])`);
-    if (typeof v.pattern !== 'string' || v.pattern === '') throw new RedactionRulesError(`${at}: pattern must be a regular expression`);
+    if (typeof v.name !== 'string' || !/^[a-z0-9][a-z0-9_-]*$/i.test(v.name))
+      throw new RedactionRulesError(`${at}: name must be letters, digits, - or _ (it is shown as [redacted:NAME])`);
+    if (typeof v.pattern !== 'string' || v.pattern === '')
+      throw new RedactionRulesError(`${at}: pattern must be a regular expression`);
     let regex: RegExp;
     try {
       regex = new RegExp(v.pattern, 'g');
@@ -169,7 +221,8 @@ export function parseRedactionRules(text: string | undefined, source: string, de
       throw new RedactionRulesError(`${source} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
     }
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RedactionRulesError(`${source} must be a mapping (defaults, content, keys, values, overrides)`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new RedactionRulesError(`${source} must be a mapping (defaults, content, keys, values, overrides)`);
   const top = raw as Json;
   if (top.when !== undefined) throw new RedactionRulesError(`${source}: "when" belongs in an entry of overrides`);
   const base = profileOf(top, source, EMPTY_PROFILE);
@@ -181,12 +234,22 @@ export function parseRedactionRules(text: string | undefined, source: string, de
     if (typeof o !== 'object' || o === null) throw new RedactionRulesError(`${at} must be a mapping`);
     const entry = o as Json;
     const when = entry.when as Json | undefined;
-    if (typeof when !== 'object' || when === null || (when.service === undefined && when.api_key_sha256 === undefined)) {
+    if (
+      typeof when !== 'object' ||
+      when === null ||
+      (when.service === undefined && when.api_key_sha256 === undefined)
+    ) {
       throw new RedactionRulesError(`${at}: when must name a service (a pattern) or an api_key_sha256`);
     }
-    if (when.service !== undefined && typeof when.service !== 'string') throw new RedactionRulesError(`${at}: when.service must be a service name pattern`);
-    if (when.api_key_sha256 !== undefined && (typeof when.api_key_sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(when.api_key_sha256))) {
-      throw new RedactionRulesError(`${at}: when.api_key_sha256 must be the 64 hex digits of the key's SHA-256 (printf %s KEY | sha256sum)`);
+    if (when.service !== undefined && typeof when.service !== 'string')
+      throw new RedactionRulesError(`${at}: when.service must be a service name pattern`);
+    if (
+      when.api_key_sha256 !== undefined &&
+      (typeof when.api_key_sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(when.api_key_sha256))
+    ) {
+      throw new RedactionRulesError(
+        `${at}: when.api_key_sha256 must be the 64 hex digits of the key's SHA-256 (printf %s KEY | sha256sum)`,
+      );
     }
     if (entry.overrides !== undefined) throw new RedactionRulesError(`${at}: overrides do not nest`);
     const { when: _when, ...rest } = entry;
@@ -201,6 +264,7 @@ export function parseRedactionRules(text: string | undefined, source: string, de
 
 /** True when the configuration redacts nothing for anybody (then no redactor runs at all). */
 export function redactsNothing(config: RedactionConfig): boolean {
-  const empty = (p: RedactionProfile): boolean => !p.defaults && p.content === 'keep' && p.keys.length === 0 && p.values.length === 0;
+  const empty = (p: RedactionProfile): boolean =>
+    !p.defaults && p.content === 'keep' && p.keys.length === 0 && p.values.length === 0;
   return empty(config.base) && config.overrides.every((o) => empty(o.profile));
 }

@@ -64,7 +64,11 @@ const mapExpired = (map: string): string =>
 export async function applyRetention(storage: Storage, config: RetentionConfig): Promise<string[]> {
   const db = storage.database;
   const applied = new Map(
-    (await storage.select<{ name: string; value: string }>(`SELECT name, argMax(value, applied_at) AS value FROM ${db}.retention_settings GROUP BY name`)).map((r) => [r.name, r.value]),
+    (
+      await storage.select<{ name: string; value: string }>(
+        `SELECT name, argMax(value, applied_at) AS value FROM ${db}.retention_settings GROUP BY name`,
+      )
+    ).map((r) => [r.name, r.value]),
   );
   const changes: string[] = [];
   const apply = async (name: string, wanted: string, statement: string): Promise<void> => {
@@ -77,7 +81,13 @@ export async function applyRetention(storage: Storage, config: RetentionConfig):
   for (const { table, kind, time } of TABLE_TTLS) {
     const seconds = secondsOf(config, kind);
     const wanted = seconds === undefined ? 'off' : `${seconds}s`;
-    await apply(`${table}`, wanted, seconds === undefined ? `ALTER TABLE ${db}.${table} REMOVE TTL` : `ALTER TABLE ${db}.${table} MODIFY TTL ${time} + INTERVAL ${seconds} SECOND`);
+    await apply(
+      `${table}`,
+      wanted,
+      seconds === undefined
+        ? `ALTER TABLE ${db}.${table} REMOVE TTL`
+        : `ALTER TABLE ${db}.${table} MODIFY TTL ${time} + INTERVAL ${seconds} SECOND`,
+    );
   }
   for (const { table, column, time } of CONTENT_COLUMNS) {
     const seconds = config.contentSeconds;
@@ -85,7 +95,9 @@ export async function applyRetention(storage: Storage, config: RetentionConfig):
     await apply(
       `${table}.${column}`,
       wanted,
-      seconds === undefined ? `ALTER TABLE ${db}.${table} MODIFY COLUMN ${column} REMOVE TTL` : `ALTER TABLE ${db}.${table} MODIFY COLUMN ${column} TTL ${time} + INTERVAL ${seconds} SECOND`,
+      seconds === undefined
+        ? `ALTER TABLE ${db}.${table} MODIFY COLUMN ${column} REMOVE TTL`
+        : `ALTER TABLE ${db}.${table} MODIFY COLUMN ${column} TTL ${time} + INTERVAL ${seconds} SECOND`,
     );
   }
   return changes;
@@ -130,13 +142,20 @@ function expireMap(attrs: Record<string, string>): Record<string, string> {
  * last sweep (the window is remembered in `retention_settings` as `content_swept_until`).
  * Returns the new bound (ns).
  */
-export async function sweepExpiredContent(storage: Storage, contentSeconds: number, nowMs = Date.now()): Promise<bigint> {
+export async function sweepExpiredContent(
+  storage: Storage,
+  contentSeconds: number,
+  nowMs = Date.now(),
+): Promise<bigint> {
   const db = storage.database;
-  const [last] = await storage.select<{ value: string }>(`SELECT argMax(value, applied_at) AS value FROM ${db}.retention_settings WHERE name = 'content_swept_until' HAVING count() > 0`);
+  const [last] = await storage.select<{ value: string }>(
+    `SELECT argMax(value, applied_at) AS value FROM ${db}.retention_settings WHERE name = 'content_swept_until' HAVING count() > 0`,
+  );
   const from = BigInt(last?.value ?? '0');
   const until = BigInt(nowMs - contentSeconds * 1000) * 1_000_000n;
   if (until <= from) return from;
-  const window = (column: string): string => `${column} >= fromUnixTimestamp64Nano(${from}) AND ${column} < fromUnixTimestamp64Nano(${until})`;
+  const window = (column: string): string =>
+    `${column} >= fromUnixTimestamp64Nano(${from}) AND ${column} < fromUnixTimestamp64Nano(${until})`;
   await storage.client.command({
     query: `ALTER TABLE ${db}.otel_traces UPDATE SpanAttributes = ${mapExpired('SpanAttributes')},
             \`Events.Attributes\` = arrayMap(m -> ${mapExpired('m')}, \`Events.Attributes\`)
@@ -147,7 +166,10 @@ export async function sweepExpiredContent(storage: Storage, contentSeconds: numb
             Body = if(match(Body, '^[A-Za-z][A-Za-z0-9_.-]{0,99}$') OR Body = '', Body, '${EXPIRED}')
             WHERE ${window('Timestamp')} SETTINGS mutations_sync = 2`,
   });
-  await storage.insertJsonLines('retention_settings', JSON.stringify({ name: 'content_swept_until', value: until.toString() }));
+  await storage.insertJsonLines(
+    'retention_settings',
+    JSON.stringify({ name: 'content_swept_until', value: until.toString() }),
+  );
   return until;
 }
 
@@ -167,13 +189,24 @@ export interface RetentionReport {
   spans: string;
   content: string;
   graph: string;
-  tables: Array<{ table: string; ttl: string | null; column_ttls: Record<string, string>; rows: number; bytes_on_disk: number }>;
+  tables: Array<{
+    table: string;
+    ttl: string | null;
+    column_ttls: Record<string, string>;
+    rows: number;
+    bytes_on_disk: number;
+  }>;
 }
 
 const shown = (seconds: number | undefined): string => (seconds === undefined ? 'forever' : formatSeconds(seconds));
 
 function formatSeconds(seconds: number): string {
-  for (const [unit, size] of [['y', 31_536_000], ['d', 86_400], ['h', 3600], ['m', 60]] as const) {
+  for (const [unit, size] of [
+    ['y', 31_536_000],
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
     if (seconds % size === 0) return `${seconds / size}${unit}`;
   }
   return `${seconds}s`;
@@ -182,7 +215,12 @@ function formatSeconds(seconds: number): string {
 /** The retention in force, read back from the engine (system.tables), not from the settings alone. */
 export async function retentionReport(storage: Storage, config: RetentionConfig): Promise<RetentionReport> {
   const names = [...new Set([...TABLE_TTLS.map((t) => t.table), ...CONTENT_COLUMNS.map((c) => c.table), 'erasures'])];
-  const rows = await storage.read<{ name: string; create_table_query: string; total_rows: number | null; total_bytes: number | null }>(
+  const rows = await storage.read<{
+    name: string;
+    create_table_query: string;
+    total_rows: number | null;
+    total_bytes: number | null;
+  }>(
     `SELECT name, create_table_query, total_rows, total_bytes FROM system.tables WHERE database = {db:String} AND name IN {names:Array(String)} ORDER BY name`,
     { db: storage.database, names },
   );
@@ -193,7 +231,12 @@ export async function retentionReport(storage: Storage, config: RetentionConfig)
     tables: rows.map((r) => ({
       table: r.name,
       ttl: /\) ENGINE = .*? TTL (.+?)(?: SETTINGS |$)/.exec(r.create_table_query)?.[1] ?? null,
-      column_ttls: Object.fromEntries([...r.create_table_query.matchAll(/`(\w+)` [^,]*? TTL ([^,]+?)(?=, `|\) ENGINE)/g)].map((m) => [m[1] ?? '', m[2] ?? ''])),
+      column_ttls: Object.fromEntries(
+        [...r.create_table_query.matchAll(/`(\w+)` [^,]*? TTL ([^,]+?)(?=, `|\) ENGINE)/g)].map((m) => [
+          m[1] ?? '',
+          m[2] ?? '',
+        ]),
+      ),
       rows: Number(r.total_rows ?? 0),
       bytes_on_disk: Number(r.total_bytes ?? 0),
     })),

@@ -42,7 +42,12 @@ export interface PreparedRows {
 }
 
 /** A request's rows as PreparedRows; its size in bytes is that of all its lines. */
-export function preparedRows(days: Map<number, string>, factLines: string, traceIds: ReadonlySet<string>, count: number): PreparedRows {
+export function preparedRows(
+  days: Map<number, string>,
+  factLines: string,
+  traceIds: ReadonlySet<string>,
+  count: number,
+): PreparedRows {
   let bytes = factLines.length;
   for (const lines of days.values()) bytes += lines.length;
   return { days, factLines, traceIds, count, bytes };
@@ -66,7 +71,13 @@ interface Pending extends PreparedRows {
 
 /** Batches writes of `Row`s into few inserts; see the file comment. */
 export class BatchWriter<Row> {
-  readonly stats: BatchWriterStats = { inserts: 0, insertFailures: 0, rejectedOverload: 0, prepareSeconds: 0, storeSeconds: 0 };
+  readonly stats: BatchWriterStats = {
+    inserts: 0,
+    insertFailures: 0,
+    rejectedOverload: 0,
+    prepareSeconds: 0,
+    storeSeconds: 0,
+  };
   private queue: Pending[] = [];
   private queuedCount = 0;
   private queuedBytes = 0;
@@ -134,9 +145,12 @@ export class BatchWriter<Row> {
    * of refused requests cheap.
    */
   admit(bytes = 0): void {
-    if (this.unavailable !== undefined) throw new UnavailableError(`storage is unavailable (${this.unavailable}); retry later`);
+    if (this.unavailable !== undefined)
+      throw new UnavailableError(`storage is unavailable (${this.unavailable}); retry later`);
     if (this.isFull(bytes) || this.inflight.isFull()) {
-      throw new OverloadedError(`collector is at capacity (${this.inflight.used} bytes of ${this.noun} request bodies in flight, queue near its limit); retry later`);
+      throw new OverloadedError(
+        `collector is at capacity (${this.inflight.used} bytes of ${this.noun} request bodies in flight, queue near its limit); retry later`,
+      );
     }
   }
 
@@ -150,7 +164,10 @@ export class BatchWriter<Row> {
     // Counts the insert in flight too: refusing here, before the body is read, decoded and
     // serialized, is what keeps a flood of refused requests cheap. An empty writer takes any
     // one request, however large (the body limit bounds it).
-    return this.queuedCount > 0 && (this.queuedCount >= this.limits.queueMaxSpans || this.queuedBytes + bytes > this.limits.queueMaxBytes);
+    return (
+      this.queuedCount > 0 &&
+      (this.queuedCount >= this.limits.queueMaxSpans || this.queuedBytes + bytes > this.limits.queueMaxBytes)
+    );
   }
 
   /** Stops the probe (shutdown). */
@@ -186,7 +203,9 @@ export class BatchWriter<Row> {
   private refuseFull(): Promise<never> {
     this.stats.rejectedOverload++;
     return Promise.reject(
-      new OverloadedError(`collector queue is full (${this.queuedCount} ${this.noun}, ${this.queuedBytes} bytes waiting for storage); retry later`),
+      new OverloadedError(
+        `collector queue is full (${this.queuedCount} ${this.noun}, ${this.queuedBytes} bytes waiting for storage); retry later`,
+      ),
     );
   }
 
@@ -256,7 +275,8 @@ export class BatchWriter<Row> {
         return;
       }
       const error = classifyInsertError(err, this.noun);
-      if (error instanceof UnavailableError) this.markUnavailable(error.message.replace(/^storage is unavailable: /, ''));
+      if (error instanceof UnavailableError)
+        this.markUnavailable(error.message.replace(/^storage is unavailable: /, ''));
       for (const p of batch) p.reject(error);
     }
   }
@@ -277,7 +297,11 @@ export class BatchWriter<Row> {
     } finally {
       const seconds = (performance.now() - started) / 1000;
       this.stats.storeSeconds += seconds;
-      this.onStored?.(batch.reduce((n, p) => n + p.count, 0), seconds, ok);
+      this.onStored?.(
+        batch.reduce((n, p) => n + p.count, 0),
+        seconds,
+        ok,
+      );
     }
     this.stats.inserts++;
   }
@@ -308,7 +332,11 @@ function utcDayOf(ns: string): number {
 }
 
 /** A request's raw-table lines, joined per UTC day of `timestampOf` (nanoseconds). */
-export function linesByDay<Row>(rows: readonly Row[], timestampOf: (row: Row) => string, line: (row: Row) => string): Map<number, string> {
+export function linesByDay<Row>(
+  rows: readonly Row[],
+  timestampOf: (row: Row) => string,
+  line: (row: Row) => string,
+): Map<number, string> {
   const byDay = new Map<number, string[]>();
   for (const row of rows) {
     const day = utcDayOf(timestampOf(row));

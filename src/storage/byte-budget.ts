@@ -37,7 +37,9 @@ export function createByteBudget(limit: number): ByteBudget {
       return {
         add(n) {
           if (used + n > limit && used > held) {
-            throw new OverloadedError(`collector is at capacity (${used} bytes of request bodies in flight); retry later`);
+            throw new OverloadedError(
+              `collector is at capacity (${used} bytes of request bodies in flight); retry later`,
+            );
           }
           used += n;
           held += n;

@@ -14,7 +14,11 @@ export interface EngineError extends Error {
 
 /** True for `{ code: '<digits>' }` errors as both the HTTP client and chDB raise them. */
 export function isEngineError(err: unknown): err is EngineError {
-  return err instanceof Error && typeof (err as Partial<EngineError>).code === 'string' && /^\d+$/.test((err as EngineError).code);
+  return (
+    err instanceof Error &&
+    typeof (err as Partial<EngineError>).code === 'string' &&
+    /^\d+$/.test((err as EngineError).code)
+  );
 }
 
 /**
@@ -50,4 +54,22 @@ const TOO_MANY_PARTITIONS = /too many partitions|max_partitions_per_insert_block
 // not its "too many partitions" variant: see isServerTrouble),
 // ALL_CONNECTION_TRIES_FAILED (279), QUERY_WAS_CANCELLED (394), SYSTEM_ERROR (425),
 // READONLY (164), ACCESS_DENIED (497), AUTHENTICATION_FAILED (516), KEEPER_EXCEPTION (999).
-const UNAVAILABLE_CODES = new Set(['60', '81', '159', '164', '202', '209', '210', '241', '242', '243', '252', '279', '394', '425', '497', '516', '999']);
+const UNAVAILABLE_CODES = new Set([
+  '60',
+  '81',
+  '159',
+  '164',
+  '202',
+  '209',
+  '210',
+  '241',
+  '242',
+  '243',
+  '252',
+  '279',
+  '394',
+  '425',
+  '497',
+  '516',
+  '999',
+]);

@@ -71,7 +71,10 @@ export function openClickHouse(config: Pick<Config, 'dataDir' | 'clickhouse'>): 
         const key = `${purpose}:${database}`;
         let reader = readers.get(key);
         if (!reader) {
-          reader = purpose === 'sql' && readUser ? serverClient(readUser, readPassword, database) : serverClient(user, password, database);
+          reader =
+            purpose === 'sql' && readUser
+              ? serverClient(readUser, readPassword, database)
+              : serverClient(user, password, database);
           readers.set(key, reader);
         }
         return { client: reader, release: async () => {} };
@@ -132,7 +135,10 @@ function oneStatementAtATime(client: ClickHouseClient): ClickHouseClient {
   let tail: Promise<unknown> = Promise.resolve();
   const drain = async (original: (params: never) => Promise<unknown>, format: unknown): Promise<void> => {
     try {
-      const result = (await original({ query: 'SELECT 1', format: typeof format === 'string' ? format : 'JSON' } as never)) as { text(): Promise<string> };
+      const result = (await original({
+        query: 'SELECT 1',
+        format: typeof format === 'string' ? format : 'JSON',
+      } as never)) as { text(): Promise<string> };
       await result.text();
     } catch {
       // nothing left to drain, or the engine is closed: either way the caller's error stands

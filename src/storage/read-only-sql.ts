@@ -22,7 +22,12 @@ export interface SqlLimits {
 }
 
 /** Defaults: 10,000 rows, 10 s, 1 GiB of memory, 8 MiB of answer. */
-export const DEFAULT_SQL_LIMITS: SqlLimits = { maxRows: 10_000, maxExecutionSeconds: 10, maxMemoryBytes: 1024 ** 3, maxResultBytes: 8 * 1024 ** 2 };
+export const DEFAULT_SQL_LIMITS: SqlLimits = {
+  maxRows: 10_000,
+  maxExecutionSeconds: 10,
+  maxMemoryBytes: 1024 ** 3,
+  maxResultBytes: 8 * 1024 ** 2,
+};
 
 /** Result of a read-only query: column names and types, rows as objects, and whether rows were cut at maxRows. */
 export interface SqlResult {
@@ -38,9 +43,19 @@ function policyFor(key: object, client: ClickHouseClient): Promise<SqlPolicy> {
   let policy = policies.get(key);
   if (!policy) {
     policy = (async () => {
-      const functions = await (await client.query({ query: 'SELECT name, is_aggregate, categories, alias_to FROM system.functions', format: 'JSONEachRow' })).json<FunctionRow>();
-      const databases = await (await client.query({ query: 'SELECT name FROM system.databases', format: 'JSONEachRow' })).json<{ name: string }>();
-      return buildSqlPolicy(functions, databases.map((d) => d.name));
+      const functions = await (
+        await client.query({
+          query: 'SELECT name, is_aggregate, categories, alias_to FROM system.functions',
+          format: 'JSONEachRow',
+        })
+      ).json<FunctionRow>();
+      const databases = await (
+        await client.query({ query: 'SELECT name FROM system.databases', format: 'JSONEachRow' })
+      ).json<{ name: string }>();
+      return buildSqlPolicy(
+        functions,
+        databases.map((d) => d.name),
+      );
     })();
     policy.catch(() => policies.delete(key));
     policies.set(key, policy);
@@ -52,19 +67,33 @@ function policyFor(key: object, client: ClickHouseClient): Promise<SqlPolicy> {
  * Returns the engine's canonical text of `sql` if it is one read-only SELECT that calls only
  * allowed functions and reads only allowed tables; throws BadDataError saying why otherwise.
  */
-export async function checkReadOnlyQuery(client: ClickHouseClient, sql: string, database: string, policyKey: object = client): Promise<string> {
+export async function checkReadOnlyQuery(
+  client: ClickHouseClient,
+  sql: string,
+  database: string,
+  policyKey: object = client,
+): Promise<string> {
   if (sql.trim() === '') throw new BadDataError('empty query');
   const policy = await policyFor(policyKey, client);
   let formatted: string;
   let ast: string;
   try {
-    const rows = await (await client.query({ query: 'SELECT formatQuery({q:String}) AS f', query_params: { q: sql }, format: 'JSONEachRow' })).json<{ f: string }>();
+    const rows = await (
+      await client.query({
+        query: 'SELECT formatQuery({q:String}) AS f',
+        query_params: { q: sql },
+        format: 'JSONEachRow',
+      })
+    ).json<{ f: string }>();
     formatted = rows[0]?.f ?? '';
     // The formatted text is the engine's own rendering of exactly one statement, not the
     // user's text. EXPLAIN is run bare (`exec`, the format given as default_format): a FORMAT
     // clause would attach to the explained query, and `SELECT … FROM (EXPLAIN AST …)` prints a
     // different tree that leaves out window definitions (measured).
-    const result = await client.exec({ query: `EXPLAIN AST ${formatted}`, clickhouse_settings: { default_format: 'JSONEachRow' } });
+    const result = await client.exec({
+      query: `EXPLAIN AST ${formatted}`,
+      clickhouse_settings: { default_format: 'JSONEachRow' },
+    });
     let text = '';
     for await (const chunk of result.stream) text += String(chunk);
     ast = text
@@ -118,12 +147,16 @@ export async function runReadOnlyQuery(
   const json = JSON.parse(text) as { meta: Array<{ name: string; type: string }>; data: unknown[][] };
   const columns = json.meta.map((c) => ({ name: c.name.replace(/^materialize\((.*)\)$/s, '$1'), type: c.type }));
   const truncated = json.data.length > limits.maxRows;
-  const rows = (truncated ? json.data.slice(0, limits.maxRows) : json.data).map((values) => Object.fromEntries(columns.map((c, i) => [c.name, values[i]])));
+  const rows = (truncated ? json.data.slice(0, limits.maxRows) : json.data).map((values) =>
+    Object.fromEntries(columns.map((c, i) => [c.name, values[i]])),
+  );
   return { columns, rows, truncated };
 }
 
 function answerTooLarge(limits: SqlLimits): BadDataError {
-  return new BadDataError(`the answer is larger than ${limits.maxResultBytes} bytes (--sql-max-result-size): select fewer columns or rows, or aggregate`);
+  return new BadDataError(
+    `the answer is larger than ${limits.maxResultBytes} bytes (--sql-max-result-size): select fewer columns or rows, or aggregate`,
+  );
 }
 
 /** The engine refused the text; chDB's parameter binder reports some refusals as plain errors with the engine's message. */

@@ -152,10 +152,15 @@ const FULL_TEXT_SEARCH_VERSION = '26.2';
 const OTEL_LOGS = (db: string, serverVersion: string): string => {
   const column = (name: string, type: string): string => `\`${name}\` ${type}`;
   const materialized = (key: string): string =>
-    column(`__otel_materialized_${key}`, `LowCardinality(String) MATERIALIZED ResourceAttributes['${key}'] CODEC(ZSTD(1))`);
+    column(
+      `__otel_materialized_${key}`,
+      `LowCardinality(String) MATERIALIZED ResourceAttributes['${key}'] CODEC(ZSTD(1))`,
+    );
   const fullText = isVersionAtLeast(serverVersion, FULL_TEXT_SEARCH_VERSION);
   const exact = (expr: string, name: string, falsePositive: string): string =>
-    fullText ? `INDEX ${name} ${expr} TYPE text(tokenizer = 'array')` : `INDEX ${name} ${expr} TYPE bloom_filter(${falsePositive}) GRANULARITY 1`;
+    fullText
+      ? `INDEX ${name} ${expr} TYPE text(tokenizer = 'array')`
+      : `INDEX ${name} ${expr} TYPE bloom_filter(${falsePositive}) GRANULARITY 1`;
   return `CREATE TABLE IF NOT EXISTS ${db}.otel_logs (
     ${column('Timestamp', "DateTime64(9) COMMENT 'Event timestamp with nanosecond precision' CODEC(Delta(8), ZSTD(1))")},
     ${column('TraceId', "String COMMENT 'W3C trace identifier' CODEC(ZSTD(1))")},
@@ -204,29 +209,72 @@ const Z3 = 'CODEC(ZSTD(3))';
 const COUNTER = 'CODEC(T64, ZSTD(1))';
 const GRAPH_CODECS: Record<string, Array<[string, string]>> = {
   session_spans: [
-    ['trace_id', `String ${Z1}`], ['span_id', `String ${Z1}`], ['parent_span_id', `String ${Z1}`], ['span_name', `LowCardinality(String) ${Z1}`],
-    ['start_time', `DateTime64(9, 'UTC') ${Z1}`], ['end_time', `DateTime64(9, 'UTC') ${Z1}`],
-    ['service_name', `LowCardinality(String) ${Z1}`], ['environment', `LowCardinality(String) ${Z1}`], ['status_code', `LowCardinality(String) ${Z1}`],
-    ...['is_llm', 'is_embedding', 'is_tool', 'is_agent', 'is_aggregate', 'reports_usage', 'has_error'].map((c): [string, string] => [c, `UInt8 ${Z1}`]),
-    ['agent_name', `LowCardinality(String) ${Z1}`], ['agent_id', `LowCardinality(String) ${Z1}`], ['agent_version', `LowCardinality(String) ${Z1}`], ['agent_description', `String ${Z3}`],
-    ['conversation_id', `String ${Z1}`], ['user_id', `String ${Z1}`], ['tags', `Array(String) ${Z1}`],
-    ['model', `LowCardinality(String) ${Z1}`], ['provider', `LowCardinality(String) ${Z1}`],
-    ...['input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens', 'total_tokens'].map((c): [string, string] => [c, `UInt64 ${COUNTER}`]),
-    ['precomputed_cost', `Nullable(Float64) ${Z1}`], ['tool_name', `LowCardinality(String) ${Z1}`], ['tool_call_id', `String ${Z1}`], ['requested_tools', `String ${Z3}`],
-    ['input_text', `String ${Z3}`], ['output_text', `String ${Z3}`], ['turns', `Nullable(UInt32) ${Z1}`], ['decisions', `String ${Z3}`],
-    ['origin', `LowCardinality(String) ${Z1}`], ['inserted_at', `DateTime64(3, 'UTC') DEFAULT now64(3) ${Z1}`],
+    ['trace_id', `String ${Z1}`],
+    ['span_id', `String ${Z1}`],
+    ['parent_span_id', `String ${Z1}`],
+    ['span_name', `LowCardinality(String) ${Z1}`],
+    ['start_time', `DateTime64(9, 'UTC') ${Z1}`],
+    ['end_time', `DateTime64(9, 'UTC') ${Z1}`],
+    ['service_name', `LowCardinality(String) ${Z1}`],
+    ['environment', `LowCardinality(String) ${Z1}`],
+    ['status_code', `LowCardinality(String) ${Z1}`],
+    ...['is_llm', 'is_embedding', 'is_tool', 'is_agent', 'is_aggregate', 'reports_usage', 'has_error'].map(
+      (c): [string, string] => [c, `UInt8 ${Z1}`],
+    ),
+    ['agent_name', `LowCardinality(String) ${Z1}`],
+    ['agent_id', `LowCardinality(String) ${Z1}`],
+    ['agent_version', `LowCardinality(String) ${Z1}`],
+    ['agent_description', `String ${Z3}`],
+    ['conversation_id', `String ${Z1}`],
+    ['user_id', `String ${Z1}`],
+    ['tags', `Array(String) ${Z1}`],
+    ['model', `LowCardinality(String) ${Z1}`],
+    ['provider', `LowCardinality(String) ${Z1}`],
+    ...[
+      'input_tokens',
+      'output_tokens',
+      'cache_read_tokens',
+      'cache_write_tokens',
+      'reasoning_tokens',
+      'total_tokens',
+    ].map((c): [string, string] => [c, `UInt64 ${COUNTER}`]),
+    ['precomputed_cost', `Nullable(Float64) ${Z1}`],
+    ['tool_name', `LowCardinality(String) ${Z1}`],
+    ['tool_call_id', `String ${Z1}`],
+    ['requested_tools', `String ${Z3}`],
+    ['input_text', `String ${Z3}`],
+    ['output_text', `String ${Z3}`],
+    ['turns', `Nullable(UInt32) ${Z1}`],
+    ['decisions', `String ${Z3}`],
+    ['origin', `LowCardinality(String) ${Z1}`],
+    ['inserted_at', `DateTime64(3, 'UTC') DEFAULT now64(3) ${Z1}`],
   ],
   decisions: [
-    ['title', `String ${Z3}`], ['description', `String ${Z3}`], ['tags', `Array(String) ${Z1}`], ['context', `String ${Z3}`], ['rationale', `String ${Z3}`],
-    ['consequences', `String ${Z3}`], ['decided_at', `DateTime64(9, 'UTC') ${Z1}`], ['trace_id', `String ${Z1}`], ['span_id', `String ${Z1}`],
+    ['title', `String ${Z3}`],
+    ['description', `String ${Z3}`],
+    ['tags', `Array(String) ${Z1}`],
+    ['context', `String ${Z3}`],
+    ['rationale', `String ${Z3}`],
+    ['consequences', `String ${Z3}`],
+    ['decided_at', `DateTime64(9, 'UTC') ${Z1}`],
+    ['trace_id', `String ${Z1}`],
+    ['span_id', `String ${Z1}`],
   ],
   graph_edges: [['created_at', `DateTime64(9, 'UTC') ${Z1}`]],
 };
 
 /** Every migration, oldest first. Append only: a released migration never changes. */
 export const MIGRATIONS: readonly Migration[] = [
-  { version: 1, description: 'otel_traces (OpenTelemetry Collector ClickHouse exporter schema)', statements: (db) => [OTEL_TRACES(db)] },
-  { version: 2, description: 'agent graph: session_spans, agent_sessions, agent_definitions, decisions, graph_edges', statements: GRAPH_TABLES },
+  {
+    version: 1,
+    description: 'otel_traces (OpenTelemetry Collector ClickHouse exporter schema)',
+    statements: (db) => [OTEL_TRACES(db)],
+  },
+  {
+    version: 2,
+    description: 'agent graph: session_spans, agent_sessions, agent_definitions, decisions, graph_edges',
+    statements: GRAPH_TABLES,
+  },
   {
     version: 3,
     description: 'ingest_journal: traces of each batch, written before the batch, for recovery after a crash',
@@ -235,10 +283,15 @@ export const MIGRATIONS: readonly Migration[] = [
        ENGINE = MergeTree ORDER BY written_at TTL toDateTime(written_at) + INTERVAL 7 DAY`,
     ],
   },
-  { version: 4, description: 'otel_logs (OpenTelemetry Collector ClickHouse exporter schema, v0.161.0)', statements: (db, serverVersion) => [OTEL_LOGS(db, serverVersion)] },
+  {
+    version: 4,
+    description: 'otel_logs (OpenTelemetry Collector ClickHouse exporter schema, v0.161.0)',
+    statements: (db, serverVersion) => [OTEL_LOGS(db, serverVersion)],
+  },
   {
     version: 5,
-    description: 'session_spans: tool_call_id (one tool call per call id), requested_tools (tool calls asked for by a model), origin (facts of log events)',
+    description:
+      'session_spans: tool_call_id (one tool call per call id), requested_tools (tool calls asked for by a model), origin (facts of log events)',
     statements: (db) => [
       `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS tool_call_id String DEFAULT '' AFTER tool_name`,
       `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS requested_tools String DEFAULT '' AFTER tool_call_id`,
@@ -247,7 +300,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
-    description: 'rollup_checkpoints: journal time before which every batch is rolled up (sessions are rolled up behind the ack)',
+    description:
+      'rollup_checkpoints: journal time before which every batch is rolled up (sessions are rolled up behind the ack)',
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.rollup_checkpoints (written_at DateTime64(3, 'UTC') DEFAULT now64(3), covered_until DateTime64(3, 'UTC'))
        ENGINE = MergeTree ORDER BY written_at TTL toDateTime(written_at) + INTERVAL 7 DAY`,
@@ -255,32 +309,44 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'session_spans.inserted_at is the ingest journal (ingest_journal is no longer written): a minmax index for recovery',
-    statements: (db) => [`ALTER TABLE ${db}.session_spans ADD INDEX IF NOT EXISTS idx_inserted_at inserted_at TYPE minmax GRANULARITY 1`],
+    description:
+      'session_spans.inserted_at is the ingest journal (ingest_journal is no longer written): a minmax index for recovery',
+    statements: (db) => [
+      `ALTER TABLE ${db}.session_spans ADD INDEX IF NOT EXISTS idx_inserted_at inserted_at TYPE minmax GRANULARITY 1`,
+    ],
   },
   {
     version: 8,
-    description: 'otel_traces_trace_id_ts and its view, as the OpenTelemetry Collector ClickHouse exporter creates them: a trace found by id without scanning otel_traces',
+    description:
+      'otel_traces_trace_id_ts and its view, as the OpenTelemetry Collector ClickHouse exporter creates them: a trace found by id without scanning otel_traces',
     statements: (db) => [OTEL_TRACES_TRACE_ID_TS(db), OTEL_TRACES_TRACE_ID_TS_MV(db)],
   },
   {
     version: 9,
-    description: 'codecs per column on session_spans, decisions and graph_edges (ZSTD for text and ids, T64 for counters, LowCardinality for names): measured in bench/storage.ts',
-    statements: (db) => Object.entries(GRAPH_CODECS).flatMap(([table, columns]) =>
-      columns.map(([column, type]) => `ALTER TABLE ${db}.${table} MODIFY COLUMN ${column} ${type} SETTINGS mutations_sync = 2`),
-    ),
+    description:
+      'codecs per column on session_spans, decisions and graph_edges (ZSTD for text and ids, T64 for counters, LowCardinality for names): measured in bench/storage.ts',
+    statements: (db) =>
+      Object.entries(GRAPH_CODECS).flatMap(([table, columns]) =>
+        columns.map(
+          ([column, type]) => `ALTER TABLE ${db}.${table} MODIFY COLUMN ${column} ${type} SETTINGS mutations_sync = 2`,
+        ),
+      ),
   },
   {
     version: 10,
-    description: 'otel_traces.SpanAttributes with ZSTD(3): 4.5% smaller than the exporter\'s ZSTD(1) at the same insert rate (measured)',
+    description:
+      "otel_traces.SpanAttributes with ZSTD(3): 4.5% smaller than the exporter's ZSTD(1) at the same insert rate (measured)",
     // Measured on the bench's 198k spans, 5,000-row inserts: ZSTD(1) 88.8 bytes/span and 79k rows/s,
     // ZSTD(3) 84.8 and 78k rows/s (merge time alike), ZSTD(6) 81.2 but 62k rows/s. Only the codec
     // changes: the column, its type and every reader (Grafana, ClickStack) stay as they are.
-    statements: (db) => [`ALTER TABLE ${db}.otel_traces MODIFY COLUMN SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3))`],
+    statements: (db) => [
+      `ALTER TABLE ${db}.otel_traces MODIFY COLUMN SpanAttributes Map(LowCardinality(String), String) CODEC(ZSTD(3))`,
+    ],
   },
   {
     version: 11,
-    description: 'agent_sessions.model_usage (each model\'s calls, errors, tokens and cost, for trends by model); agent_definitions.latest_version (the version of the newest session seen, not the largest string)',
+    description:
+      "agent_sessions.model_usage (each model's calls, errors, tokens and cost, for trends by model); agent_definitions.latest_version (the version of the newest session seen, not the largest string)",
     statements: (db) => [
       `ALTER TABLE ${db}.agent_sessions ADD COLUMN IF NOT EXISTS model_usage
          Array(Tuple(model LowCardinality(String), calls UInt32, errors UInt32, tokens UInt64, cost Decimal(18, 9), priced UInt8)) AFTER models`,
@@ -290,7 +356,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 12,
-    description: 'retention_settings: the retention TTLs applied (--retain-*) and how far expired content is swept; decisions.evidence: the structure of the evidence, kept with the graph',
+    description:
+      'retention_settings: the retention TTLs applied (--retain-*) and how far expired content is swept; decisions.evidence: the structure of the evidence, kept with the graph',
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.retention_settings (name String, value String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
        ENGINE = MergeTree ORDER BY (name, applied_at)`,
@@ -300,7 +367,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 13,
-    description: 'erasures: one record per erasure on request (who asked, which criterion as a SHA-256, the traces, rows before and after); no TTL, it is kept',
+    description:
+      'erasures: one record per erasure on request (who asked, which criterion as a SHA-256, the traces, rows before and after); no TTL, it is kept',
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.erasures (
          id UUID, requested_at DateTime64(3, 'UTC'), requested_by String, criterion LowCardinality(String), criterion_sha256 String,
@@ -335,7 +403,9 @@ export function isVersionAtLeast(version: string, minimum: string): boolean {
 
 /** Checks the server version, creates the database and applies pending migrations; returns the schema version. */
 export async function migrate(client: ClickHouseClient, db: string): Promise<number> {
-  const rows = await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>();
+  const rows = await (
+    await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
+  ).json<{ v: string }>();
   const version = rows[0]?.v ?? '0';
   if (!isVersionAtLeast(version, MIN_SERVER_VERSION)) throw new UnsupportedServerError(version);
 

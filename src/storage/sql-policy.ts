@@ -32,41 +32,156 @@ export interface FunctionRow {
 
 // Categories of pure computations: no file, network, dictionary, server or model access.
 const SAFE_CATEGORIES = new Set([
-  'Aggregate Functions', 'Type Conversion', 'Dates and Times', 'Arrays', 'String', 'Geo', 'Hash', 'String Search',
-  'JSON', 'URL', 'Mathematical', 'Arithmetic', 'Geo Polygon', 'Map', 'IP Address', 'Comparison', 'Tuple', 'Distance',
-  'Random Number', 'Bitmap', 'NumericIndexedVector', 'Bit', 'Encoding', 'UUID', 'String Splitting', 'Null',
-  'String Replacement', 'Rounding', 'Time Window', 'Conditional', 'Financial', 'Logical', 'QBit', 'Time Series',
+  'Aggregate Functions',
+  'Type Conversion',
+  'Dates and Times',
+  'Arrays',
+  'String',
+  'Geo',
+  'Hash',
+  'String Search',
+  'JSON',
+  'URL',
+  'Mathematical',
+  'Arithmetic',
+  'Geo Polygon',
+  'Map',
+  'IP Address',
+  'Comparison',
+  'Tuple',
+  'Distance',
+  'Random Number',
+  'Bitmap',
+  'NumericIndexedVector',
+  'Bit',
+  'Encoding',
+  'UUID',
+  'String Splitting',
+  'Null',
+  'String Replacement',
+  'Rounding',
+  'Time Window',
+  'Conditional',
+  'Financial',
+  'Logical',
+  'QBit',
+  'Time Series',
 ]);
 
 // From "Other" and "Internal" (which also hold file, sleep, joinGet, getServerSetting, …):
 // the pure ones an SRE uses.
 const SAFE_OTHERS = [
-  '_CAST', 'caseWithExpression', 'nested', 'bar', 'blockNumber', 'blockSize', 'byteSize', 'countDigits', 'currentDatabase',
-  'defaultValueOfArgumentType', 'defaultValueOfTypeName', 'digits', 'errorCodeToName', 'finalizeAggregation',
-  'formatReadableDecimalSize', 'formatReadableQuantity', 'formatReadableSize', 'formatReadableTimeDelta', 'identity',
-  'ignore', 'initializeAggregation', 'isConstant', 'isDecimalOverflow', 'materialize', 'neighbor', 'parseReadableSize',
-  'parseReadableSizeOrNull', 'parseReadableSizeOrZero', 'parseTimeDelta', 'rowNumberInAllBlocks', 'rowNumberInBlock',
-  'runningAccumulate', 'runningConcurrency', 'runningDifference', 'runningDifferenceStartingWithFirstValue', 'throwIf',
-  'toColumnTypeName', 'toTypeName', 'transform', 'variantElement', 'variantType', 'version', 'visibleWidth', 'lambda',
+  '_CAST',
+  'caseWithExpression',
+  'nested',
+  'bar',
+  'blockNumber',
+  'blockSize',
+  'byteSize',
+  'countDigits',
+  'currentDatabase',
+  'defaultValueOfArgumentType',
+  'defaultValueOfTypeName',
+  'digits',
+  'errorCodeToName',
+  'finalizeAggregation',
+  'formatReadableDecimalSize',
+  'formatReadableQuantity',
+  'formatReadableSize',
+  'formatReadableTimeDelta',
+  'identity',
+  'ignore',
+  'initializeAggregation',
+  'isConstant',
+  'isDecimalOverflow',
+  'materialize',
+  'neighbor',
+  'parseReadableSize',
+  'parseReadableSizeOrNull',
+  'parseReadableSizeOrZero',
+  'parseTimeDelta',
+  'rowNumberInAllBlocks',
+  'rowNumberInBlock',
+  'runningAccumulate',
+  'runningConcurrency',
+  'runningDifference',
+  'runningDifferenceStartingWithFirstValue',
+  'throwIf',
+  'toColumnTypeName',
+  'toTypeName',
+  'transform',
+  'variantElement',
+  'variantType',
+  'version',
+  'visibleWidth',
+  'lambda',
 ];
 
 /** Table functions that generate rows and read nothing. */
-const SAFE_TABLE_FUNCTIONS = ['numbers', 'numbers_mt', 'zeros', 'zeros_mt', 'generateSeries', 'generate_series', 'values', 'primes'];
+const SAFE_TABLE_FUNCTIONS = [
+  'numbers',
+  'numbers_mt',
+  'zeros',
+  'zeros_mt',
+  'generateSeries',
+  'generate_series',
+  'values',
+  'primes',
+];
 
 /** System tables an SRE reads for storage figures; the rest (query_log, processes, users…) stay closed. */
 export const READABLE_SYSTEM_TABLES = new Set(['one', 'numbers', 'parts', 'columns', 'tables']);
 
 // Aggregate combinator suffixes (ClickHouse "Aggregate function combinators"), longest first.
-const COMBINATORS = ['simplestate', 'mergestate', 'ordefault', 'resample', 'distinct', 'foreach', 'ornull', 'argmin', 'argmax', 'state', 'merge', 'array', 'map', 'if'];
+const COMBINATORS = [
+  'simplestate',
+  'mergestate',
+  'ordefault',
+  'resample',
+  'distinct',
+  'foreach',
+  'ornull',
+  'argmin',
+  'argmax',
+  'state',
+  'merge',
+  'array',
+  'map',
+  'if',
+];
 
 // Node kinds of EXPLAIN AST verified to print every child expression (see the file comment).
 const ALLOWED_NODES = new Set([
-  'SelectWithUnionQuery', 'SelectIntersectExceptQuery', 'SelectQuery', 'ExpressionList', 'Literal', 'Identifier',
-  'TableIdentifier', 'Function', 'TablesInSelectQuery', 'TablesInSelectQueryElement', 'TableExpression', 'TableJoin',
-  'ArrayJoin', 'Subquery', 'WithElement', 'Asterisk', 'QualifiedAsterisk', 'ColumnsTransformerList',
-  'ColumnsExceptTransformer', 'ColumnsReplaceTransformer', 'ColumnsReplaceTransformer::Replacement',
-  'ColumnsRegexpMatcher', 'QualifiedColumnsRegexpMatcher', 'ColumnsListMatcher', 'QualifiedColumnsListMatcher',
-  'WindowDefinition', 'WindowListElement', 'OrderByElement', 'InterpolateElement', 'SampleRatio',
+  'SelectWithUnionQuery',
+  'SelectIntersectExceptQuery',
+  'SelectQuery',
+  'ExpressionList',
+  'Literal',
+  'Identifier',
+  'TableIdentifier',
+  'Function',
+  'TablesInSelectQuery',
+  'TablesInSelectQueryElement',
+  'TableExpression',
+  'TableJoin',
+  'ArrayJoin',
+  'Subquery',
+  'WithElement',
+  'Asterisk',
+  'QualifiedAsterisk',
+  'ColumnsTransformerList',
+  'ColumnsExceptTransformer',
+  'ColumnsReplaceTransformer',
+  'ColumnsReplaceTransformer::Replacement',
+  'ColumnsRegexpMatcher',
+  'QualifiedColumnsRegexpMatcher',
+  'ColumnsListMatcher',
+  'QualifiedColumnsListMatcher',
+  'WindowDefinition',
+  'WindowListElement',
+  'OrderByElement',
+  'InterpolateElement',
+  'SampleRatio',
 ]);
 
 /** Builds the policy from `system.functions` rows and the database names. */
@@ -83,7 +198,9 @@ export function buildSqlPolicy(rows: readonly FunctionRow[], databases: readonly
   for (const name of [...SAFE_OTHERS, ...SAFE_TABLE_FUNCTIONS]) allowed.add(name.toLowerCase());
   // Names are compared case-insensitively, so a safe name must not collide with a denied one.
   for (const name of denied) allowed.delete(name);
-  const aggregates = new Set(rows.filter((r) => r.is_aggregate && allowed.has(r.name.toLowerCase())).map((r) => r.name.toLowerCase()));
+  const aggregates = new Set(
+    rows.filter((r) => r.is_aggregate && allowed.has(r.name.toLowerCase())).map((r) => r.name.toLowerCase()),
+  );
   return { functions: allowed, aggregates, databases: new Set(databases) };
 }
 
@@ -118,11 +235,13 @@ export function refusalOf(ast: string, policy: SqlPolicy, database: string): str
     const kind = m?.[1] ?? '';
     const rest = m?.[2] ?? '';
     if (kind === 'Set') return 'SETTINGS clauses are not allowed: queries run with fixed read-only limits';
-    if (kind === 'ColumnsApplyTransformer') return 'APPLY is not allowed here; call the function on the columns instead';
+    if (kind === 'ColumnsApplyTransformer')
+      return 'APPLY is not allowed here; call the function on the columns instead';
     if (!ALLOWED_NODES.has(kind)) return `this SQL construct is not allowed in read-only queries (${kind})`;
     if (kind === 'Function') {
       const name = /^([A-Za-z_][A-Za-z0-9_]*)(?: \(|$)/.exec(rest)?.[1];
-      if (!name || !isAllowedFunction(name, policy)) return `function ${name ?? rest.split(' ')[0]} is not allowed in read-only queries (no file, network, dictionary or server access)`;
+      if (!name || !isAllowedFunction(name, policy))
+        return `function ${name ?? rest.split(' ')[0]} is not allowed in read-only queries (no file, network, dictionary or server access)`;
     }
     if (kind === 'TableIdentifier' || kind === 'Identifier') {
       const why = identifierRefusal(kind, rest.replace(/ \((alias|children) .*$/s, ''), policy, database);
@@ -139,6 +258,7 @@ function identifierRefusal(kind: string, name: string, policy: SqlPolicy, databa
   if (db === database) return undefined;
   if (db === 'system' && READABLE_SYSTEM_TABLES.has(table)) return undefined;
   // A column `alias.col` is fine; a qualified name starting with another database is not.
-  if (kind === 'Identifier' && !policy.databases.has(db) && !/^(system|information_schema)$/i.test(db)) return undefined;
+  if (kind === 'Identifier' && !policy.databases.has(db) && !/^(system|information_schema)$/i.test(db))
+    return undefined;
   return `only tables of the ${database} database (and system.${[...READABLE_SYSTEM_TABLES].join(', system.')}) can be read; not ${db}.${table}`;
 }

@@ -48,10 +48,19 @@ export class StorageUnreachableError extends Error {
   }
 }
 
-function queryJson<F extends 'JSONEachRow' | 'JSONCompactEachRow'>(client: ClickHouseClient, query: string, params: Record<string, unknown>, format: F) {
+function queryJson<F extends 'JSONEachRow' | 'JSONCompactEachRow'>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown>,
+  format: F,
+) {
   // The setting sits in the statement (chDB keeps per-call settings for the whole connection);
   // servers quote 64-bit integers by default, chDB does not: make both answer numbers.
-  return client.query({ query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`, query_params: params, format });
+  return client.query({
+    query: `${query}\nSETTINGS output_format_json_quote_64bit_integers = 0`,
+    query_params: params,
+    format,
+  });
 }
 
 async function selectRows<T>(client: ClickHouseClient, query: string, params: Record<string, unknown>): Promise<T[]> {

@@ -38,5 +38,18 @@ export async function queryRows<T = Record<string, unknown>>(
 
 /** Opens the embedded engine's data directory of a collector that has stopped (one per process). */
 export function openStoppedDataDir(dataDir: string): Storage {
-  return createStorage(openClickHouse({ dataDir, clickhouse: { url: undefined, user: '', password: '', database: 'sessiongraph', readUser: undefined, readPassword: '' } }), 'sessiongraph');
+  return createStorage(
+    openClickHouse({
+      dataDir,
+      clickhouse: {
+        url: undefined,
+        user: '',
+        password: '',
+        database: 'sessiongraph',
+        readUser: undefined,
+        readPassword: '',
+      },
+    }),
+    'sessiongraph',
+  );
 }

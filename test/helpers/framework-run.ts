@@ -107,17 +107,23 @@ export function useFrameworkRuns<V, M extends StartedStandIn>(spec: FrameworkSpe
   const models: M[] = [];
   const captures: OtlpCapture[] = [];
 
-  beforeAll(async () => {
-    collector = await startTestCollector(tempDir());
-    for (const variant of spec.variants) {
-      const model = await spec.startModel();
-      models.push(model);
-      const capture = await startOtlpCapture(collector.url);
-      captures.push(capture);
-      const exit = await runAgentProcess(spec.framework, { ...spec.env(model, variant), OTEL_EXPORTER_OTLP_ENDPOINT: capture.url });
-      runs.push({ variant, ...exit, model, capture });
-    }
-  }, spec.variants.length * RUN_TIMEOUT_MS + 30_000);
+  beforeAll(
+    async () => {
+      collector = await startTestCollector(tempDir());
+      for (const variant of spec.variants) {
+        const model = await spec.startModel();
+        models.push(model);
+        const capture = await startOtlpCapture(collector.url);
+        captures.push(capture);
+        const exit = await runAgentProcess(spec.framework, {
+          ...spec.env(model, variant),
+          OTEL_EXPORTER_OTLP_ENDPOINT: capture.url,
+        });
+        runs.push({ variant, ...exit, model, capture });
+      }
+    },
+    spec.variants.length * RUN_TIMEOUT_MS + 30_000,
+  );
 
   afterAll(async () => {
     for (const capture of captures) await capture.close();
@@ -164,13 +170,21 @@ export const ANSWER_MODES = [
 ] as const;
 
 /** `useFrameworkRuns` for the agents on the OpenAI stand-in (Mastra, LangGraph, OpenAI Agents): one run per answer mode. */
-export function useOpenAiAgentRuns(framework: string, isRoot: (span: CapturedSpan) => boolean): FrameworkRuns<boolean, OpenAiStandIn> {
+export function useOpenAiAgentRuns(
+  framework: string,
+  isRoot: (span: CapturedSpan) => boolean,
+): FrameworkRuns<boolean, OpenAiStandIn> {
   return useFrameworkRuns({
     framework,
     variants: ANSWER_MODES.map((m) => m.stream),
     startModel: startOpenAiStandIn,
     // What those agent fixtures read (their doc comments list it).
-    env: (openai, stream) => ({ OPENAI_BASE_URL: openai.url, OPENAI_API_KEY: 'sk-stand-in', OPENAI_MODEL, AGENT_STREAM: stream ? '1' : '' }),
+    env: (openai, stream) => ({
+      OPENAI_BASE_URL: openai.url,
+      OPENAI_API_KEY: 'sk-stand-in',
+      OPENAI_MODEL,
+      AGENT_STREAM: stream ? '1' : '',
+    }),
     isRoot,
   });
 }
@@ -188,9 +202,16 @@ export function expectOpenAiScenarioPlayed(run: FrameworkRun<boolean, OpenAiStan
 }
 
 /** Runs test/fixtures/frameworks/<framework>/agent.ts in its own Node process with `env` added to ours. */
-async function runAgentProcess(framework: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runAgentProcess(
+  framework: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = path.join(REPO, 'test/fixtures/frameworks', framework, 'agent.ts');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: REPO,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -204,14 +225,20 @@ async function runAgentProcess(framework: string, env: Record<string, string>): 
 
 /** The agent's printed answer: its last stdout line that is a JSON object (some frameworks log to stdout too). */
 export function agentAnswer(run: { stdout: string }): Record<string, unknown> {
-  const line = run.stdout.split('\n').filter((l) => l.startsWith('{')).pop() ?? '{}';
+  const line =
+    run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop() ?? '{}';
   return JSON.parse(line) as Record<string, unknown>;
 }
 
 /** Every span of a capture's OTLP/JSON trace requests. */
 function capturedSpans(capture: OtlpCapture): CapturedSpan[] {
   return traceRequests(capture).flatMap((req) => {
-    const body = JSON.parse(req.raw.toString('utf8')) as { resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: CapturedSpan[] }> }> };
+    const body = JSON.parse(req.raw.toString('utf8')) as {
+      resourceSpans?: Array<{ scopeSpans?: Array<{ spans?: CapturedSpan[] }> }>;
+    };
     return (body.resourceSpans ?? []).flatMap((rs) => (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? []));
   });
 }
@@ -265,7 +292,10 @@ export function hexToUuid(hex: string): string {
 
 /** RFC 4122 v5 UUID in sessiongraph's namespace (SPEC §4). */
 export function uuidV5(name: string): string {
-  const hash = createHash('sha1').update(Buffer.from(NAMESPACE.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  const hash = createHash('sha1')
+    .update(Buffer.from(NAMESPACE.replace(/-/g, ''), 'hex'))
+    .update(name, 'utf8')
+    .digest();
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   return hexToUuid(hash.subarray(0, 16).toString('hex'));
@@ -284,7 +314,12 @@ export function priceOfCall(i: 0 | 1, model: string, provider: PricedProvider, a
   const call = CALLS[i];
   // Only Anthropic has a cache-write bucket; OpenAI and Gemini count CALLS[0]'s 200 "written" tokens as plain input.
   const cacheWrite = provider === 'anthropic' ? call.cacheWrite : 0;
-  const usage = { input_tokens: call.input, output_tokens: call.output, cache_read_tokens: call.cacheRead, cache_write_tokens: cacheWrite };
+  const usage = {
+    input_tokens: call.input,
+    output_tokens: call.output,
+    cache_read_tokens: call.cacheRead,
+    cache_write_tokens: cacheWrite,
+  };
   const price = calcPrice(usage, model, { providerId: provider, timestamp: at });
   if (!price) throw new Error(`genai-prices does not price ${model}`);
   return price.total_price;
@@ -342,12 +377,17 @@ function expectSession(got: SessionAnswer, expected: ExpectedSession): void {
   const { updated_at: _updated, ...session } = got.session;
   // A cost that is not a number is left as it is, so the table shows it instead of round9 throwing.
   const cost = typeof session.cost === 'number' ? round9(session.cost) : session.cost;
-  expect.soft(differingFields({ ...session, cost }, { ...expected.session, cost: round9(expected.session.cost) })).toEqual({});
+  expect
+    .soft(differingFields({ ...session, cost }, { ...expected.session, cost: round9(expected.session.cost) }))
+    .toEqual({});
   expect(differingFields(got.agent_definition as Record<string, unknown>, expected.agentDefinition)).toEqual({});
 }
 
 /** The fields whose values differ (either side missing counts), with both values. */
-function differingFields(actual: Record<string, unknown>, expected: Record<string, unknown>): Record<string, { expected: unknown; actual: unknown }> {
+function differingFields(
+  actual: Record<string, unknown>,
+  expected: Record<string, unknown>,
+): Record<string, { expected: unknown; actual: unknown }> {
   const out: Record<string, { expected: unknown; actual: unknown }> = {};
   for (const key of new Set([...Object.keys(expected), ...Object.keys(actual)])) {
     if (!isDeepStrictEqual(actual[key], expected[key])) out[key] = { expected: expected[key], actual: actual[key] };
@@ -362,7 +402,9 @@ export function goldenDir(...parts: string[]): string {
 
 /** The installed version of a package (for a golden fixture's `about`). */
 export function packageVersion(pkg: string): string {
-  return (JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  return (
+    JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }
+  ).version;
 }
 
 /** What a golden fixture's expected.json says besides the requests: provenance, expected rows, arithmetic. */
@@ -376,7 +418,11 @@ export interface GoldenExpectations extends ExpectedSession {
  * `dir`/request-N.(json|pb), replacing the old ones, and with `expectations` also writes
  * `dir`/expected.json (cost rounded as stored); a thunk, so nothing is read when not recording.
  */
-export function recordGolden(dir: string, run: { capture: OtlpCapture }, expectations?: () => GoldenExpectations): void {
+export function recordGolden(
+  dir: string,
+  run: { capture: OtlpCapture },
+  expectations?: () => GoldenExpectations,
+): void {
   if (!RECORD_GOLDEN) return;
   fs.mkdirSync(dir, { recursive: true });
   for (const f of fs.readdirSync(dir)) if (/^request-\d+\.(json|pb)$/.test(f)) fs.rmSync(path.join(dir, f));
@@ -387,6 +433,13 @@ export function recordGolden(dir: string, run: { capture: OtlpCapture }, expecta
   });
   if (!expectations) return;
   const { about, session, agentDefinition, calculation } = expectations();
-  const expected = { about, requests, session: { ...session, cost: round9(session.cost) }, agent_definition: agentDefinition, decisions: [], calculation };
+  const expected = {
+    about,
+    requests,
+    session: { ...session, cost: round9(session.cost) },
+    agent_definition: agentDefinition,
+    decisions: [],
+    calculation,
+  };
   fs.writeFileSync(path.join(dir, 'expected.json'), `${JSON.stringify(expected, null, 2)}\n`);
 }

@@ -11,27 +11,47 @@ import path from 'node:path';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
-type LockEntry = { version?: string; resolved?: string; integrity?: string; dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; peerDependencies?: Record<string, string>; [k: string]: unknown };
+type LockEntry = {
+  version?: string;
+  resolved?: string;
+  integrity?: string;
+  dependencies?: Record<string, string>;
+  optionalDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
+  [k: string]: unknown;
+};
 
 /** The manifest inside a tarball (`package/package.json`). */
 function manifestOf(tarball: string): LockEntry & { name: string } {
-  return JSON.parse(execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' })) as LockEntry & { name: string };
+  return JSON.parse(
+    execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
+  ) as LockEntry & { name: string };
 }
 
 /** Creates `dir` as a project depending on `tarballs` and installs them offline; returns `dir`. */
 export function installOffline(dir: string, tarballs: string[]): string {
-  const repoLock = (JSON.parse(fs.readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }).packages;
+  const repoLock = (
+    JSON.parse(fs.readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> }
+  ).packages;
   const manifests = tarballs.map((t) => ({ tarball: path.resolve(t), manifest: manifestOf(t) }));
   const dependencies = Object.fromEntries(manifests.map(({ tarball, manifest }) => [manifest.name, `file:${tarball}`]));
   const packages: Record<string, LockEntry> = { '': { name: path.basename(dir), dependencies } };
   const queue: Array<[name: string, from: string]> = [];
   const wanted = (entry: LockEntry, at: string): void => {
-    for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies })) queue.push([name, at]);
+    for (const name of Object.keys({ ...entry.dependencies, ...entry.optionalDependencies, ...entry.peerDependencies }))
+      queue.push([name, at]);
   };
   for (const { tarball, manifest } of manifests) {
     const at = `node_modules/${manifest.name}`;
     const { name: _n, ...rest } = manifest;
-    packages[at] = { version: manifest.version, resolved: `file:${tarball}`, bin: rest.bin, dependencies: rest.dependencies, optionalDependencies: rest.optionalDependencies, peerDependencies: rest.peerDependencies };
+    packages[at] = {
+      version: manifest.version,
+      resolved: `file:${tarball}`,
+      bin: rest.bin,
+      dependencies: rest.dependencies,
+      optionalDependencies: rest.optionalDependencies,
+      peerDependencies: rest.peerDependencies,
+    };
     wanted(manifest, at);
   }
   while (queue.length > 0) {
@@ -52,9 +72,19 @@ export function installOffline(dir: string, tarballs: string[]): string {
     wanted(entry, at);
   }
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: path.basename(dir), private: true, type: 'module', dependencies }, null, 2));
-  fs.writeFileSync(path.join(dir, 'package-lock.json'), JSON.stringify({ name: path.basename(dir), lockfileVersion: 3, requires: true, packages }, null, 2));
+  fs.writeFileSync(
+    path.join(dir, 'package.json'),
+    JSON.stringify({ name: path.basename(dir), private: true, type: 'module', dependencies }, null, 2),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'package-lock.json'),
+    JSON.stringify({ name: path.basename(dir), lockfileVersion: 3, requires: true, packages }, null, 2),
+  );
   // `npm install`, not `npm ci`: the lock holds only this platform's optional packages (chdb's), which npm ci refuses.
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
   return dir;
 }

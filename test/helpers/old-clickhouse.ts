@@ -53,7 +53,8 @@ export async function startClickHouseServer(dir: string): Promise<LocalServer> {
   const url = `http://127.0.0.1:${http}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`clickhouse-server exited with ${child.exitCode}; see ${dir}/server.err.log`);
+    if (child.exitCode !== null)
+      throw new Error(`clickhouse-server exited with ${child.exitCode}; see ${dir}/server.err.log`);
     try {
       const res = await fetch(`${url}/ping`);
       if (res.ok) break;

@@ -63,7 +63,11 @@ export function sortByTime<R extends { hrTime: HrTime }>(records: readonly R[]):
 }
 
 /** A stored row without its service name (the one thing that differs between variants sent as different services). */
-export function withoutServiceName({ ServiceName: _s, ResourceAttributes, ...rest }: Record<string, unknown>): Record<string, unknown> {
+export function withoutServiceName({
+  ServiceName: _s,
+  ResourceAttributes,
+  ...rest
+}: Record<string, unknown>): Record<string, unknown> {
   const { 'service.name': _n, ...resource } = ResourceAttributes as Record<string, string>;
   return { ...rest, ResourceAttributes: resource };
 }

@@ -16,11 +16,18 @@ export async function readOtlpAnswer(res: Response): Promise<OtlpAnswer> {
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (bytes.length === 0) return {};
   if ((res.headers.get('content-type') ?? '').includes('json')) {
-    const j = JSON.parse(Buffer.from(bytes).toString('utf8')) as { code?: number; message?: string; partialSuccess?: { rejectedSpans: string; errorMessage: string } };
-    return j.partialSuccess ? { rejected: Number(j.partialSuccess.rejectedSpans), message: j.partialSuccess.errorMessage } : { code: j.code, message: j.message };
+    const j = JSON.parse(Buffer.from(bytes).toString('utf8')) as {
+      code?: number;
+      message?: string;
+      partialSuccess?: { rejectedSpans: string; errorMessage: string };
+    };
+    return j.partialSuccess
+      ? { rejected: Number(j.partialSuccess.rejectedSpans), message: j.partialSuccess.errorMessage }
+      : { code: j.code, message: j.message };
   }
   const top = pbFields(bytes); // Status {1 code, 2 message} | ExportTraceServiceResponse {1 partial_success}
-  const text = (v: number | Uint8Array | undefined): string => Buffer.from(v instanceof Uint8Array ? v : []).toString('utf8');
+  const text = (v: number | Uint8Array | undefined): string =>
+    Buffer.from(v instanceof Uint8Array ? v : []).toString('utf8');
   if (res.status !== 200) return { code: top.get(1) as number, message: text(top.get(2)) };
   const partial = pbFields((top.get(1) as Uint8Array | undefined) ?? new Uint8Array(0)); // {1 rejected_spans, 2 error_message}
   return { rejected: (partial.get(1) as number | undefined) ?? 0, message: text(partial.get(2)) };

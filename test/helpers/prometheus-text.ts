@@ -67,9 +67,13 @@ export function parsePrometheusText(text: string): Map<string, Family> {
     const m = SAMPLE.exec(line);
     if (!m?.[1]) throw new Error(`not a sample line: ${line}`);
     const family = familyOf(m[1]);
-    if (!family || family.help === '' || family.type === 'untyped') throw new Error(`sample before its # HELP and # TYPE: ${line}`);
+    if (!family || family.help === '' || family.type === 'untyped')
+      throw new Error(`sample before its # HELP and # TYPE: ${line}`);
     const labels = parseLabels(m[2] ?? '', line);
-    const key = `${m[1]}{${Object.entries(labels).sort().map(([k, v]) => `${k}=${v}`).join(',')}}`;
+    const key = `${m[1]}{${Object.entries(labels)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',')}}`;
     if (seen.has(key)) throw new Error(`series twice: ${line}`);
     seen.add(key);
     family.samples.push({ name: m[1], labels, value: parseValue(m[3] ?? '', line) });
@@ -86,16 +90,26 @@ function checkHistogram(family: Family): void {
     bySeries.set(key, [...(bySeries.get(key) ?? []), s]);
   }
   for (const samples of bySeries.values()) {
-    const buckets = samples.filter((s) => s.name === `${family.name}_bucket`).sort((a, b) => parseValue(a.labels.le ?? '', '') - parseValue(b.labels.le ?? '', ''));
+    const buckets = samples
+      .filter((s) => s.name === `${family.name}_bucket`)
+      .sort((a, b) => parseValue(a.labels.le ?? '', '') - parseValue(b.labels.le ?? '', ''));
     const count = samples.find((s) => s.name === `${family.name}_count`);
-    if (!count || !samples.some((s) => s.name === `${family.name}_sum`)) throw new Error(`${family.name}: a series without _sum or _count`);
-    if (buckets.at(-1)?.labels.le !== '+Inf' || buckets.at(-1)?.value !== count.value) throw new Error(`${family.name}: le="+Inf" bucket differs from _count`);
-    for (let i = 1; i < buckets.length; i++) if ((buckets[i]?.value ?? 0) < (buckets[i - 1]?.value ?? 0)) throw new Error(`${family.name}: buckets not cumulative`);
+    if (!count || !samples.some((s) => s.name === `${family.name}_sum`))
+      throw new Error(`${family.name}: a series without _sum or _count`);
+    if (buckets.at(-1)?.labels.le !== '+Inf' || buckets.at(-1)?.value !== count.value)
+      throw new Error(`${family.name}: le="+Inf" bucket differs from _count`);
+    for (let i = 1; i < buckets.length; i++)
+      if ((buckets[i]?.value ?? 0) < (buckets[i - 1]?.value ?? 0))
+        throw new Error(`${family.name}: buckets not cumulative`);
   }
 }
 
 /** The count and sum of the histogram series whose labels include `labels` (0 when absent). */
-export function histogramSeries(families: Map<string, Family>, name: string, labels: Record<string, string>): { count: number; sum: number } {
+export function histogramSeries(
+  families: Map<string, Family>,
+  name: string,
+  labels: Record<string, string>,
+): { count: number; sum: number } {
   const matches = (s: Sample): boolean => Object.entries(labels).every(([k, v]) => s.labels[k] === v);
   const samples = families.get(name)?.samples.filter(matches) ?? [];
   return {

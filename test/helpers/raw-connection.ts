@@ -38,7 +38,13 @@ export function openRaw(url: string): Promise<RawConnection> {
     socket.once('error', reject);
     socket.once('connect', () => {
       connectedAt = Date.now();
-      resolve({ socket, age: () => Date.now() - connectedAt, received: () => data, isClosed: () => closed, closed: closedAt });
+      resolve({
+        socket,
+        age: () => Date.now() - connectedAt,
+        received: () => data,
+        isClosed: () => closed,
+        closed: closedAt,
+      });
     });
   });
 }
@@ -47,7 +53,15 @@ export function openRaw(url: string): Promise<RawConnection> {
 export async function closedWithin(conn: RawConnection, ms: number): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const tooLate = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the connection is still open after ${ms} ms (received ${JSON.stringify(conn.received().slice(0, 80))})`)), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `the connection is still open after ${ms} ms (received ${JSON.stringify(conn.received().slice(0, 80))})`,
+          ),
+        ),
+      ms,
+    );
   });
   try {
     return await Promise.race([conn.closed, tooLate]);

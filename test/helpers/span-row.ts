@@ -9,7 +9,12 @@ export function testSpan(
   spanId: string,
   parent: string,
   attrs: Record<string, string>,
-  { startMs = 0, endMs = 1, status = 'Unset' as SpanRow['StatusCode'], name = attrs.name ?? attrs['gen_ai.operation.name'] ?? 'span' } = {},
+  {
+    startMs = 0,
+    endMs = 1,
+    status = 'Unset' as SpanRow['StatusCode'],
+    name = attrs.name ?? attrs['gen_ai.operation.name'] ?? 'span',
+  } = {},
 ): SpanRow {
   return {
     Timestamp: String(TEST_START_NS + BigInt(startMs) * 1_000_000n),

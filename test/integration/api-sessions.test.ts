@@ -28,12 +28,27 @@ const day = (d: string): number => Date.parse(`2026-11-${d}Z`);
 // Newest first, as the API must list them. S4b and S4a start at the same instant: the tie is
 // broken by id, descending ('bbbb…' before 'aaaa…').
 const S7 = { traceId: '70000000000000000000000000000007', start: NOW - 120_000 }; // rootless, last span 1 min ago → active
-const S6 = { traceId: '60000000000000000000000000000006', start: day('23T08:00:00'), agent: 'digest-writer', service: 'marketing' };
+const S6 = {
+  traceId: '60000000000000000000000000000006',
+  start: day('23T08:00:00'),
+  agent: 'digest-writer',
+  service: 'marketing',
+};
 const S4b = { traceId: 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', start: day('22T08:00:00'), agent: 'ticket-router' };
 const S4a = { traceId: 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', start: day('22T08:00:00'), agent: 'digest-writer' };
-const S3 = { traceId: '30000000000000000000000000000003', start: day('21T08:00:00'), agent: 'digest-writer', conversation: 'conv-42' };
+const S3 = {
+  traceId: '30000000000000000000000000000003',
+  start: day('21T08:00:00'),
+  agent: 'digest-writer',
+  conversation: 'conv-42',
+};
 const S5 = { traceId: '50000000000000000000000000000005', start: day('20T12:00:00'), agent: 'ticket-router' };
-const S2 = { traceId: '20000000000000000000000000000002', start: day('19T08:00:00'), agent: 'digest-writer', failed: true };
+const S2 = {
+  traceId: '20000000000000000000000000000002',
+  start: day('19T08:00:00'),
+  agent: 'digest-writer',
+  failed: true,
+};
 const S1 = { traceId: '10000000000000000000000000000001', start: day('18T08:00:00'), agent: 'digest-writer' };
 const S8 = { traceId: '80000000000000000000000000000008', start: day('17T08:00:00') }; // rootless, days old → abandoned
 const ALL: Run[] = [S7, S6, S4b, S4a, S3, S5, S2, S1, S8];
@@ -52,9 +67,20 @@ function exportBody(run: Run): string {
         ],
         ...(run.failed ? { status: { code: 2, message: 'model refused' } } : {}),
       }
-    : { spanId: '00000000000000b1', parentSpanId: '00000000000000ff', name: 'chat orphan', attributes: [str('gen_ai.operation.name', 'chat')] };
+    : {
+        spanId: '00000000000000b1',
+        parentSpanId: '00000000000000ff',
+        name: 'chat orphan',
+        attributes: [str('gen_ai.operation.name', 'chat')],
+      };
   const resource = { attributes: [str('service.name', run.service ?? 'product-ops')] };
-  const full = { traceId: run.traceId, kind: 1, startTimeUnixNano: ns(run.start), endTimeUnixNano: ns(run.start + 60_000), ...span };
+  const full = {
+    traceId: run.traceId,
+    kind: 1,
+    startTimeUnixNano: ns(run.start),
+    endTimeUnixNano: ns(run.start + 60_000),
+    ...span,
+  };
   return JSON.stringify({ resourceSpans: [{ resource, scopeSpans: [{ spans: [full] }] }] });
 }
 
@@ -73,7 +99,11 @@ async function listed(query: string): Promise<string[]> {
 beforeAll(async () => {
   collector = await startTestCollector(tempDir());
   for (const run of ALL) {
-    const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportBody(run), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      body: exportBody(run),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
   }
 });
@@ -131,7 +161,9 @@ describe('GET /api/sessions filters', () => {
     const pages: string[][] = [];
     let cursor: string | null = null;
     do {
-      const { status, body }: { status: number; body: Json } = await getJson(`/api/sessions?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const { status, body }: { status: number; body: Json } = await getJson(
+        `/api/sessions?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(status).toBe(200);
       pages.push((body.sessions as Json[]).map((s) => s.id as string));
       cursor = body.next_cursor as string | null;
@@ -156,12 +188,31 @@ describe('GET /api/sessions filters', () => {
     const P = '0e000000000000000000000000000001';
     const Q = '0e000000000000000000000000000002';
     const span = (traceId: string, spanId: string, parent: string, start: number, name: string) => ({
-      traceId, spanId, ...(parent ? { parentSpanId: parent } : {}), name, kind: 1, startTimeUnixNano: ns(start), endTimeUnixNano: ns(start + 60_000),
-      attributes: [str('gen_ai.operation.name', parent ? 'execute_tool' : 'invoke_agent'), str('gen_ai.agent.name', 'mover')],
+      traceId,
+      spanId,
+      ...(parent ? { parentSpanId: parent } : {}),
+      name,
+      kind: 1,
+      startTimeUnixNano: ns(start),
+      endTimeUnixNano: ns(start + 60_000),
+      attributes: [
+        str('gen_ai.operation.name', parent ? 'execute_tool' : 'invoke_agent'),
+        str('gen_ai.agent.name', 'mover'),
+      ],
     });
     const post = async (spans: unknown[]): Promise<void> => {
-      const body = JSON.stringify({ resourceSpans: [{ resource: { attributes: [str('service.name', 'moving')] }, scopeSpans: [{ spans }] }] });
-      expect((await fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/json' } })).status).toBe(200);
+      const body = JSON.stringify({
+        resourceSpans: [{ resource: { attributes: [str('service.name', 'moving')] }, scopeSpans: [{ spans }] }],
+      });
+      expect(
+        (
+          await fetch(`${collector.url}/v1/traces`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json' },
+          })
+        ).status,
+      ).toBe(200);
     };
     await post([span(P, '00000000000000c2', '00000000000000c1', t('10:00'), 'execute_tool lookup')]);
     await post([span(Q, '00000000000000d1', '', t('09:45'), 'invoke_agent mover')]);
@@ -172,7 +223,11 @@ describe('GET /api/sessions filters', () => {
     const day = `from=${encodeURIComponent('2026-10-10T00:00:00Z')}&to=${encodeURIComponent('2026-10-11T00:00:00Z')}`;
     expect(await listed(`${day}&agent=mover`)).toEqual(ids({ traceId: Q, start: 0 }, { traceId: P, start: 0 }));
     expect(await listed(later)).toEqual(ids({ traceId: Q, start: 0 }));
-    expect(await listed(`agent=mover&to=${encodeURIComponent('2026-10-10T09:30:00Z')}&from=${encodeURIComponent('2026-10-01T00:00:00Z')}`)).toEqual(ids({ traceId: P, start: 0 }));
+    expect(
+      await listed(
+        `agent=mover&to=${encodeURIComponent('2026-10-10T09:30:00Z')}&from=${encodeURIComponent('2026-10-01T00:00:00Z')}`,
+      ),
+    ).toEqual(ids({ traceId: P, start: 0 }));
     const first = await getJson(`/api/sessions?${day}&limit=1`);
     expect(first.body.sessions.map((s: Json) => s.id)).toEqual(ids({ traceId: Q, start: 0 }));
     const second = await getJson(`/api/sessions?${day}&limit=1&cursor=${first.body.next_cursor}`);

@@ -20,7 +20,8 @@ const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 const at = (ms: number): Date => new Date(T0 + ms);
 const iso = (ms: number): string => at(ms).toISOString();
 
-const messages = (role: string, text: string): string => JSON.stringify([{ role, parts: [{ type: 'text', content: text }] }]);
+const messages = (role: string, text: string): string =>
+  JSON.stringify([{ role, parts: [{ type: 'text', content: text }] }]);
 const TASK = 'Triage the Q1 roadmap and flag features to deprecate';
 const ANSWER = 'Recommend deprecating CSV export.';
 const METRICS_ARGS = '{"metric":"export_usage","window":"90d"}';
@@ -84,7 +85,13 @@ async function recordRun(): Promise<void> {
     ROOT_CONTEXT,
   );
   const ctx = trace.setSpan(ROOT_CONTEXT, root);
-  const child = (name: string, start: number, end: number, attributes: Attributes, before?: (s: Span) => void): Span => {
+  const child = (
+    name: string,
+    start: number,
+    end: number,
+    attributes: Attributes,
+    before?: (s: Span) => void,
+  ): Span => {
     const span = tracer.startSpan(name, { startTime: at(start), attributes }, ctx);
     before?.(span);
     span.end(at(end));
@@ -113,7 +120,12 @@ async function recordRun(): Promise<void> {
     s.recordException(new Error('backlog service returned 503'), at(5400));
     s.setStatus({ code: SpanStatusCode.ERROR, message: 'backlog service returned 503' });
   });
-  child('chat gpt-4o', 6000, 8000, chat(2000, 500, 1000, 'Metrics: 0.2% share. Backlog unavailable.', 'Export is barely used; deprecate it.'));
+  child(
+    'chat gpt-4o',
+    6000,
+    8000,
+    chat(2000, 500, 1000, 'Metrics: 0.2% share. Backlog unavailable.', 'Export is barely used; deprecate it.'),
+  );
   decisionSpanId = child('decide deprecate-export', 9000, 10000, {
     'decision.title': 'Deprecate CSV export',
     'decision.rationale': 'Used by 0.2% of accounts in the last 90 days',
@@ -209,8 +221,18 @@ describe('the auditor path over the API', () => {
       ['execute_tool notify_team', 'tool', iso(11000), iso(12000), false],
     ]);
     const [, , metrics, backlog, , , notify] = body.transcript as Json[];
-    expect(metrics).toMatchObject({ tool_name: 'read_metrics', input: METRICS_ARGS, output: METRICS_RESULT, duration_ms: 2300 });
-    expect(backlog).toMatchObject({ tool_name: 'read_backlog', input: BACKLOG_ARGS, status_code: 'Error', status_message: 'backlog service returned 503' });
+    expect(metrics).toMatchObject({
+      tool_name: 'read_metrics',
+      input: METRICS_ARGS,
+      output: METRICS_RESULT,
+      duration_ms: 2300,
+    });
+    expect(backlog).toMatchObject({
+      tool_name: 'read_backlog',
+      input: BACKLOG_ARGS,
+      status_code: 'Error',
+      status_message: 'backlog service returned 503',
+    });
     expect(notify).toMatchObject({ tool_name: 'notify_team', input: NOTIFY_ARGS, output: 'sent' });
   });
 
@@ -278,10 +300,35 @@ describe('the auditor path over the API', () => {
       ['chat gpt-4o', iso(8000)],
     ]);
     const [chat1, backlog, metrics, chat2] = body.evidence as Json[];
-    expect(chat1).toMatchObject({ kind: 'llm', model: 'gpt-4o', input_tokens: 1200, output_tokens: 300, input: messages('user', TASK), output: 'I will read usage metrics and the backlog.' });
-    expect(backlog).toMatchObject({ kind: 'tool', tool_name: 'read_backlog', input: BACKLOG_ARGS, output: '', error: true });
-    expect(metrics).toMatchObject({ kind: 'tool', tool_name: 'read_metrics', input: METRICS_ARGS, output: METRICS_RESULT, error: false });
-    expect(chat2).toMatchObject({ kind: 'llm', model: 'gpt-4o', input_tokens: 2000, output_tokens: 500, output: 'Export is barely used; deprecate it.' });
+    expect(chat1).toMatchObject({
+      kind: 'llm',
+      model: 'gpt-4o',
+      input_tokens: 1200,
+      output_tokens: 300,
+      input: messages('user', TASK),
+      output: 'I will read usage metrics and the backlog.',
+    });
+    expect(backlog).toMatchObject({
+      kind: 'tool',
+      tool_name: 'read_backlog',
+      input: BACKLOG_ARGS,
+      output: '',
+      error: true,
+    });
+    expect(metrics).toMatchObject({
+      kind: 'tool',
+      tool_name: 'read_metrics',
+      input: METRICS_ARGS,
+      output: METRICS_RESULT,
+      error: false,
+    });
+    expect(chat2).toMatchObject({
+      kind: 'llm',
+      model: 'gpt-4o',
+      input_tokens: 2000,
+      output_tokens: 500,
+      output: 'Export is barely used; deprecate it.',
+    });
   });
 
   it('GET /api/agents lists the definition with its figures', async () => {
@@ -289,14 +336,26 @@ describe('the auditor path over the API', () => {
     expect(status).toBe(200);
     const found = (body.agents as Json[]).filter((a) => a.title === 'roadmap-triage');
     expect(found).toHaveLength(1);
-    expect(found[0]).toMatchObject({ id: DEFINITION_ID, version: '2.1.0', session_count: 1, failed_sessions: 0, total_tokens: 4000, error_count: 1 });
+    expect(found[0]).toMatchObject({
+      id: DEFINITION_ID,
+      version: '2.1.0',
+      session_count: 1,
+      failed_sessions: 0,
+      total_tokens: 4000,
+      error_count: 1,
+    });
     expect(found[0]!.total_cost).toBeCloseTo(COST, 9);
   });
 
   it('GET /api/agents/:id returns the definition and its recent sessions', async () => {
     const { status, body } = await getJson(`/api/agents/${DEFINITION_ID}`);
     expect(status).toBe(200);
-    expect(body.agent_definition).toMatchObject({ id: DEFINITION_ID, title: 'roadmap-triage', version: '2.1.0', session_count: 1 });
+    expect(body.agent_definition).toMatchObject({
+      id: DEFINITION_ID,
+      title: 'roadmap-triage',
+      version: '2.1.0',
+      session_count: 1,
+    });
     expect(body.recent_sessions.map((s: Json) => s.id)).toEqual([sessionId]);
   });
 

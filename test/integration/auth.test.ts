@@ -65,7 +65,11 @@ const ROUTES: Route[] = [
   { method: 'GET', path: `/api/spans/${'a'.repeat(32)}/${'b'.repeat(16)}`, scope: 'read' },
 ];
 
-async function call(route: Route, key: string | undefined, auth: Auth = 'bearer'): Promise<{ res: Response; bytes: Uint8Array }> {
+async function call(
+  route: Route,
+  key: string | undefined,
+  auth: Auth = 'bearer',
+): Promise<{ res: Response; bytes: Uint8Array }> {
   const headers: Record<string, string> = route.contentType ? { 'content-type': route.contentType } : {};
   if (key !== undefined && auth === 'bearer') headers.authorization = `Bearer ${key}`;
   if (key !== undefined && auth === 'x-api-key') headers['x-api-key'] = key;
@@ -117,7 +121,9 @@ function expectRejection(route: Route, res: Response, bytes: Uint8Array, status:
     }
   } else {
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(JSON.parse(text)).toEqual({ error: { code: status === 401 ? 'unauthorized' : 'forbidden', message: expect.stringMatching(/API key/) } });
+    expect(JSON.parse(text)).toEqual({
+      error: { code: status === 401 ? 'unauthorized' : 'forbidden', message: expect.stringMatching(/API key/) },
+    });
   }
 }
 
@@ -168,7 +174,9 @@ describe('open and special cases', () => {
     const agents: Route = { method: 'GET', path: '/api/agents', scope: 'read' };
     const lower = await fetch(`${collector.url}/api/agents`, { headers: { authorization: `bearer ${READ}` } });
     expect(lower.status).toBe(200);
-    const basic = await fetch(`${collector.url}/api/agents`, { headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': READ } });
+    const basic = await fetch(`${collector.url}/api/agents`, {
+      headers: { authorization: 'Basic dXNlcjpwYXNz', 'x-api-key': READ },
+    });
     expect(basic.status).toBe(200);
     const { res, bytes } = await call(agents, `${READ}x`);
     expectRejection(agents, res, bytes, 401);
@@ -180,17 +188,33 @@ describe('open and special cases', () => {
     const raw = (method: string, target: string, key: string): Promise<number> =>
       new Promise((resolve, reject) => {
         const socket = net.connect(collector.port, '127.0.0.1', () =>
-          socket.write(`${method} ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`),
+          socket.write(
+            `${method} ${target} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${key}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+          ),
         );
         let out = '';
         socket.on('data', (d: Buffer) => (out += d.toString()));
         socket.on('end', () => resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(out)?.[1])));
         socket.on('error', reject);
       });
-    for (const target of ['/%761/traces', '/v1/%74races', '/v1/./traces', '/v1//traces', '/v1/traces/', 'http://other/v1/traces']) {
+    for (const target of [
+      '/%761/traces',
+      '/v1/%74races',
+      '/v1/./traces',
+      '/v1//traces',
+      '/v1/traces/',
+      'http://other/v1/traces',
+    ]) {
       expect([403, 404], `POST ${target} with a read key`).toContain(await raw('POST', target, READ));
     }
-    for (const target of ['/api/%61gents', '/%61pi/sessions', '/healthz/../api/agents', '/healthz%2F..%2Fapi%2Fagents', '/%6detrics', '/api/agents/']) {
+    for (const target of [
+      '/api/%61gents',
+      '/%61pi/sessions',
+      '/healthz/../api/agents',
+      '/healthz%2F..%2Fapi%2Fagents',
+      '/%6detrics',
+      '/api/agents/',
+    ]) {
       expect([403, 404], `GET ${target} with an ingest key`).toContain(await raw('GET', target, INGEST));
     }
   });
@@ -199,36 +223,71 @@ describe('open and special cases', () => {
     const traceId = 'a07a0e5000000000000000000000beef';
     const body = exportBody(agentRunSpans(traceId));
     const count = async (): Promise<number> => {
-      const rows = await queryRows<{ n: string }>(collector.storage, 'SELECT toString(count()) AS n FROM sessiongraph.otel_traces WHERE TraceId = {t:String}', { t: traceId });
+      const rows = await queryRows<{ n: string }>(
+        collector.storage,
+        'SELECT toString(count()) AS n FROM sessiongraph.otel_traces WHERE TraceId = {t:String}',
+        { t: traceId },
+      );
       return Number(rows[0]?.n);
     };
-    for (const [key, status] of [[undefined, 401], [WRONG, 401], [READ, 403]] as const) {
-      const headers: Record<string, string> = { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) };
+    for (const [key, status] of [
+      [undefined, 401],
+      [WRONG, 401],
+      [READ, 403],
+    ] as const) {
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+      };
       const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers });
       expect(res.status).toBe(status);
       bodies.push(await res.text());
     }
     await collector.writer.drain();
     expect(await count()).toBe(0);
-    const sessions = await queryRows(collector.storage, 'SELECT id FROM sessiongraph.agent_sessions WHERE trace_id = {t:String}', { t: traceId });
+    const sessions = await queryRows(
+      collector.storage,
+      'SELECT id FROM sessiongraph.agent_sessions WHERE trace_id = {t:String}',
+      { t: traceId },
+    );
     expect(sessions).toEqual([]);
 
-    const ok = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-api-key': INGEST } });
+    const ok = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-api-key': INGEST },
+    });
     expect(ok.status).toBe(200);
     bodies.push(await ok.text());
     expect(await count()).toBe(agentRunSpans(traceId).length);
   });
 
   it('without configured keys the same storage serves every route without a key (loopback)', async () => {
-    const open = createApp({ storage: collector.storage, writer: collector.writer, graph: collector.graph, config: testConfig(dataDir), logger: silentLogger });
+    const open = createApp({
+      storage: collector.storage,
+      writer: collector.writer,
+      graph: collector.graph,
+      config: testConfig(dataDir),
+      logger: silentLogger,
+    });
     for (const p of ['/api/agents', '/api/sessions', '/metrics']) expect((await open.request(p)).status).toBe(200);
-    expect((await open.request('/v1/traces', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    expect(
+      (
+        await open.request('/v1/traces', {
+          method: 'POST',
+          body: '{}',
+          headers: { 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 
 describe('sessiongraph client commands send the key', () => {
   it('--api-key with a read key works; no key is a 401 message; SESSIONGRAPH_API_KEY works', async () => {
-    const withFlag = await runCli(['agents', '--url', collector.url, '--api-key', READ, '--json'], { SESSIONGRAPH_API_KEY: '' });
+    const withFlag = await runCli(['agents', '--url', collector.url, '--api-key', READ, '--json'], {
+      SESSIONGRAPH_API_KEY: '',
+    });
     expect(withFlag.code, withFlag.output).toBe(0);
     expect(JSON.parse(withFlag.output)).toHaveProperty('agents');
 
@@ -254,13 +313,22 @@ describe('keys never leak', () => {
     const dir = tempDir();
     const keysFile = path.join(dir, 'keys');
     fs.writeFileSync(keysFile, `# file keys\n${BOTH}=read+ingest\n`);
-    const proc = await spawnCollector(['serve', '--port', '0', '--data-dir', path.join(dir, 'data'), '--api-keys-file', keysFile], {
-      SESSIONGRAPH_API_KEYS: `${INGEST}=ingest,${READ}=read`,
-    });
+    const proc = await spawnCollector(
+      ['serve', '--port', '0', '--data-dir', path.join(dir, 'data'), '--api-keys-file', keysFile],
+      {
+        SESSIONGRAPH_API_KEYS: `${INGEST}=ingest,${READ}=read`,
+      },
+    );
     try {
       const send = (p: string, key: string | undefined, init: RequestInit = {}): Promise<Response> =>
-        fetch(`${proc.url}${p}`, { ...init, headers: { ...(init.headers as Record<string, string>), ...(key ? { authorization: `Bearer ${key}` } : {}) } });
-      const otlp = (key: string | undefined, body = exportBody(agentRunSpans('1ea4ed0000000000000000000000c0de'))): Promise<Response> =>
+        fetch(`${proc.url}${p}`, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string>), ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        });
+      const otlp = (
+        key: string | undefined,
+        body = exportBody(agentRunSpans('1ea4ed0000000000000000000000c0de')),
+      ): Promise<Response> =>
         send('/v1/traces', key, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
       const responses = await Promise.all([
         otlp(INGEST),
@@ -295,7 +363,9 @@ describe('keys never leak', () => {
   });
 
   it('a bad key list stops the start (exit 2) naming the entry, never the key', async () => {
-    const { code, output } = await runCli(['serve', '--port', '0', '--data-dir', tempDir()], { SESSIONGRAPH_API_KEYS: `${READ}=read,${BOTH}=superuser` });
+    const { code, output } = await runCli(['serve', '--port', '0', '--data-dir', tempDir()], {
+      SESSIONGRAPH_API_KEYS: `${READ}=read,${BOTH}=superuser`,
+    });
     expect(code).toBe(2);
     expect(output).toContain('SESSIONGRAPH_API_KEYS entry 2 has an unknown scope');
     for (const k of ALL_KEYS) expect(output).not.toContain(k);

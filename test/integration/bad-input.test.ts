@@ -53,7 +53,11 @@ async function post(body: BodyInit, headers: Record<string, string>): Promise<Re
 }
 
 async function countService(service: string): Promise<number> {
-  const rows = await queryRows<{ n: string }>(collector.storage, 'SELECT count() AS n FROM sessiongraph.otel_traces WHERE ServiceName = {s:String}', { s: service });
+  const rows = await queryRows<{ n: string }>(
+    collector.storage,
+    'SELECT count() AS n FROM sessiongraph.otel_traces WHERE ServiceName = {s:String}',
+    { s: service },
+  );
   return Number(rows[0]?.n);
 }
 
@@ -67,14 +71,56 @@ describe('bad input to POST /v1/traces', () => {
 
   it.each([
     ['malformed JSON', 400, '{"resourceSpans": [', JSON_HEADERS, /not valid JSON/],
-    ['JSON of the wrong shape', 400, '{"resourceSpans": 5}', JSON_HEADERS, /resourceSpans: expected an array, got number/],
-    ['a span name that is not a string', 400, request('bad', [span('x', { name: 7 })]), JSON_HEADERS, /spans\[0\]\.name: expected a string/],
-    ['a time that is not an integer', 400, request('bad', [span('x', { startTimeUnixNano: 'soon' })]), JSON_HEADERS, /startTimeUnixNano: expected unsigned 64-bit/],
-    ['AnyValue nested 100 levels deep', 400, request('bad', [span('x', { attributes: [{ key: 'deep', value: nested(100) }] })]), JSON_HEADERS, /nested deeper than 64/],
-    ['an unsupported content type', 415, 'hello', { 'content-type': 'text/plain' }, /unsupported Content-Type "text\/plain"/],
+    [
+      'JSON of the wrong shape',
+      400,
+      '{"resourceSpans": 5}',
+      JSON_HEADERS,
+      /resourceSpans: expected an array, got number/,
+    ],
+    [
+      'a span name that is not a string',
+      400,
+      request('bad', [span('x', { name: 7 })]),
+      JSON_HEADERS,
+      /spans\[0\]\.name: expected a string/,
+    ],
+    [
+      'a time that is not an integer',
+      400,
+      request('bad', [span('x', { startTimeUnixNano: 'soon' })]),
+      JSON_HEADERS,
+      /startTimeUnixNano: expected unsigned 64-bit/,
+    ],
+    [
+      'AnyValue nested 100 levels deep',
+      400,
+      request('bad', [span('x', { attributes: [{ key: 'deep', value: nested(100) }] })]),
+      JSON_HEADERS,
+      /nested deeper than 64/,
+    ],
+    [
+      'an unsupported content type',
+      415,
+      'hello',
+      { 'content-type': 'text/plain' },
+      /unsupported Content-Type "text\/plain"/,
+    ],
     ['no content type', 415, 'hello', {}, /unsupported Content-Type/],
-    ['an unsupported content encoding', 415, request('bad', [span('x')]), { ...JSON_HEADERS, 'content-encoding': 'br' }, /unsupported Content-Encoding "br"/],
-    ['gzip that is not gzip', 400, 'not gzip at all', { ...JSON_HEADERS, 'content-encoding': 'gzip' }, /not valid gzip/],
+    [
+      'an unsupported content encoding',
+      415,
+      request('bad', [span('x')]),
+      { ...JSON_HEADERS, 'content-encoding': 'br' },
+      /unsupported Content-Encoding "br"/,
+    ],
+    [
+      'gzip that is not gzip',
+      400,
+      'not gzip at all',
+      { ...JSON_HEADERS, 'content-encoding': 'gzip' },
+      /not valid gzip/,
+    ],
   ])('%s → %i', async (_name, status, body, headers, message) => {
     const res = await post(body, headers);
     expect(res.status).toBe(status);
@@ -83,7 +129,9 @@ describe('bad input to POST /v1/traces', () => {
   });
 
   it('malformed protobuf → 400 with a google.rpc.Status in protobuf', async () => {
-    const res = await post(Uint8Array.from([0x0a, 0xff, 0xff, 0x03, 0x01]), { 'content-type': 'application/x-protobuf' });
+    const res = await post(Uint8Array.from([0x0a, 0xff, 0xff, 0x03, 0x01]), {
+      'content-type': 'application/x-protobuf',
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe('application/x-protobuf');
     const body = Buffer.from(await res.arrayBuffer());
@@ -93,7 +141,10 @@ describe('bad input to POST /v1/traces', () => {
   });
 
   it('a body over the limit → 413', async () => {
-    const res = await post(request('big', [span('x', { attributes: [{ key: 'blob', value: { stringValue: 'x'.repeat(MAX_BODY) } }] })]), JSON_HEADERS);
+    const res = await post(
+      request('big', [span('x', { attributes: [{ key: 'blob', value: { stringValue: 'x'.repeat(MAX_BODY) } }] })]),
+      JSON_HEADERS,
+    );
     expect(res.status).toBe(413);
     expect(((await res.json()) as { message: string }).message).toMatch(/exceeds the 262144-byte limit/);
   });
@@ -110,7 +161,11 @@ describe('bad input to POST /v1/traces', () => {
 
   it('ids of the wrong length → 200 with partialSuccess, the valid spans stored', async () => {
     const res = await post(
-      request('partial', [span('good'), span('short-trace', { traceId: 'ab'.repeat(15) }), span('zero-span', { spanId: '0'.repeat(16) })]),
+      request('partial', [
+        span('good'),
+        span('short-trace', { traceId: 'ab'.repeat(15) }),
+        span('zero-span', { spanId: '0'.repeat(16) }),
+      ]),
       JSON_HEADERS,
     );
     expect(res.status).toBe(200);
@@ -140,7 +195,8 @@ describe('GET /metrics', () => {
     const res = await fetch(`${collector.url}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    const value = (series: string): number => Number(new RegExp(`^${series.replace(/[{}"+.]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
+    const value = (series: string): number =>
+      Number(new RegExp(`^${series.replace(/[{}"+.]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
     expect(text).toContain('# TYPE sessiongraph_otlp_requests_total counter');
     expect(value('sessiongraph_otlp_requests_total{code="200"}')).toBe(2); // 'earlier' and 'partial'
     expect(value('sessiongraph_otlp_requests_total{code="400"}')).toBe(7);
@@ -151,11 +207,17 @@ describe('GET /metrics', () => {
     expect(value('sessiongraph_storage_available')).toBe(1);
     expect(value('sessiongraph_queue_spans')).toBe(0);
     // Where ingest time went: every stage that stored the accepted spans took some.
-    const seconds = (stage: string): number => Number(new RegExp(`^sessiongraph_ingest_stage_seconds_total\\{stage="${stage}"\\} ([\\d.e+-]+)$`, 'm').exec(text)?.[1]);
-    for (const stage of ['decode', 'prepare', 'raw', 'facts', 'rollup']) expect(seconds(stage), stage).toBeGreaterThan(0);
+    const seconds = (stage: string): number =>
+      Number(
+        new RegExp(`^sessiongraph_ingest_stage_seconds_total\\{stage="${stage}"\\} ([\\d.e+-]+)$`, 'm').exec(text)?.[1],
+      );
+    for (const stage of ['decode', 'prepare', 'raw', 'facts', 'rollup'])
+      expect(seconds(stage), stage).toBeGreaterThan(0);
     // Sessions are rolled up behind the ack: the lag of each trace of each pass is observed.
     expect(value('sessiongraph_rollup_lag_seconds_count')).toBeGreaterThanOrEqual(2);
-    expect(value('sessiongraph_rollup_lag_seconds_bucket{le="+Inf"}')).toBe(value('sessiongraph_rollup_lag_seconds_count'));
+    expect(value('sessiongraph_rollup_lag_seconds_bucket{le="+Inf"}')).toBe(
+      value('sessiongraph_rollup_lag_seconds_count'),
+    );
     expect(value('sessiongraph_rollup_backlog_traces')).toBe(0);
     expect(value('sessiongraph_rollup_passes_total')).toBeGreaterThanOrEqual(1);
   });
@@ -168,10 +230,16 @@ describe('storage unavailable', () => {
     const graph = createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs });
     const writer = new SpanWriter((batch) => graph.storeBatch(batch), config);
     const app = createApp({ storage, writer, graph, config, logger: silentLogger });
-    const res = await app.request('/v1/traces', { method: 'POST', body: request('lost', [span('x')]), headers: { 'content-type': 'application/json' } });
+    const res = await app.request('/v1/traces', {
+      method: 'POST',
+      body: request('lost', [span('x')]),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(((await res.json()) as { code: number; message: string }).message).toMatch(/storage is unavailable: .*ECONNREFUSED/);
+    expect(((await res.json()) as { code: number; message: string }).message).toMatch(
+      /storage is unavailable: .*ECONNREFUSED/,
+    );
     expect((await app.request('/readyz')).status).toBe(503);
     expect((await app.request('/healthz')).status).toBe(200);
     await storage.close();

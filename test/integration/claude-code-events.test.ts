@@ -26,11 +26,15 @@ function renamed(text: string, traceId: string, claudeSession: string): string {
 
 /** The log request as Claude Code sends it without its tracing beta: records carry no trace or span id. */
 function withoutTraceIds(text: string): string {
-  const request = JSON.parse(text) as { resourceLogs: Array<{ scopeLogs: Array<{ logRecords: Array<Record<string, unknown>> }> }> };
-  for (const rl of request.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) {
-    delete r.traceId;
-    delete r.spanId;
-  }
+  const request = JSON.parse(text) as {
+    resourceLogs: Array<{ scopeLogs: Array<{ logRecords: Array<Record<string, unknown>> }> }>;
+  };
+  for (const rl of request.resourceLogs)
+    for (const sl of rl.scopeLogs)
+      for (const r of sl.logRecords) {
+        delete r.traceId;
+        delete r.spanId;
+      }
   return JSON.stringify(request);
 }
 
@@ -44,7 +48,11 @@ afterAll(async () => {
 });
 
 async function post(kind: 'traces' | 'logs', body: string): Promise<void> {
-  const res = await fetch(`${collector.url}/v1/${kind}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${collector.url}/v1/${kind}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
   expect(res.status, await res.clone().text()).toBe(200);
   expect(await res.text()).not.toMatch(/rejected/);
 }
@@ -110,12 +118,25 @@ const EXPECTED = {
   conversation_id: CLAUDE_SESSION,
   session_status: 'completed',
   decisions: [
-    ['Allow Bash', 'accepted', 'decided by config', 'tool_use_id=toolu_bash_1; permission_mode=default; tool_source=builtin'],
-    ['Allow Read', 'accepted', 'decided by config', 'tool_use_id=toolu_read_2; permission_mode=default; tool_source=builtin'],
+    [
+      'Allow Bash',
+      'accepted',
+      'decided by config',
+      'tool_use_id=toolu_bash_1; permission_mode=default; tool_source=builtin',
+    ],
+    [
+      'Allow Read',
+      'accepted',
+      'decided by config',
+      'tool_use_id=toolu_read_2; permission_mode=default; tool_source=builtin',
+    ],
   ],
 };
 
-const sameCost = (view: SessionView): SessionView => ({ ...view, session: { ...view.session, cost: Number(Number(view.session.cost).toFixed(9)) } });
+const sameCost = (view: SessionView): SessionView => ({
+  ...view,
+  session: { ...view.session, cost: Number(Number(view.session.cost).toFixed(9)) },
+});
 const expectedFigures = { ...EXPECTED, cost: Number(EXPECTED.cost.toFixed(9)) };
 
 describe("Claude Code's events build the session", () => {
@@ -134,7 +155,8 @@ describe("Claude Code's events build the session", () => {
   ] as const)('traces and events, %s: the same figures, never counted twice', async (_, order) => {
     const traceId = order[0] === 'traces' ? 'aaaa0000000000000000000000000001' : 'aaaa0000000000000000000000000002';
     const claudeSession = `both-${order[0]}-0000-0000-000000000000`;
-    for (const kind of order) await post(kind, renamed(kind === 'traces' ? spansText : logsText, traceId, claudeSession));
+    for (const kind of order)
+      await post(kind, renamed(kind === 'traces' ? spansText : logsText, traceId, claudeSession));
     const view = sameCost(await sessionOf(traceId));
     expect(figures(view)).toEqual({ ...expectedFigures, conversation_id: claudeSession });
     expect(view.session).toMatchObject({ agent_name: 'claude_code.interaction', span_count: 10 });
@@ -148,7 +170,11 @@ describe("Claude Code's events build the session", () => {
     const view = sameCost(await sessionOf(traceId));
     expect(figures(view)).toEqual({ ...expectedFigures, conversation_id: claudeSession });
     const sessionId = sessionIdOf(traceId);
-    const decisions = await queryRows<{ n: string }>(collector.storage, 'SELECT toString(count()) AS n FROM sessiongraph.decisions FINAL WHERE session_id = {s:UUID}', { s: sessionId });
+    const decisions = await queryRows<{ n: string }>(
+      collector.storage,
+      'SELECT toString(count()) AS n FROM sessiongraph.decisions FINAL WHERE session_id = {s:UUID}',
+      { s: sessionId },
+    );
     const edges = await queryRows<{ n: string }>(
       collector.storage,
       "SELECT toString(count()) AS n FROM sessiongraph.graph_edges FINAL WHERE edge_type = 'agent_session_creates_decision' AND source_id = {s:UUID}",

@@ -14,7 +14,10 @@ import { hasClickHouseServer, startClickHouseServer, type LocalServer } from '..
 
 // In CI the server must be there (.ci/run installs it): a missing install fails loudly there.
 const available = hasClickHouseServer() || process.env.CI === 'true';
-if (!available) console.warn('clickhouse-server is not installed (apt-get install clickhouse-server): skipping the server-mode tests');
+if (!available)
+  console.warn(
+    'clickhouse-server is not installed (apt-get install clickhouse-server): skipping the server-mode tests',
+  );
 
 describe.runIf(available)('server mode against Debian clickhouse-server 18.16', () => {
   let server: LocalServer;
@@ -41,20 +44,34 @@ describe.runIf(available)('server mode against Debian clickhouse-server 18.16', 
   it('the command exits 1 with the same message and creates nothing on the server', async () => {
     const { code, output } = await runCli(['serve', '--port', '0', '--clickhouse-url', server.url]);
     expect(code).toBe(1);
-    expect(output).toMatch(new RegExp(`sessiongraph: ClickHouse server 18\\.16[\\d.]* is too old .* version ${MIN_SERVER_VERSION.replace('.', '\\.')} or newer`));
-    const dbs = await (await fetch(`${server.url}/?query=${encodeURIComponent("SELECT count() FROM system.databases WHERE name = 'sessiongraph'")}`)).text();
+    expect(output).toMatch(
+      new RegExp(
+        `sessiongraph: ClickHouse server 18\\.16[\\d.]* is too old .* version ${MIN_SERVER_VERSION.replace('.', '\\.')} or newer`,
+      ),
+    );
+    const dbs = await (
+      await fetch(
+        `${server.url}/?query=${encodeURIComponent("SELECT count() FROM system.databases WHERE name = 'sessiongraph'")}`,
+      )
+    ).text();
     expect(dbs.trim()).toBe('0');
   });
 
   it('an unreachable server does not stop the start: not ready, 503 + Retry-After, healthz alive', async () => {
     const collector = await spawnCollector(['serve', '--port', '0', '--clickhouse-url', 'http://127.0.0.1:9']);
     try {
-      expect(collector.output()).toMatch(/cannot reach ClickHouse at http:\/\/127\.0\.0\.1:9\/: .*ECONNREFUSED.*; starting anyway, not ready, retrying every 5 s/);
+      expect(collector.output()).toMatch(
+        /cannot reach ClickHouse at http:\/\/127\.0\.0\.1:9\/: .*ECONNREFUSED.*; starting anyway, not ready, retrying every 5 s/,
+      );
       expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${collector.url}/readyz`);
       expect(ready.status).toBe(503);
       expect(((await ready.json()) as { reason: string }).reason).toMatch(/cannot reach ClickHouse/);
-      const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: '{"resourceSpans":[]}', headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${collector.url}/v1/traces`, {
+        method: 'POST',
+        body: '{"resourceSpans":[]}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(503);
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     } finally {

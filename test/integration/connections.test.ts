@@ -20,7 +20,11 @@ const raw = rawConnections(() => collector.url);
 const connect = raw.connect;
 
 beforeAll(async () => {
-  collector = await startTestCollector(tempDir(), { SESSIONGRAPH_IDLE_TIMEOUT: `${IDLE_TIMEOUT_MS}ms`, SESSIONGRAPH_MAX_CONNECTIONS: String(MAX_CONNECTIONS), SESSIONGRAPH_MAX_BODY_SIZE: String(MAX_BODY) });
+  collector = await startTestCollector(tempDir(), {
+    SESSIONGRAPH_IDLE_TIMEOUT: `${IDLE_TIMEOUT_MS}ms`,
+    SESSIONGRAPH_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+    SESSIONGRAPH_MAX_BODY_SIZE: String(MAX_BODY),
+  });
 });
 afterAll(async () => {
   raw.destroyAll();
@@ -39,7 +43,9 @@ describe('idle connections', () => {
     const conn = await connect();
     conn.socket.write('POST /v1/traces HTTP/1.1\r\nHost: collector\r\nContent-Ty');
     const lived = await closedWithin(conn, IDLE_TIMEOUT_MS + SLACK_MS);
-    console.log(`a connection with half its headers lived ${lived} ms: ${JSON.stringify(conn.received().split('\r\n')[0])}`);
+    console.log(
+      `a connection with half its headers lived ${lived} ms: ${JSON.stringify(conn.received().split('\r\n')[0])}`,
+    );
     expect(lived).toBeGreaterThanOrEqual(IDLE_TIMEOUT_MS - 500);
     expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
   });
@@ -58,11 +64,16 @@ describe('bodies past --max-body-size', () => {
   // The rest of such a body is never read: the connection closes so it is not parsed as a request.
   it.each([
     ['declared in Content-Length', (conn: RawConnection) => conn.socket.write(uploadHead(2 * MAX_BODY))],
-    ['sent in chunks', (conn: RawConnection) => {
-      conn.socket.write('POST /v1/traces HTTP/1.1\r\nHost: collector\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n');
-      const chunk = 'x'.repeat(64 * 1024);
-      for (let i = 0; i < 24; i++) conn.socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
-    }],
+    [
+      'sent in chunks',
+      (conn: RawConnection) => {
+        conn.socket.write(
+          'POST /v1/traces HTTP/1.1\r\nHost: collector\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n',
+        );
+        const chunk = 'x'.repeat(64 * 1024);
+        for (let i = 0; i < 24; i++) conn.socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+      },
+    ],
   ])('a body over the limit %s is answered 413 and the connection closed', async (_how, send) => {
     const conn = await connect();
     send(conn);
@@ -98,12 +109,15 @@ describe('the connection cap', () => {
 
     for (const conn of held) conn.socket.destroy();
     await expect
-      .poll(async () => {
-        const conn = await connect();
-        conn.socket.write('GET /healthz HTTP/1.1\r\nHost: collector\r\nConnection: close\r\n\r\n');
-        await closedWithin(conn, SLACK_MS);
-        return conn.received().split('\r\n')[0];
-      }, { timeout: SLACK_MS, interval: 200 })
+      .poll(
+        async () => {
+          const conn = await connect();
+          conn.socket.write('GET /healthz HTTP/1.1\r\nHost: collector\r\nConnection: close\r\n\r\n');
+          await closedWithin(conn, SLACK_MS);
+          return conn.received().split('\r\n')[0];
+        },
+        { timeout: SLACK_MS, interval: 200 },
+      )
       .toBe('HTTP/1.1 200 OK');
   }, 60_000);
 });

@@ -61,7 +61,7 @@ async function finalRows(traceId: string): Promise<Rows> {
 /** Splits into chunks of random size 1..max. */
 function randomChunks<T>(items: readonly T[], random: () => number, max: number): T[][] {
   const out: T[][] = [];
-  for (let i = 0; i < items.length; ) {
+  for (let i = 0; i < items.length;) {
     const size = 1 + Math.floor(random() * max);
     out.push(items.slice(i, i + size));
     i += size;
@@ -103,7 +103,14 @@ describe('convergence', () => {
     const [root, ...rest] = agentRunSpans(traceId);
     await post(rest);
     const provisional = (await finalRows(traceId)).session;
-    expect(provisional).toMatchObject({ session_status: 'active', status: 'active', session_end: null, duration_ms: null, root_span_id: '', output_summary: '' });
+    expect(provisional).toMatchObject({
+      session_status: 'active',
+      status: 'active',
+      session_end: null,
+      duration_ms: null,
+      root_span_id: '',
+      output_summary: '',
+    });
     expect(provisional.session_start).toBe('2026-11-18T11:06:40.100Z'); // earliest start: the first chat, 100 ms after the root's start
     const definition = await fetch(`${collector.url}/api/agents/${String(provisional.agent_definition_id)}`);
     expect(definition.status).toBe(404); // a provisional agent is not written as a definition
@@ -132,17 +139,27 @@ describe('convergence', () => {
   it('two collector instances over one store, concurrent and interleaved, converge', async () => {
     const storage = collector.storage;
     const config = { ...testConfig(tempDir(), { SESSIONGRAPH_SESSION_TIMEOUT: '3650d' }), batchLingerMs: 2 };
-    const graphs = [0, 1].map(() => createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs }));
+    const graphs = [0, 1].map(() =>
+      createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs }),
+    );
     const instances = graphs.map((graph) => {
       const writer = new SpanWriter((batch) => graph.storeBatch(batch), config);
       return createApp({ storage, writer, graph, config, logger: silentLogger });
     });
     const random = seededRandom(42);
     const traceIds = [nextTraceId(), nextTraceId(), nextTraceId()];
-    const sends = traceIds.flatMap((traceId) => randomChunks(shuffled(agentRunSpans(traceId), random), random, 3).flatMap((c) => [c, c]));
+    const sends = traceIds.flatMap((traceId) =>
+      randomChunks(shuffled(agentRunSpans(traceId), random), random, 3).flatMap((c) => [c, c]),
+    );
     await Promise.all(
       shuffled(sends, random).map((chunk, i) =>
-        post(chunk, async (body) => (instances[i % 2] as ReturnType<typeof createApp>).request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } })),
+        post(chunk, async (body) =>
+          (instances[i % 2] as ReturnType<typeof createApp>).request('/v1/traces', {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json' },
+          }),
+        ),
       ),
     );
     // Each instance rolls up behind its acks; the reader below is a third one and cannot wait for them.

@@ -22,7 +22,8 @@ const WRONG = 'sgk-dash-wrong-0000111122223333444455556666777f';
 // Like the server-mode tests: without the browser the file is skipped with a notice, except in
 // CI (.ci/run installs Debian's chromium), where a missing browser must fail.
 const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium && !process.env.CI) console.warn(`dashboard tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
+if (!haveChromium && !process.env.CI)
+  console.warn(`dashboard tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`);
 
 type Json = Record<string, any>;
 interface Session {
@@ -53,27 +54,33 @@ async function stop(c: CollectorProcess | undefined): Promise<void> {
  * every HTTP error answer ("Failed to load resource: … 401"); a step that provokes one on
  * purpose (a wrong key, an id that does not exist) allows exactly that status on /api.
  */
-async function openPage(context: BrowserContext): Promise<{ page: Page; problems: string[]; allowStatus: (status: number | null) => void }> {
+async function openPage(
+  context: BrowserContext,
+): Promise<{ page: Page; problems: string[]; allowStatus: (status: number | null) => void }> {
   const page = await context.newPage();
   const problems: string[] = [];
   let allowed: number | null = null;
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
     const status = /^Failed to load resource: the server responded with a status of (\d{3})/.exec(m.text())?.[1];
-    if (status && Number(status) === allowed && new URL(m.location().url || 'http://x/').pathname.startsWith('/api/')) return;
+    if (status && Number(status) === allowed && new URL(m.location().url || 'http://x/').pathname.startsWith('/api/'))
+      return;
     problems.push(`console: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
   return { page, problems, allowStatus: (s) => (allowed = s) };
 }
 
-const ready = (page: Page, name: string): Promise<unknown> => page.waitForSelector(`main[data-ready="${name}"]`, { timeout: 15_000 });
+const ready = (page: Page, name: string): Promise<unknown> =>
+  page.waitForSelector(`main[data-ready="${name}"]`, { timeout: 15_000 });
 
 describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromium', () => {
   beforeAll(async () => {
     [plain, keyed] = await Promise.all([
       spawnCollector(['serve', '--port', '0', '--grpc-port', 'off', '--data-dir', tempDir()]),
-      spawnCollector(['serve', '--port', '0', '--grpc-port', 'off', '--data-dir', tempDir()], { SESSIONGRAPH_API_KEYS: `${READ}=read,${INGEST}=ingest,${BOTH}=read+ingest` }),
+      spawnCollector(['serve', '--port', '0', '--grpc-port', 'off', '--data-dir', tempDir()], {
+        SESSIONGRAPH_API_KEYS: `${READ}=read,${INGEST}=ingest,${BOTH}=read+ingest`,
+      }),
     ]);
     // Sessions over the last 20 days: all inside the overview's default 30-day range.
     const [demo, keyedDemo] = await Promise.all([
@@ -82,7 +89,10 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     ]);
     expect(demo.code, demo.output).toBe(0);
     expect(keyedDemo.code, keyedDemo.output).toBe(0);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    });
     fs.mkdirSync(SHOTS, { recursive: true });
   }, 120_000);
 
@@ -134,7 +144,11 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     const { page, problems } = await openPage(context);
     await page.goto(`${plain.url}/sessions`);
     await ready(page, 'sessions');
-    const agentsBefore = new Set(await page.locator('#sessions-table tbody tr').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.agent)));
+    const agentsBefore = new Set(
+      await page
+        .locator('#sessions-table tbody tr')
+        .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.agent)),
+    );
     expect(agentsBefore.size).toBeGreaterThan(1);
 
     await page.selectOption('#f-agent', 'release-notes');
@@ -142,7 +156,9 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     await ready(page, 'sessions');
     const expected = (await getJson(plain.url, '/api/sessions?agent=release-notes')).sessions as Session[];
     const rows = page.locator('#sessions-table tbody tr');
-    expect(await rows.evaluateAll((r) => r.map((row) => (row as HTMLElement).dataset.sessionId))).toEqual(expected.map((s) => s.id));
+    expect(await rows.evaluateAll((r) => r.map((row) => (row as HTMLElement).dataset.sessionId))).toEqual(
+      expected.map((s) => s.id),
+    );
     expect(expected.length).toBeGreaterThan(0);
 
     // Shared as a link: the same view from the URL alone.
@@ -160,7 +176,9 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     await page.locator('#sessions-table th', { hasText: 'Cost' }).locator('button').click();
     await expect.poll(() => page.locator('#sessions-table th[aria-sort="descending"]').textContent()).toContain('Cost');
     expect(new URL(page.url()).searchParams.get('sort')).toBe('cost');
-    const costs = await rows.evaluateAll((r) => r.map((row) => Number((row.querySelector('td:nth-child(5)')?.textContent ?? '').replace(/[^0-9.]/g, ''))));
+    const costs = await rows.evaluateAll((r) =>
+      r.map((row) => Number((row.querySelector('td:nth-child(5)')?.textContent ?? '').replace(/[^0-9.]/g, ''))),
+    );
     expect(costs).toEqual([...costs].sort((a, b) => b - a));
     expect(problems).toEqual([]);
     await context.close();
@@ -187,7 +205,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
       expect.arrayContaining(errors.map((e) => e.span_id)),
     );
     expect(await errorRows.count()).toBe(errors.length);
-    for (const label of await errorRows.evaluateAll((r) => r.map((row) => row.getAttribute('aria-label') ?? ''))) expect(label).toMatch(/error/);
+    for (const label of await errorRows.evaluateAll((r) => r.map((row) => row.getAttribute('aria-label') ?? '')))
+      expect(label).toMatch(/error/);
     expect(await errorRows.first().textContent()).toContain('error');
     // Kinds are told apart by words, not colour alone.
     expect(await page.locator('.wf-row[data-kind="tool"] .kind').first().textContent()).toMatch(/Tool/);
@@ -204,7 +223,9 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     const attrs = (await page.locator('#span-detail .span-attrs').textContent()) ?? '';
     expect(attrs).toContain('error.type');
     expect(attrs).toContain('exception');
-    expect(await page.locator(`.wf-row[data-span-id="${errorSpan.span_id}"]`).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.locator(`.wf-row[data-span-id="${errorSpan.span_id}"]`).getAttribute('aria-pressed')).toBe(
+      'true',
+    );
     await page.screenshot({ path: path.join(SHOTS, 'session-waterfall.png') });
 
     // A completed session whose tool call failed: that tool's row is the one marked.
@@ -228,7 +249,10 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
   it('search: a decision id in upper case without dashes reaches the decision and its evidence; a trace id its session', async () => {
     const failed = (await getJson(plain.url, '/api/sessions?status=failed&limit=500')).sessions as Session[];
     let decisionId: string | undefined;
-    for (const s of [...failed, ...((await getJson(plain.url, '/api/sessions?agent=roadmap-triage&limit=500')).sessions as Session[])]) {
+    for (const s of [
+      ...failed,
+      ...((await getJson(plain.url, '/api/sessions?agent=roadmap-triage&limit=500')).sessions as Session[]),
+    ]) {
       decisionId = (await getJson(plain.url, `/api/sessions/${s.id}`)).decisions[0]?.id;
       if (decisionId) break;
     }
@@ -249,7 +273,9 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     expect(await page.locator('h1').textContent()).toBe(decision.decision.title);
     const items = page.locator('#evidence > li');
     expect(await items.count()).toBe(decision.evidence.length);
-    expect(await items.evaluateAll((li) => li.map((e) => (e as HTMLElement).dataset.spanId))).toEqual(decision.evidence.map((e: Json) => e.span_id));
+    expect(await items.evaluateAll((li) => li.map((e) => (e as HTMLElement).dataset.spanId))).toEqual(
+      decision.evidence.map((e: Json) => e.span_id),
+    );
     expect(await page.locator('main').textContent()).toContain(decision.decision.rationale);
     await page.screenshot({ path: path.join(SHOTS, 'decision.png') });
 
@@ -268,7 +294,9 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     await page.fill('#search-input', 'FFFFFFFF-0000-4000-8000-000000000000');
     await page.press('#search-input', 'Enter');
     await expect.poll(() => page.locator('#search-status').getAttribute('data-state')).toBe('none');
-    expect(await page.locator('#search-status').textContent()).toMatch(/Nothing found.*ffffffff-0000-4000-8000-000000000000/);
+    expect(await page.locator('#search-status').textContent()).toMatch(
+      /Nothing found.*ffffffff-0000-4000-8000-000000000000/,
+    );
     expect(new URL(page.url()).pathname).toBe(`/sessions/${session.id}`);
     allowStatus(null);
     expect(problems).toEqual([]);
@@ -283,9 +311,20 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     expect(html).toContain('content="keys"');
     const asset = /\/ui\/[0-9a-f]+\/app\.js/.exec(html)?.[0];
     expect((await fetch(`${keyed.url}${asset}`)).status).toBe(200);
-    for (const open of ['/', '/sessions', '/agents', '/sessions/anything', '/decisions/anything']) expect((await fetch(`${keyed.url}${open}`)).status, open).toBe(200);
+    for (const open of ['/', '/sessions', '/agents', '/sessions/anything', '/decisions/anything'])
+      expect((await fetch(`${keyed.url}${open}`)).status, open).toBe(200);
     // Only those exact shapes are open: data, metrics and lookalike paths still need the read scope.
-    for (const closed of ['/api/sessions', '/api/agents', '/metrics', '/sessions/a/b', '/decisions', '/agents/x', '/ui/a/b/c', '/ui', '/index.html']) {
+    for (const closed of [
+      '/api/sessions',
+      '/api/agents',
+      '/metrics',
+      '/sessions/a/b',
+      '/decisions',
+      '/agents/x',
+      '/ui/a/b/c',
+      '/ui',
+      '/index.html',
+    ]) {
       expect((await fetch(`${keyed.url}${closed}`)).status, closed).toBe(401);
     }
 
@@ -295,7 +334,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     const apiCalls: Array<{ url: string; authorization: string | undefined }> = [];
     page.on('framenavigated', (f) => urls.push(f.url()));
     page.on('request', (r) => {
-      if (new URL(r.url()).pathname.startsWith('/api/')) apiCalls.push({ url: r.url(), authorization: r.headers().authorization });
+      if (new URL(r.url()).pathname.startsWith('/api/'))
+        apiCalls.push({ url: r.url(), authorization: r.headers().authorization });
       urls.push(r.url());
     });
     await page.goto(`${keyed.url}/`);
@@ -345,10 +385,17 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
     const { page, problems } = await openPage(context);
     const failed = (await getJson(plain.url, '/api/sessions?status=failed&limit=1')).sessions as Session[];
-    for (const [p, name] of [['/', 'overview'], ['/sessions', 'sessions'], [`/sessions/${failed[0]!.id}`, 'session'], ['/agents', 'agents']] as const) {
+    for (const [p, name] of [
+      ['/', 'overview'],
+      ['/sessions', 'sessions'],
+      [`/sessions/${failed[0]!.id}`, 'session'],
+      ['/agents', 'agents'],
+    ] as const) {
       await page.goto(`${plain.url}${p}`);
       await ready(page, name);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
       expect(overflow, `${p} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
     }
     await page.goto(`${plain.url}/`);

@@ -34,7 +34,9 @@ describe('sessiongraph demo', () => {
     expect(output).toMatch(/16\/16 sessions/);
     firstRun = await allSessions();
     expect(firstRun).toHaveLength(16);
-    expect(new Set(firstRun.map((s) => s.agent_name))).toEqual(new Set(['roadmap-triage', 'support-triage', 'release-notes', 'billing-assistant', '']));
+    expect(new Set(firstRun.map((s) => s.agent_name))).toEqual(
+      new Set(['roadmap-triage', 'support-triage', 'release-notes', 'billing-assistant', '']),
+    );
 
     const printedDecision = /sessiongraph decision (\S+)/.exec(output)?.[1];
     const printedSession = /sessiongraph session (\S+)/.exec(output)?.[1];
@@ -43,7 +45,9 @@ describe('sessiongraph demo', () => {
     expect(audit.status).toBe(200);
     expect((audit.body.session as Json).id).toBe(printedSession);
     expect((audit.body.agent_definition as Json).title).toBe('roadmap-triage');
-    expect((audit.body.evidence as Json[]).map((e) => e.name)).toEqual(expect.arrayContaining(['execute_tool read_metrics', 'chat claude-sonnet-4-5']));
+    expect((audit.body.evidence as Json[]).map((e) => e.name)).toEqual(
+      expect.arrayContaining(['execute_tool read_metrics', 'chat claude-sonnet-4-5']),
+    );
 
     let decisions = 0;
     for (const s of firstRun) {
@@ -63,7 +67,9 @@ describe('sessiongraph demo', () => {
     expect((await runCli(['demo', '--sessions', '16', '--seed', '3', '--url', collector.url])).code).toBe(0);
     const again = await allSessions();
     expect(again.map((s) => s.id)).toEqual(firstRun.map((s) => s.id));
-    expect(again.map((s) => [s.tokens_used, s.cost, s.session_status])).toEqual(firstRun.map((s) => [s.tokens_used, s.cost, s.session_status]));
+    expect(again.map((s) => [s.tokens_used, s.cost, s.session_status])).toEqual(
+      firstRun.map((s) => [s.tokens_used, s.cost, s.session_status]),
+    );
     expect((await runCli(['demo', '--sessions', '4', '--seed', '4', '--url', collector.url])).code).toBe(0);
     expect(await allSessions()).toHaveLength(20);
   });
@@ -79,10 +85,14 @@ describe('sessiongraph demo', () => {
 });
 
 function runExample(file: string): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve(import.meta.dirname, '../../examples', file)], {
-    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.resolve(import.meta.dirname, '../../examples', file)],
+    {
+      env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -95,7 +105,13 @@ describe('examples/', () => {
     expect(code, output).toBe(0);
     const id = /session (\S+)/.exec(output)?.[1];
     const { session, decisions } = (await get(`/api/sessions/${id}`)).body as { session: Json; decisions: Json[] };
-    expect(session).toMatchObject({ agent_name: 'sdk-example-planner', session_status: 'completed', tokens_used: 1920, error_count: 1, tools_invoked: ['read_usage', 'read_roadmap'] });
+    expect(session).toMatchObject({
+      agent_name: 'sdk-example-planner',
+      session_status: 'completed',
+      tokens_used: 1920,
+      error_count: 1,
+      tools_invoked: ['read_usage', 'read_roadmap'],
+    });
     expect(session.cost as number).toBeCloseTo(0.00442, 9); // gpt-4o: 776 × 2.5 + 1,024 × 1.25 + 120 × 10 = 4,420 µ$
     expect(decisions.map((d) => d.title)).toEqual(['Sunset csv-export']);
   });
@@ -104,12 +120,31 @@ describe('examples/', () => {
     const { code, output } = await runExample('otel-api-agent.ts');
     expect(code, output).toBe(0);
     const id = /session (\S+)/.exec(output)?.[1];
-    const { session, decisions, agent_definition } = (await get(`/api/sessions/${id}`)).body as { session: Json; decisions: Json[]; agent_definition: Json };
+    const { session, decisions, agent_definition } = (await get(`/api/sessions/${id}`)).body as {
+      session: Json;
+      decisions: Json[];
+      agent_definition: Json;
+    };
     // claude-haiku-4-5: 400 × $1 + 2,000 × $0.10 + 90 × $5 per million = 1,050 µ$
-    expect(session).toMatchObject({ agent_name: 'otel-example-triage', conversation_id: 'ticket-7731', tokens_used: 2490, tools_invoked: ['export_queue_depth'], output_summary: 'Paged on-call: the EU export queue is backed up.' });
+    expect(session).toMatchObject({
+      agent_name: 'otel-example-triage',
+      conversation_id: 'ticket-7731',
+      tokens_used: 2490,
+      tools_invoked: ['export_queue_depth'],
+      output_summary: 'Paged on-call: the EU export queue is backed up.',
+    });
     expect(session.cost as number).toBeCloseTo(0.00105, 9);
-    expect(agent_definition).toMatchObject({ agent_id: 'otel-example-triage-v1', agent_key: 'example-agents/otel-example-triage-v1' });
-    expect(decisions).toEqual([expect.objectContaining({ title: 'Page the on-call for the export queue', status: 'accepted', tags: ['incident'] })]);
+    expect(agent_definition).toMatchObject({
+      agent_id: 'otel-example-triage-v1',
+      agent_key: 'example-agents/otel-example-triage-v1',
+    });
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        title: 'Page the on-call for the export queue',
+        status: 'accepted',
+        tags: ['incident'],
+      }),
+    ]);
   });
 
   it('vercel-ai-agent.ts: the Vercel AI SDK with experimental_telemetry → a session', async () => {
@@ -117,7 +152,16 @@ describe('examples/', () => {
     expect(code, output).toBe(0);
     const [session] = (await get('/api/sessions?agent=vercel-example-packing')).body.sessions as Json[];
     // two doGenerate calls: (900 + 40) + (1100 + 30); the ai.generateText root's summed usage is not added again
-    expect(session).toMatchObject({ turns: 2, tokens_used: 2070, cache_read_tokens: 896, tools_invoked: ['weather'], conversation_id: 'trip-42', user_id: 'traveller-7', models: ['gpt-4o'], output_summary: 'Pack light: 24 °C and sunny in Lisbon.' });
+    expect(session).toMatchObject({
+      turns: 2,
+      tokens_used: 2070,
+      cache_read_tokens: 896,
+      tools_invoked: ['weather'],
+      conversation_id: 'trip-42',
+      user_id: 'traveller-7',
+      models: ['gpt-4o'],
+      output_summary: 'Pack light: 24 °C and sunny in Lisbon.',
+    });
     // gpt-4o: 900 × 2.5 + 40 × 10 + 204 × 2.5 + 896 × 1.25 + 30 × 10 = 4,580 µ$
     expect(session?.cost as number).toBeCloseTo(0.00458, 9);
   });

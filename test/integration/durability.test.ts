@@ -24,7 +24,17 @@ afterAll(async () => {
 });
 
 async function start(): Promise<CollectorProcess> {
-  return spawnCollector(['serve', '--port', '0', '--data-dir', dataDir, '--batch-linger-ms', '2', '--session-timeout', '3650d']);
+  return spawnCollector([
+    'serve',
+    '--port',
+    '0',
+    '--data-dir',
+    dataDir,
+    '--batch-linger-ms',
+    '2',
+    '--session-timeout',
+    '3650d',
+  ]);
 }
 
 interface Sent {
@@ -54,7 +64,12 @@ describe('kill -9 under load', () => {
           for (let attempt = 0; !record.acknowledged; attempt++) {
             requests++;
             try {
-              const res = await fetch(`${current?.url}/v1/traces`, { method: 'POST', body: exportBody(part), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(10_000) });
+              const res = await fetch(`${current?.url}/v1/traces`, {
+                method: 'POST',
+                body: exportBody(part),
+                headers: { 'content-type': 'application/json' },
+                signal: AbortSignal.timeout(10_000),
+              });
               await res.arrayBuffer();
               record.acknowledged = res.status === 200;
               if (!record.acknowledged && res.status < 429) throw new Error(`unexpected status ${res.status}`);
@@ -87,10 +102,14 @@ describe('kill -9 under load', () => {
     // The collector is stopped: this process may open its data directory.
     const storage = openStoppedDataDir(dataDir);
     try {
-      const stored = await storage.select<SpanRow>(`SELECT ${RAW_SPAN_COLUMNS} FROM sessiongraph.otel_traces ORDER BY TraceId, SpanId LIMIT 1 BY TraceId, SpanId`);
+      const stored = await storage.select<SpanRow>(
+        `SELECT ${RAW_SPAN_COLUMNS} FROM sessiongraph.otel_traces ORDER BY TraceId, SpanId LIMIT 1 BY TraceId, SpanId`,
+      );
       const storedIds = new Set(stored.map((r) => `${r.TraceId}/${r.SpanId}`));
       const acknowledged = sent.filter((s) => s.acknowledged);
-      const missing = acknowledged.flatMap((s) => s.spanIds.map((id) => `${s.traceId}/${id}`)).filter((key) => !storedIds.has(key));
+      const missing = acknowledged
+        .flatMap((s) => s.spanIds.map((id) => `${s.traceId}/${id}`))
+        .filter((key) => !storedIds.has(key));
       expect(missing).toEqual([]);
 
       const byTrace = new Map<string, SpanRow[]>();
@@ -99,7 +118,11 @@ describe('kill -9 under load', () => {
         `SELECT trace_id, span_count, tokens_used, toString(cost) AS cost, session_status, tools_invoked, error_count, turns FROM sessiongraph.agent_sessions FINAL`,
       );
       expect(sessions).toHaveLength(byTrace.size);
-      const ctx = { nowNs: BigInt(Date.now()) * 1_000_000n, abandonAfterNs: 3650n * 86_400_000_000_000n, pricer: createPricer() };
+      const ctx = {
+        nowNs: BigInt(Date.now()) * 1_000_000n,
+        abandonAfterNs: 3650n * 86_400_000_000_000n,
+        pricer: createPricer(),
+      };
       for (const session of sessions) {
         const expected = rollUpTrace((byTrace.get(String(session.trace_id)) ?? []).map(toSpanFacts), ctx).session;
         expect(session).toEqual({

@@ -5,7 +5,15 @@
  */
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, createTraceState, trace, type Attributes, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  createTraceState,
+  trace,
+  type Attributes,
+  type Tracer,
+} from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -21,7 +29,14 @@ import {
 } from '@opentelemetry/sdk-trace-node';
 import type { RunningCollector } from '../../collector/server.ts';
 import { startTestCollector, tempDir } from '../helpers/collector.ts';
-import { RecordingExporter, asText, nanos, storedSpanRows, utcText, withoutServiceName } from '../helpers/otel-records.ts';
+import {
+  RecordingExporter,
+  asText,
+  nanos,
+  storedSpanRows,
+  utcText,
+  withoutServiceName,
+} from '../helpers/otel-records.ts';
 
 let collector: RunningCollector;
 
@@ -44,9 +59,15 @@ describe('real OpenTelemetry exporters → collector', () => {
   for (const { service, Exporter, gzip } of variants) {
     it(`${service}: every column equals the exported span`, async () => {
       const exporter = new RecordingExporter(
-        new Exporter({ url: `${collector.url}/v1/traces`, compression: gzip ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE }),
+        new Exporter({
+          url: `${collector.url}/v1/traces`,
+          compression: gzip ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+        }),
       );
-      const provider = new NodeTracerProvider({ resource: testResource(service), spanProcessors: [new BatchSpanProcessor(exporter)] });
+      const provider = new NodeTracerProvider({
+        resource: testResource(service),
+        spanProcessors: [new BatchSpanProcessor(exporter)],
+      });
       recordScenario(provider.getTracer('sessiongraph-test-scope', '3.1.4'));
       await provider.forceFlush();
       await provider.shutdown();
@@ -72,9 +93,25 @@ describe('real OpenTelemetry exporters → collector', () => {
         'Links.TraceState': ['vendor=opaque,other=1'],
         'Links.Attributes': [{ 'link.kind': 'follows', 'link.n': '3' }],
       });
-      expect(server?.ResourceAttributes).toMatchObject({ 'service.name': service, 'process.pid': '4242', 'test.flag': 'true' });
-      expect(client).toMatchObject({ SpanKind: 'Client', ParentSpanId: server?.SpanId, TraceId: server?.TraceId, StatusCode: 'Ok', Duration: '600000998' });
-      expect(internal).toMatchObject({ SpanKind: 'Internal', StatusCode: 'Unset', TraceState: 'congo=t61rcWkgMzE', Duration: '0', ts_text: '2026-01-01 00:00:02.000000005' });
+      expect(server?.ResourceAttributes).toMatchObject({
+        'service.name': service,
+        'process.pid': '4242',
+        'test.flag': 'true',
+      });
+      expect(client).toMatchObject({
+        SpanKind: 'Client',
+        ParentSpanId: server?.SpanId,
+        TraceId: server?.TraceId,
+        StatusCode: 'Ok',
+        Duration: '600000998',
+      });
+      expect(internal).toMatchObject({
+        SpanKind: 'Internal',
+        StatusCode: 'Unset',
+        TraceState: 'congo=t61rcWkgMzE',
+        Duration: '0',
+        ts_text: '2026-01-01 00:00:02.000000005',
+      });
     });
   }
 });
@@ -82,7 +119,10 @@ describe('real OpenTelemetry exporters → collector', () => {
 describe('the SDK serializers: the same request in JSON and protobuf stores identical rows', () => {
   it('JSON, protobuf, and both gzip-compressed store the same rows', async () => {
     const memory = new InMemorySpanExporter();
-    const provider = new NodeTracerProvider({ resource: testResource('ser-base'), spanProcessors: [new SimpleSpanProcessor(memory)] });
+    const provider = new NodeTracerProvider({
+      resource: testResource('ser-base'),
+      spanProcessors: [new SimpleSpanProcessor(memory)],
+    });
     recordScenario(provider.getTracer('sessiongraph-test-scope', '3.1.4'));
     await provider.forceFlush();
     const spans = memory.getFinishedSpans();
@@ -101,7 +141,11 @@ describe('the SDK serializers: the same request in JSON and protobuf stores iden
       if (!encoded) throw new Error(`${service}: serializer returned nothing`);
       const headers: Record<string, string> = { 'content-type': type };
       if (gzip) headers['content-encoding'] = 'gzip';
-      const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', headers, body: gzip ? gzipSync(encoded) : Buffer.from(encoded) });
+      const res = await fetch(`${collector.url}/v1/traces`, {
+        method: 'POST',
+        headers,
+        body: gzip ? gzipSync(encoded) : Buffer.from(encoded),
+      });
       expect(res.status, service).toBe(200);
       const response = serializer.deserializeResponse(new Uint8Array(await res.arrayBuffer()));
       expect(response.partialSuccess, service).toBeUndefined();
@@ -148,7 +192,12 @@ const SERVER_ATTRIBUTES_TEXT = {
 /** The SDK's default resource (telemetry.sdk.*) plus ours. */
 function testResource(service: string) {
   return defaultResource().merge(
-    resourceFromAttributes({ 'service.name': service, 'deployment.environment.name': 'test', 'process.pid': 4242, 'test.flag': true }),
+    resourceFromAttributes({
+      'service.name': service,
+      'deployment.environment.name': 'test',
+      'process.pid': 4242,
+      'test.flag': true,
+    }),
   );
 }
 
@@ -157,10 +206,20 @@ function testResource(service: string) {
  * CLIENT child (status OK), and an INTERNAL span under a remote parent carrying a trace state.
  */
 function recordScenario(tracer: Tracer): void {
-  const linked = { traceId: 'f'.repeat(31) + '1', spanId: 'e'.repeat(15) + '2', traceFlags: 1, traceState: createTraceState('vendor=opaque,other=1') };
+  const linked = {
+    traceId: 'f'.repeat(31) + '1',
+    spanId: 'e'.repeat(15) + '2',
+    traceFlags: 1,
+    traceState: createTraceState('vendor=opaque,other=1'),
+  };
   const server = tracer.startSpan(
     'a-server',
-    { kind: SpanKind.SERVER, startTime: [T0, 123456789], attributes: SERVER_ATTRIBUTES, links: [{ context: linked, attributes: { 'link.kind': 'follows', 'link.n': 3 } }] },
+    {
+      kind: SpanKind.SERVER,
+      startTime: [T0, 123456789],
+      attributes: SERVER_ATTRIBUTES,
+      links: [{ context: linked, attributes: { 'link.kind': 'follows', 'link.n': 3 } }],
+    },
     ROOT_CONTEXT,
   );
   server.addEvent('request.received', { 'ev.int': 7, 'ev.str': 'x', 'ev.double': 1.5 }, [T0, 223456789]);
@@ -177,11 +236,17 @@ function recordScenario(tracer: Tracer): void {
   client.end([T0, 900000999]);
   server.end([T0 + 1, 987654321]);
 
-  const remote = { traceId: '0123456789abcdef0123456789abcdef', spanId: '0123456789abcdef', traceFlags: 1, isRemote: true, traceState: createTraceState('congo=t61rcWkgMzE') };
-  tracer.startSpan('c-internal', { startTime: [T0 + 2, 5] }, trace.setSpanContext(ROOT_CONTEXT, remote)).end([T0 + 2, 5]);
+  const remote = {
+    traceId: '0123456789abcdef0123456789abcdef',
+    spanId: '0123456789abcdef',
+    traceFlags: 1,
+    isRemote: true,
+    traceState: createTraceState('congo=t61rcWkgMzE'),
+  };
+  tracer
+    .startSpan('c-internal', { startTime: [T0 + 2, 5] }, trace.setSpanContext(ROOT_CONTEXT, remote))
+    .end([T0 + 2, 5]);
 }
-
-
 
 /** The row the collector must store for a span (same keys as `storedRows`). */
 function expectedRow(span: ReadableSpan): Record<string, unknown> {
@@ -212,9 +277,6 @@ function expectedRow(span: ReadableSpan): Record<string, unknown> {
   };
 }
 
-
-
-
 function sortByName(spans: ReadableSpan[]): ReadableSpan[] {
   return [...spans].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
@@ -226,4 +288,3 @@ function withService(spans: ReadableSpan[], service: string): ReadableSpan[] {
     return Object.create(span, { resource: { value: resource, enumerable: true } }) as ReadableSpan;
   });
 }
-

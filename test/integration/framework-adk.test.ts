@@ -22,7 +22,18 @@
  * update the times and ids in its expected.json by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { agentAnswer, goldenDir, hexToUuid, maxEnd, nanosToIso, nanosToIsoSeconds, priceOfScenario, recordGolden, useFrameworkRuns, uuidV5 } from '../helpers/framework-run.ts';
+import {
+  agentAnswer,
+  goldenDir,
+  hexToUuid,
+  maxEnd,
+  nanosToIso,
+  nanosToIsoSeconds,
+  priceOfScenario,
+  recordGolden,
+  useFrameworkRuns,
+  uuidV5,
+} from '../helpers/framework-run.ts';
 import { startGeminiStandIn } from '../helpers/stand-ins/gemini.ts';
 import { FINAL_ANSWER, TOOL_CALLS, USER_INPUT } from '../helpers/stand-ins/scenario.ts';
 
@@ -42,7 +53,11 @@ const runs = useFrameworkRuns({
   framework: 'adk',
   variants,
   startModel: startGeminiStandIn,
-  env: (gemini, variant) => ({ ...variant.env, GOOGLE_GEMINI_BASE_URL: gemini.url, GOOGLE_GENAI_API_KEY: 'stand-in-key' }),
+  env: (gemini, variant) => ({
+    ...variant.env,
+    GOOGLE_GEMINI_BASE_URL: gemini.url,
+    GOOGLE_GENAI_API_KEY: 'stand-in-key',
+  }),
   // The session root (SPEC §3): the outermost agent span, `invoke_agent weather_agent`
   // (op invoke_agent). ADK's `invocation` span above it carries no attribute and is no agent span.
   isRoot: (s) => s.name === `invoke_agent ${ADK_AGENT_NAME}`,
@@ -131,6 +146,9 @@ describe('Google ADK agent → collector', () => {
 
 /** The call ids of the functionResponse parts a Gemini request carries (the tool results sent back). */
 function functionResponseIds(body: unknown): string[] {
-  const contents = (body as { contents?: Array<{ parts?: Array<{ functionResponse?: { id?: string } }> }> }).contents ?? [];
-  return contents.flatMap((c) => (c.parts ?? []).flatMap((p) => (p.functionResponse?.id ? [p.functionResponse.id] : [])));
+  const contents =
+    (body as { contents?: Array<{ parts?: Array<{ functionResponse?: { id?: string } }> }> }).contents ?? [];
+  return contents.flatMap((c) =>
+    (c.parts ?? []).flatMap((p) => (p.functionResponse?.id ? [p.functionResponse.id] : [])),
+  );
 }

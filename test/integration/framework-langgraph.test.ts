@@ -8,7 +8,22 @@
  * test/fixtures/golden/langgraph/ (the golden test replays them without LangChain).
  */
 import { describe, it } from 'vitest';
-import { ANSWER_MODES, byStart, expectOpenAiScenarioPlayed, goldenDir, hexToUuid, isTraceRoot, maxEnd, nanosToIso, packageVersion, priceOfCall, recordGolden, spanAttr, useOpenAiAgentRuns, uuidV5 } from '../helpers/framework-run.ts';
+import {
+  ANSWER_MODES,
+  byStart,
+  expectOpenAiScenarioPlayed,
+  goldenDir,
+  hexToUuid,
+  isTraceRoot,
+  maxEnd,
+  nanosToIso,
+  packageVersion,
+  priceOfCall,
+  recordGolden,
+  spanAttr,
+  useOpenAiAgentRuns,
+  uuidV5,
+} from '../helpers/framework-run.ts';
 import { OPENAI_MODEL, OPENAI_RESPONSE_MODEL } from '../helpers/stand-ins/openai.ts';
 import { FINAL_ANSWER, USER_INPUT } from '../helpers/stand-ins/scenario.ts';
 
@@ -30,7 +45,9 @@ describe.each(ANSWER_MODES)('LangChain createAgent (LangGraph) + OpenInference, 
     // Tool spans (oi TOOL) in order of first call: start time, then span id. LangChain stamps
     // run starts in whole milliseconds and the tools node runs both calls concurrently, so
     // they usually start in the same millisecond and the span id decides.
-    const toolOrder = byStart(spans.filter((s) => spanAttr(s, 'openinference.span.kind') === 'TOOL')).map((s) => spanAttr(s, 'tool.name'));
+    const toolOrder = byStart(spans.filter((s) => spanAttr(s, 'openinference.span.kind') === 'TOOL')).map((s) =>
+      spanAttr(s, 'tool.name'),
+    );
     const start = nanosToIso(root.startTimeUnixNano);
     const lastEnd = maxEnd(spans);
     const definitionId = uuidV5('agent:weather-langgraph/weather-agent');

@@ -7,7 +7,21 @@
  * test/fixtures/golden/mastra/ (the golden test replays them without Mastra).
  */
 import { describe, it } from 'vitest';
-import { ANSWER_MODES, byStart, expectOpenAiScenarioPlayed, goldenDir, hexToUuid, maxEnd, nanosToIso, packageVersion, priceOfCall, recordGolden, spanAttr, useOpenAiAgentRuns, uuidV5 } from '../helpers/framework-run.ts';
+import {
+  ANSWER_MODES,
+  byStart,
+  expectOpenAiScenarioPlayed,
+  goldenDir,
+  hexToUuid,
+  maxEnd,
+  nanosToIso,
+  packageVersion,
+  priceOfCall,
+  recordGolden,
+  spanAttr,
+  useOpenAiAgentRuns,
+  uuidV5,
+} from '../helpers/framework-run.ts';
 import { OPENAI_RESPONSE_MODEL } from '../helpers/stand-ins/openai.ts';
 import { FINAL_ANSWER, USER_INPUT } from '../helpers/stand-ins/scenario.ts';
 
@@ -27,7 +41,9 @@ describe.each(ANSWER_MODES)('Mastra agent, $mode → sessiongraph', ({ stream })
     const { root, spans } = runs.session(stream); // one run, one trace
     // Tool spans in order of first call: start time, then span id (Mastra stamps whole
     // milliseconds, and the two tools run concurrently, so they may start in the same one).
-    const toolOrder = byStart(spans.filter((s) => spanAttr(s, 'gen_ai.operation.name') === 'execute_tool')).map((s) => spanAttr(s, 'gen_ai.tool.name'));
+    const toolOrder = byStart(spans.filter((s) => spanAttr(s, 'gen_ai.operation.name') === 'execute_tool')).map((s) =>
+      spanAttr(s, 'gen_ai.tool.name'),
+    );
     const start = nanosToIso(root.startTimeUnixNano);
     const lastEnd = maxEnd(spans);
     const definitionId = uuidV5('agent:weather-mastra/weather-agent');

@@ -23,7 +23,18 @@
  * update the times and ids in the expected.json files by hand.
  */
 import { describe, expect, it } from 'vitest';
-import { agentAnswer, goldenDir, hexToUuid, maxEnd, nanosToIso, nanosToIsoSeconds, priceOfScenario, recordGolden, useFrameworkRuns, uuidV5 } from '../helpers/framework-run.ts';
+import {
+  agentAnswer,
+  goldenDir,
+  hexToUuid,
+  maxEnd,
+  nanosToIso,
+  nanosToIsoSeconds,
+  priceOfScenario,
+  recordGolden,
+  useFrameworkRuns,
+  uuidV5,
+} from '../helpers/framework-run.ts';
 import { startAnthropicStandIn } from '../helpers/stand-ins/anthropic.ts';
 import { FINAL_ANSWER, TOOL_CALLS, USER_INPUT } from '../helpers/stand-ins/scenario.ts';
 
@@ -38,7 +49,11 @@ const STRANDS_USER_ID = 'user-1';
 const variants = [
   { name: 'default conventions', optIn: '', golden: goldenDir('strands') },
   // Kept as a second fixture in a subfolder (golden.test.ts reads only the top level).
-  { name: 'gen_ai_latest_experimental', optIn: 'gen_ai_latest_experimental', golden: goldenDir('strands', 'latest-conventions') },
+  {
+    name: 'gen_ai_latest_experimental',
+    optIn: 'gen_ai_latest_experimental',
+    golden: goldenDir('strands', 'latest-conventions'),
+  },
 ];
 
 // Both variants run the same agent into one collector: its definition spans both sessions.
@@ -139,6 +154,10 @@ describe('Strands agent (Anthropic) → collector', () => {
 function toolResultIds(body: unknown): string[] {
   const messages = (body as { messages?: Array<{ content?: unknown }> }).messages ?? [];
   return messages.flatMap((m) =>
-    Array.isArray(m.content) ? (m.content as Array<{ type?: string; tool_use_id?: string }>).flatMap((b) => (b.type === 'tool_result' && b.tool_use_id ? [b.tool_use_id] : [])) : [],
+    Array.isArray(m.content)
+      ? (m.content as Array<{ type?: string; tool_use_id?: string }>).flatMap((b) =>
+          b.type === 'tool_result' && b.tool_use_id ? [b.tool_use_id] : [],
+        )
+      : [],
   );
 }

@@ -24,7 +24,10 @@ interface Expected {
 const fixtures = fs
   .readdirSync(GOLDEN, { withFileTypes: true })
   .filter((d) => d.isDirectory() && fs.existsSync(path.join(GOLDEN, d.name, 'expected.json')))
-  .map((d) => ({ name: d.name, expected: JSON.parse(fs.readFileSync(path.join(GOLDEN, d.name, 'expected.json'), 'utf8')) as Expected }));
+  .map((d) => ({
+    name: d.name,
+    expected: JSON.parse(fs.readFileSync(path.join(GOLDEN, d.name, 'expected.json'), 'utf8')) as Expected,
+  }));
 
 let collector: RunningCollector;
 beforeAll(async () => {
@@ -37,7 +40,14 @@ afterAll(async () => {
 describe('golden fixtures', () => {
   it('covers every convention family', () => {
     expect(fixtures.map((f) => f.name).sort()).toEqual(
-      expect.arrayContaining(['langfuse', 'openinference', 'openllmetry', 'otel-genai', 'vercel-ai-sdk-7', 'vercel-ai-v4']),
+      expect.arrayContaining([
+        'langfuse',
+        'openinference',
+        'openllmetry',
+        'otel-genai',
+        'vercel-ai-sdk-7',
+        'vercel-ai-v4',
+      ]),
     );
   });
 
@@ -49,13 +59,21 @@ describe('golden fixtures', () => {
       ];
       for (const request of sends) {
         const body = fs.readFileSync(path.join(GOLDEN, name, request.file));
-        const res = await fetch(`${collector.url}${request.path}`, { method: 'POST', body, headers: { 'content-type': request.contentType } });
+        const res = await fetch(`${collector.url}${request.path}`, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': request.contentType },
+        });
         expect(res.status, `${request.file}: ${await res.clone().text()}`).toBe(200);
         expect(await res.text()).not.toMatch(/rejectedSpans|rejectedLogRecords/);
       }
       const res = await fetch(`${collector.url}/api/sessions/${expected.session.id}`);
       expect(res.status).toBe(200);
-      const got = (await res.json()) as { session: Record<string, unknown>; agent_definition: unknown; decisions: unknown[] };
+      const got = (await res.json()) as {
+        session: Record<string, unknown>;
+        agent_definition: unknown;
+        decisions: unknown[];
+      };
       const { updated_at: _updated, cost, ...session } = got.session;
       const { cost: expectedCost, ...expectedSession } = expected.session;
       expect(session).toEqual(expectedSession);

@@ -36,9 +36,13 @@ function exportRequest(requestNo: number, spans: number): string {
 }
 
 async function storedSpansOf(requestNo: number): Promise<number> {
-  const rows = await queryRows<{ n: string }>(collector.storage, 'SELECT count() AS n FROM sessiongraph.otel_traces WHERE TraceId = {t:String}', {
-    t: requestNo.toString(16).padStart(32, '0'),
-  });
+  const rows = await queryRows<{ n: string }>(
+    collector.storage,
+    'SELECT count() AS n FROM sessiongraph.otel_traces WHERE TraceId = {t:String}',
+    {
+      t: requestNo.toString(16).padStart(32, '0'),
+    },
+  );
   return Number(rows[0]?.n);
 }
 
@@ -48,7 +52,11 @@ describe('group commit', () => {
     const requests = Array.from({ length: 40 }, (_, i) => i + 1);
     const storedAtAnswer = await Promise.all(
       requests.map(async (n) => {
-        const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportRequest(n, 25), headers: { 'content-type': 'application/json' } });
+        const res = await fetch(`${collector.url}/v1/traces`, {
+          method: 'POST',
+          body: exportRequest(n, 25),
+          headers: { 'content-type': 'application/json' },
+        });
         expect(res.status).toBe(200);
         return storedSpansOf(n); // read right after the 2xx: must already be there
       }),

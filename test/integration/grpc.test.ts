@@ -8,14 +8,28 @@
  */
 import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, Metadata, compressionAlgorithms, credentials, status, type ChannelOptions, type ServiceError } from '@grpc/grpc-js';
+import {
+  Client,
+  Metadata,
+  compressionAlgorithms,
+  credentials,
+  status,
+  type ChannelOptions,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, createTraceState, trace, type Tracer } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter as ProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import {
+  InMemorySpanExporter,
+  NodeTracerProvider,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-node';
 import { startCollector, type RunningCollector } from '../../collector/server.ts';
 import type { Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
@@ -55,9 +69,21 @@ describe('OTLP/gRPC: the real OpenTelemetry exporter', () => {
     const spans = await recordScenario();
     const metadata = keyMetadata('authorization', `Bearer ${INGEST}`);
     const variants = [
-      { service: 'via-http-proto', exporter: new ProtoExporter({ url: `${collector.url}/v1/traces`, headers: { authorization: `Bearer ${INGEST}` } }) },
-      { service: 'via-grpc', exporter: new GrpcExporter({ url: grpcUrl(), metadata, compression: CompressionAlgorithm.NONE }) },
-      { service: 'via-grpc-gzip', exporter: new GrpcExporter({ url: grpcUrl(), metadata, compression: CompressionAlgorithm.GZIP }) },
+      {
+        service: 'via-http-proto',
+        exporter: new ProtoExporter({
+          url: `${collector.url}/v1/traces`,
+          headers: { authorization: `Bearer ${INGEST}` },
+        }),
+      },
+      {
+        service: 'via-grpc',
+        exporter: new GrpcExporter({ url: grpcUrl(), metadata, compression: CompressionAlgorithm.NONE }),
+      },
+      {
+        service: 'via-grpc-gzip',
+        exporter: new GrpcExporter({ url: grpcUrl(), metadata, compression: CompressionAlgorithm.GZIP }),
+      },
     ];
     const stored: Array<Array<Record<string, unknown>>> = [];
     for (const { service, exporter } of variants) {
@@ -82,7 +108,11 @@ describe('OTLP/gRPC: the real OpenTelemetry exporter', () => {
       ev_ts_text: ['2026-01-01 00:00:00.223456789'],
       'Links.TraceState': ['vendor=opaque'],
     });
-    expect(stored[2]?.[2]).toMatchObject({ SpanName: 'c-internal', TraceState: 'congo=t61rcWkgMzE', ParentSpanId: '0123456789abcdef' });
+    expect(stored[2]?.[2]).toMatchObject({
+      SpanName: 'c-internal',
+      TraceState: 'congo=t61rcWkgMzE',
+      ParentSpanId: '0123456789abcdef',
+    });
   });
 });
 
@@ -105,7 +135,10 @@ describe('OTLP/gRPC: refusals and partial success', () => {
     const partial = protobufFields(protobufFields(response ?? Buffer.alloc(0)).get(1)?.[0] as Uint8Array); // ExportTracePartialSuccess
     expect(partial.get(1)?.[0]).toBe(2); // rejected_spans
     expect(text(partial.get(2)?.[0])).toMatch(/trace id/);
-    const rows = await queryRows<{ SpanName: string }>(collector.storage, "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'partial'");
+    const rows = await queryRows<{ SpanName: string }>(
+      collector.storage,
+      "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'partial'",
+    );
     expect(rows.map((r) => r.SpanName)).toEqual(['partial-good']);
   });
 
@@ -114,14 +147,19 @@ describe('OTLP/gRPC: refusals and partial success', () => {
     const none = await call(body(1), new Metadata());
     expect(none.err?.code).toBe(status.UNAUTHENTICATED);
     expect(none.err?.details).toMatch(/API key is required/);
-    expect((await call(body(2), keyMetadata('authorization', 'Bearer not-a-key'))).err?.code).toBe(status.UNAUTHENTICATED);
+    expect((await call(body(2), keyMetadata('authorization', 'Bearer not-a-key'))).err?.code).toBe(
+      status.UNAUTHENTICATED,
+    );
     expect((await call(body(3), keyMetadata('x-api-key', 'not-a-key'))).err?.code).toBe(status.UNAUTHENTICATED);
     const readOnly = await call(body(4), keyMetadata('authorization', `Bearer ${READ}`));
     expect(readOnly.err?.code).toBe(status.PERMISSION_DENIED);
     expect(readOnly.err?.details).toMatch(/"ingest" scope/);
     expect((await call(body(5), keyMetadata('authorization', `Bearer ${INGEST}`))).err).toBeNull();
     expect((await call(body(6), keyMetadata('x-api-key', INGEST))).err).toBeNull();
-    const rows = await queryRows<{ SpanName: string }>(collector.storage, "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'keys' ORDER BY SpanName");
+    const rows = await queryRows<{ SpanName: string }>(
+      collector.storage,
+      "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'keys' ORDER BY SpanName",
+    );
     expect(rows.map((r) => r.SpanName)).toEqual(['keys-5', 'keys-6']);
   });
 
@@ -136,13 +174,18 @@ describe('OTLP/gRPC: refusals and partial success', () => {
       collector.writer.markAvailable();
     }
     expect((await call(exportRequest('outage', [testSpan(traceIdOf(201), 'outage-stored')]))).err).toBeNull();
-    const rows = await queryRows<{ SpanName: string }>(collector.storage, "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'outage'");
+    const rows = await queryRows<{ SpanName: string }>(
+      collector.storage,
+      "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'outage'",
+    );
     expect(rows.map((r) => r.SpanName)).toEqual(['outage-stored']);
   });
 
   it('answers RESOURCE_EXHAUSTED with a RetryInfo delay when the queue is full', async () => {
     // Six calls at once; the first fills the one-span queue for its 200 ms linger.
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => call(exportRequest('busy', [testSpan(traceIdOf(300 + i), `busy-${i}`)]))));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => call(exportRequest('busy', [testSpan(traceIdOf(300 + i), `busy-${i}`)]))),
+    );
     const ok = answers.filter((a) => a.err === null);
     const refused = answers.filter((a) => a.err !== null);
     expect(ok.length).toBeGreaterThanOrEqual(1);
@@ -165,7 +208,11 @@ describe('OTLP/gRPC: refusals and partial success', () => {
       const bomb = await call(Buffer.alloc(1024 * 1024), keyMetadata('authorization', `Bearer ${INGEST}`), gzipClient);
       expect(bomb.err?.code).toBe(status.RESOURCE_EXHAUSTED);
       expect(bomb.err?.details).toMatch(/larger than/);
-      const fits = await call(exportRequest('gzip-raw', [testSpan(traceIdOf(400), 'gzip-raw')]), keyMetadata('authorization', `Bearer ${INGEST}`), gzipClient);
+      const fits = await call(
+        exportRequest('gzip-raw', [testSpan(traceIdOf(400), 'gzip-raw')]),
+        keyMetadata('authorization', `Bearer ${INGEST}`),
+        gzipClient,
+      );
       expect(fits.err).toBeNull();
     } finally {
       gzipClient.close();
@@ -207,9 +254,24 @@ describe('OTLP/gRPC: refusals and partial success', () => {
     const stats = collector.receivers.traces.stats;
     const okBefore = stats.grpcRequests?.OK ?? 0;
     const acceptedBefore = await acceptedSpans();
-    expect((await call(exportRequest('metrics', [testSpan(traceIdOf(500), 'm-1'), testSpan(traceIdOf(500), 'm-2', '00000000000000b2')]))).err).toBeNull();
+    expect(
+      (
+        await call(
+          exportRequest('metrics', [
+            testSpan(traceIdOf(500), 'm-1'),
+            testSpan(traceIdOf(500), 'm-2', '00000000000000b2'),
+          ]),
+        )
+      ).err,
+    ).toBeNull();
     expect(await acceptedSpans()).toBe(acceptedBefore + 2);
-    expect(stats.grpcRequests).toMatchObject({ OK: okBefore + 1, INVALID_ARGUMENT: 1, UNAUTHENTICATED: 3, PERMISSION_DENIED: 1, UNAVAILABLE: 1 });
+    expect(stats.grpcRequests).toMatchObject({
+      OK: okBefore + 1,
+      INVALID_ARGUMENT: 1,
+      UNAUTHENTICATED: 3,
+      PERMISSION_DENIED: 1,
+      UNAVAILABLE: 1,
+    });
     expect(stats.grpcRequests?.RESOURCE_EXHAUSTED).toBeGreaterThanOrEqual(1);
   });
 });
@@ -228,7 +290,10 @@ describe('OTLP/gRPC: shutdown', () => {
 
     const storage = openStoppedDataDir(dir);
     try {
-      const rows = await queryRows<{ SpanName: string }>(storage, "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'closing'");
+      const rows = await queryRows<{ SpanName: string }>(
+        storage,
+        "SELECT SpanName FROM sessiongraph.otel_traces WHERE ServiceName = 'closing'",
+      );
       expect(rows.map((r) => r.SpanName)).toEqual(['in-flight']);
     } finally {
       await storage.close();
@@ -254,10 +319,16 @@ function keyMetadata(key: string, value: string): Metadata {
 }
 
 /** One raw Export call (ingest key unless other metadata is given). */
-function call(body: Buffer, metadata = keyMetadata('authorization', `Bearer ${INGEST}`), via = client): Promise<{ err: ServiceError | null; response?: Buffer }> {
+function call(
+  body: Buffer,
+  metadata = keyMetadata('authorization', `Bearer ${INGEST}`),
+  via = client,
+): Promise<{ err: ServiceError | null; response?: Buffer }> {
   const same = (b: Buffer): Buffer => b;
   return new Promise((resolve) => {
-    via.makeUnaryRequest(TRACE_EXPORT, same, same, body, metadata, { deadline: Date.now() + 30_000 }, (err, response) => resolve({ err, response }));
+    via.makeUnaryRequest(TRACE_EXPORT, same, same, body, metadata, { deadline: Date.now() + 30_000 }, (err, response) =>
+      resolve({ err, response }),
+    );
   });
 }
 
@@ -275,7 +346,6 @@ function retryDelayOf(err: ServiceError | null | undefined): number | undefined 
   }
   return undefined;
 }
-
 
 function text(v: number | Uint8Array | undefined): string {
   return Buffer.from(v instanceof Uint8Array ? v : []).toString('utf8');
@@ -299,9 +369,22 @@ function testSpan(traceId: string, name: string, spanId = '00000000000000a1'): T
 function exportRequest(service: string, spans: readonly TestSpan[]): Buffer {
   const start = 1_767_225_600_000_000_000n; // 2026-01-01T00:00:00Z
   const encodedSpans = spans.map((s) =>
-    len(2, Buffer.concat([len(1, s.traceId), len(2, s.spanId), len(5, Buffer.from(s.name)), Buffer.from([0x30, 0x01]), fixed64(7, start), fixed64(8, start + 1_000_000n)])),
+    len(
+      2,
+      Buffer.concat([
+        len(1, s.traceId),
+        len(2, s.spanId),
+        len(5, Buffer.from(s.name)),
+        Buffer.from([0x30, 0x01]),
+        fixed64(7, start),
+        fixed64(8, start + 1_000_000n),
+      ]),
+    ),
   );
-  const resource = len(1, len(1, Buffer.concat([len(1, Buffer.from('service.name')), len(2, len(1, Buffer.from(service)))])));
+  const resource = len(
+    1,
+    len(1, Buffer.concat([len(1, Buffer.from('service.name')), len(2, len(1, Buffer.from(service)))])),
+  );
   const scopeSpans = len(2, Buffer.concat([len(1, len(1, Buffer.from('grpc-test'))), ...encodedSpans]));
   return len(1, Buffer.concat([resource, scopeSpans]));
 }
@@ -326,7 +409,10 @@ function varintBytes(n: number): Buffer {
 }
 
 async function countSpans(where = '1'): Promise<number> {
-  const [row] = await queryRows<{ n: string }>(collector.storage, `SELECT count() AS n FROM sessiongraph.otel_traces WHERE ${where}`);
+  const [row] = await queryRows<{ n: string }>(
+    collector.storage,
+    `SELECT count() AS n FROM sessiongraph.otel_traces WHERE ${where}`,
+  );
   return Number(row?.n);
 }
 
@@ -359,27 +445,53 @@ const T0 = 1767225600; // 2026-01-01T00:00:00Z
  */
 async function recordScenario(): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'base', 'process.pid': 4242 }), spanProcessors: [new SimpleSpanProcessor(memory)] });
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'base', 'process.pid': 4242 }),
+    spanProcessors: [new SimpleSpanProcessor(memory)],
+  });
   const tracer: Tracer = provider.getTracer('grpc-test-scope', '1.2.3');
-  const linked = { traceId: 'f'.repeat(31) + '1', spanId: 'e'.repeat(15) + '2', traceFlags: 1, traceState: createTraceState('vendor=opaque') };
+  const linked = {
+    traceId: 'f'.repeat(31) + '1',
+    spanId: 'e'.repeat(15) + '2',
+    traceFlags: 1,
+    traceState: createTraceState('vendor=opaque'),
+  };
   const server = tracer.startSpan(
     'a-server',
     {
       kind: SpanKind.SERVER,
       startTime: [T0, 123456789],
-      attributes: { 'attr.string': 'hello', 'attr.int': 42, 'attr.double': 0.25, 'attr.bool': true, 'attr.strings': ['a', 'b'] },
+      attributes: {
+        'attr.string': 'hello',
+        'attr.int': 42,
+        'attr.double': 0.25,
+        'attr.bool': true,
+        'attr.strings': ['a', 'b'],
+      },
       links: [{ context: linked, attributes: { 'link.n': 3 } }],
     },
     ROOT_CONTEXT,
   );
   server.addEvent('request.received', { 'ev.int': 7 }, [T0, 223456789]);
   server.setStatus({ code: SpanStatusCode.ERROR, message: 'upstream failed' });
-  const child = tracer.startSpan('b-client', { kind: SpanKind.CLIENT, startTime: [T0, 300000001] }, trace.setSpan(ROOT_CONTEXT, server));
+  const child = tracer.startSpan(
+    'b-client',
+    { kind: SpanKind.CLIENT, startTime: [T0, 300000001] },
+    trace.setSpan(ROOT_CONTEXT, server),
+  );
   child.setStatus({ code: SpanStatusCode.OK });
   child.end([T0, 900000999]);
   server.end([T0 + 1, 987654321]);
-  const remote = { traceId: '0123456789abcdef0123456789abcdef', spanId: '0123456789abcdef', traceFlags: 1, isRemote: true, traceState: createTraceState('congo=t61rcWkgMzE') };
-  tracer.startSpan('c-internal', { startTime: [T0 + 2, 5] }, trace.setSpanContext(ROOT_CONTEXT, remote)).end([T0 + 2, 5]);
+  const remote = {
+    traceId: '0123456789abcdef0123456789abcdef',
+    spanId: '0123456789abcdef',
+    traceFlags: 1,
+    isRemote: true,
+    traceState: createTraceState('congo=t61rcWkgMzE'),
+  };
+  tracer
+    .startSpan('c-internal', { startTime: [T0 + 2, 5] }, trace.setSpanContext(ROOT_CONTEXT, remote))
+    .end([T0 + 2, 5]);
   await provider.forceFlush();
   const spans = memory.getFinishedSpans(); // before shutdown, which empties the in-memory exporter
   await provider.shutdown();
@@ -393,5 +505,3 @@ function withService(spans: ReadableSpan[], service: string): ReadableSpan[] {
     return Object.create(span, { resource: { value: resource, enumerable: true } }) as ReadableSpan;
   });
 }
-
-

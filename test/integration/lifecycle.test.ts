@@ -28,7 +28,14 @@ const ns = (ms: number): string => String(BigInt(Math.round(ms)) * 1_000_000n);
 let traceNo = 0;
 
 /** A run of `agent` at `startMs`: a root and one chat of `model` with the given usage. */
-function run(agent: string, startMs: number, model: string, input: number, output: number, opts: { failed?: boolean; toolError?: boolean } = {}): { traceId: string; root: OtlpSpan; children: OtlpSpan[] } {
+function run(
+  agent: string,
+  startMs: number,
+  model: string,
+  input: number,
+  output: number,
+  opts: { failed?: boolean; toolError?: boolean } = {},
+): { traceId: string; root: OtlpSpan; children: OtlpSpan[] } {
   const traceId = `1ea5e000${(++traceNo).toString(16).padStart(24, '0')}`;
   const root: OtlpSpan = {
     traceId,
@@ -66,19 +73,30 @@ function run(agent: string, startMs: number, model: string, input: number, outpu
       name: 'execute_tool read_backlog',
       startTimeUnixNano: ns(startMs + 600),
       endTimeUnixNano: ns(startMs + 700),
-      attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: 'execute_tool' } }, { key: 'error.type', value: { stringValue: 'timeout' } }],
+      attributes: [
+        { key: 'gen_ai.operation.name', value: { stringValue: 'execute_tool' } },
+        { key: 'error.type', value: { stringValue: 'timeout' } },
+      ],
     });
   }
   return { traceId, root, children };
 }
 
 async function send(spans: OtlpSpan[]): Promise<void> {
-  const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportBody(spans), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${collector.url}/v1/traces`, {
+    method: 'POST',
+    body: exportBody(spans),
+    headers: { 'content-type': 'application/json' },
+  });
   expect(res.status).toBe(200);
 }
 
 async function session(traceId: string): Promise<Record<string, unknown>> {
-  return ((await (await fetch(`${collector.url}/api/sessions/${sessionIdOf(traceId)}`)).json()) as { session: Record<string, unknown> }).session;
+  return (
+    (await (await fetch(`${collector.url}/api/sessions/${sessionIdOf(traceId)}`)).json()) as {
+      session: Record<string, unknown>;
+    }
+  ).session;
 }
 
 describe('abandoned sessions', () => {
@@ -86,7 +104,9 @@ describe('abandoned sessions', () => {
     const r = run('nightly-triage', Date.now() - 600, 'gpt-4o', 100, 10);
     await send(r.children);
     expect((await session(r.traceId)).session_status).toBe('active');
-    await expect.poll(async () => (await session(r.traceId)).session_status, { timeout: 10_000, interval: 250 }).toBe('abandoned');
+    await expect
+      .poll(async () => (await session(r.traceId)).session_status, { timeout: 10_000, interval: 250 })
+      .toBe('abandoned');
     await send([r.root]);
     expect(await session(r.traceId)).toMatchObject({ session_status: 'completed', root_span_id: '1000000000000001' });
   });
@@ -121,12 +141,38 @@ describe("the README's SRE query", () => {
     }
     const res = await fetch(`${collector.url}/api/sql`, { method: 'POST', body: query });
     expect(res.status).toBe(200);
-    const rows = ((await res.json()) as { rows: Array<Record<string, unknown>> }).rows.filter((r) => String(r.agent_name).endsWith('-bot'));
+    const rows = ((await res.json()) as { rows: Array<Record<string, unknown>> }).rows.filter((r) =>
+      String(r.agent_name).endsWith('-bot'),
+    );
     const day = (offset: number): string => new Date(today - offset * DAY_MS).toISOString().slice(0, 10);
     expect(rows.map((r) => ({ ...r, cost_usd: Number(r.cost_usd) }))).toEqual([
-      { day: day(2), agent_name: 'billing-bot', sessions: '2', failed: '0', errors: '1', tokens: '3000', cost_usd: 0.006 },
-      { day: day(1), agent_name: 'billing-bot', sessions: '1', failed: '1', errors: '1', tokens: '500', cost_usd: 0.001 },
-      { day: day(1), agent_name: 'digest-bot', sessions: '1', failed: '0', errors: '1', tokens: '1000', cost_usd: 0.008 },
+      {
+        day: day(2),
+        agent_name: 'billing-bot',
+        sessions: '2',
+        failed: '0',
+        errors: '1',
+        tokens: '3000',
+        cost_usd: 0.006,
+      },
+      {
+        day: day(1),
+        agent_name: 'billing-bot',
+        sessions: '1',
+        failed: '1',
+        errors: '1',
+        tokens: '500',
+        cost_usd: 0.001,
+      },
+      {
+        day: day(1),
+        agent_name: 'digest-bot',
+        sessions: '1',
+        failed: '0',
+        errors: '1',
+        tokens: '1000',
+        cost_usd: 0.008,
+      },
     ]);
   });
 });

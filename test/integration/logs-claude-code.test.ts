@@ -11,7 +11,12 @@ import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPLogExporter as ProtoExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
 import type { RunningCollector } from '../../collector/server.ts';
 import { queryRows, startTestCollector, tempDir } from '../helpers/collector.ts';
 import { RecordingExporter, asText, sortByTime } from '../helpers/otel-records.ts';
@@ -35,18 +40,48 @@ describe('Claude Code events', () => {
     await new Promise<void>((resolve) => exporter.export(records, () => resolve()));
     expect(exporter.results).toEqual([{ code: ExportResultCode.SUCCESS }]);
 
-    const rows = await queryRows<{ Body: string; EventName: string; LogAttributes: Record<string, string>; ResourceAttributes: Record<string, string> }>(
+    const rows = await queryRows<{
+      Body: string;
+      EventName: string;
+      LogAttributes: Record<string, string>;
+      ResourceAttributes: Record<string, string>;
+    }>(
       collector.storage,
       `SELECT Body, EventName, LogAttributes, ResourceAttributes FROM sessiongraph.otel_logs WHERE ServiceName = 'claude-code' ORDER BY Timestamp`,
     );
-    expect(rows).toEqual(sortByTime(records).map((r) => ({ Body: r.body, EventName: '', LogAttributes: asText(r.attributes), ResourceAttributes: asText(r.resource.attributes) })));
+    expect(rows).toEqual(
+      sortByTime(records).map((r) => ({
+        Body: r.body,
+        EventName: '',
+        LogAttributes: asText(r.attributes),
+        ResourceAttributes: asText(r.resource.attributes),
+      })),
+    );
     expect(rows[0]?.LogAttributes).toEqual({
-      'session.id': 'sess-a', 'event.name': 'api_request', 'event.timestamp': '2026-01-01T00:00:00.000Z', 'event.sequence': '0',
-      'user.account_uuid': 'acct-1', 'organization.id': 'org-1', 'terminal.type': 'vscode', 'app.version': '2.1.0',
-      model: 'claude-sonnet-4-5', input_tokens: '1200', output_tokens: '310', cache_read_tokens: '5000', cache_creation_tokens: '120',
-      cost_usd: '0.0123', duration_ms: '2150', 'prompt.id': 'p-1',
+      'session.id': 'sess-a',
+      'event.name': 'api_request',
+      'event.timestamp': '2026-01-01T00:00:00.000Z',
+      'event.sequence': '0',
+      'user.account_uuid': 'acct-1',
+      'organization.id': 'org-1',
+      'terminal.type': 'vscode',
+      'app.version': '2.1.0',
+      model: 'claude-sonnet-4-5',
+      input_tokens: '1200',
+      output_tokens: '310',
+      cache_read_tokens: '5000',
+      cache_creation_tokens: '120',
+      cost_usd: '0.0123',
+      duration_ms: '2150',
+      'prompt.id': 'p-1',
     });
-    expect(rows.find((r) => r.Body === 'claude_code.tool_decision')?.LogAttributes).toMatchObject({ 'event.name': 'tool_decision', tool_name: 'Bash', decision: 'accept', source: 'config', 'session.id': 'sess-a' });
+    expect(rows.find((r) => r.Body === 'claude_code.tool_decision')?.LogAttributes).toMatchObject({
+      'event.name': 'tool_decision',
+      tool_name: 'Bash',
+      decision: 'accept',
+      source: 'config',
+      'session.id': 'sess-a',
+    });
 
     // An exporter retrying after a timeout sends the same records again: the README's query
     // must not count them twice.
@@ -67,7 +102,12 @@ describe('Claude Code events', () => {
        GROUP BY session ORDER BY cost_usd DESC`,
     );
     // 64-bit counts come back as numbers from chDB and as strings from a server: compare numbers.
-    expect(costs.map(({ session, ...figures }) => ({ session, ...Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v)])) }))).toEqual([
+    expect(
+      costs.map(({ session, ...figures }) => ({
+        session,
+        ...Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, Number(v)])),
+      })),
+    ).toEqual([
       { session: 'sess-a', requests: 2, cost_usd: 0.0468, input_tokens: 3600, output_tokens: 720 },
       { session: 'sess-b', requests: 1, cost_usd: 0.002, input_tokens: 400, output_tokens: 50 },
     ]);
@@ -83,17 +123,35 @@ describe('group commit', () => {
     const before = await inserts();
     const body = (n: number, records: number): string =>
       JSON.stringify({
-        resourceLogs: [{
-          resource: { attributes: [{ key: 'service.name', value: { stringValue: `gc-${n}` } }] },
-          scopeLogs: [{ logRecords: Array.from({ length: records }, (_, i) => ({ timeUnixNano: String(1767225600000000000n + BigInt(i)), body: { stringValue: `r${i}` }, attributes: [{ key: 'session.id', value: { stringValue: `s-${n}` } }] })) }],
-        }],
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: `gc-${n}` } }] },
+            scopeLogs: [
+              {
+                logRecords: Array.from({ length: records }, (_, i) => ({
+                  timeUnixNano: String(1767225600000000000n + BigInt(i)),
+                  body: { stringValue: `r${i}` },
+                  attributes: [{ key: 'session.id', value: { stringValue: `s-${n}` } }],
+                })),
+              },
+            ],
+          },
+        ],
       });
     const started = performance.now();
     const counts = await Promise.all(
       Array.from({ length: 40 }, async (_, n) => {
-        const res = await fetch(`${collector.url}/v1/logs`, { method: 'POST', body: body(n, 25), headers: { 'content-type': 'application/json' } });
+        const res = await fetch(`${collector.url}/v1/logs`, {
+          method: 'POST',
+          body: body(n, 25),
+          headers: { 'content-type': 'application/json' },
+        });
         expect(res.status).toBe(200);
-        const [row] = await queryRows<{ c: number | string }>(collector.storage, 'SELECT count() AS c FROM sessiongraph.otel_logs WHERE ServiceName = {s:String}', { s: `gc-${n}` });
+        const [row] = await queryRows<{ c: number | string }>(
+          collector.storage,
+          'SELECT count() AS c FROM sessiongraph.otel_logs WHERE ServiceName = {s:String}',
+          { s: `gc-${n}` },
+        );
         return Number(row?.c);
       }),
     );
@@ -104,12 +162,22 @@ describe('group commit', () => {
     expect(used).toBeLessThan(20);
 
     const big = await recordInMemory('gc-big', (logger) => {
-      for (let i = 0; i < 512; i++) logger.emit({ timestamp: [T0, i], body: 'claude_code.api_request', context: ROOT_CONTEXT, attributes: { 'session.id': 's', model: 'claude-sonnet-4-5', input_tokens: 1000 + i, cost_usd: 0.01 } });
+      for (let i = 0; i < 512; i++)
+        logger.emit({
+          timestamp: [T0, i],
+          body: 'claude_code.api_request',
+          context: ROOT_CONTEXT,
+          attributes: { 'session.id': 's', model: 'claude-sonnet-4-5', input_tokens: 1000 + i, cost_usd: 0.01 },
+        });
     });
     const encoded = ProtobufLogsSerializer.serializeRequest(big)!;
     const t = performance.now();
     for (let i = 0; i < 10; i++) {
-      const res = await fetch(`${collector.url}/v1/logs`, { method: 'POST', body: Buffer.from(encoded), headers: { 'content-type': 'application/x-protobuf' } });
+      const res = await fetch(`${collector.url}/v1/logs`, {
+        method: 'POST',
+        body: Buffer.from(encoded),
+        headers: { 'content-type': 'application/x-protobuf' },
+      });
       expect(res.status).toBe(200);
     }
     const perRequest = (performance.now() - t) / 10;
@@ -124,20 +192,48 @@ describe('group commit', () => {
 
 /** A Claude Code session as its default telemetry reports it: api_request and tool_decision events. */
 function emitClaudeCodeSession(logger: Logger): void {
-  const common = { 'user.account_uuid': 'acct-1', 'organization.id': 'org-1', 'terminal.type': 'vscode', 'app.version': '2.1.0' };
+  const common = {
+    'user.account_uuid': 'acct-1',
+    'organization.id': 'org-1',
+    'terminal.type': 'vscode',
+    'app.version': '2.1.0',
+  };
   const apiRequest = (session: string, n: number, tokens: [number, number], cost: number): void =>
     logger.emit({
-      timestamp: [T0 + n, 0], body: 'claude_code.api_request', context: ROOT_CONTEXT,
+      timestamp: [T0 + n, 0],
+      body: 'claude_code.api_request',
+      context: ROOT_CONTEXT,
       attributes: {
-        'session.id': session, 'event.name': 'api_request', 'event.timestamp': new Date((T0 + n) * 1000).toISOString(), 'event.sequence': n, ...common,
-        model: 'claude-sonnet-4-5', input_tokens: tokens[0], output_tokens: tokens[1], cache_read_tokens: 5000, cache_creation_tokens: 120,
-        cost_usd: cost, duration_ms: 2150, 'prompt.id': `p-${n + 1}`,
+        'session.id': session,
+        'event.name': 'api_request',
+        'event.timestamp': new Date((T0 + n) * 1000).toISOString(),
+        'event.sequence': n,
+        ...common,
+        model: 'claude-sonnet-4-5',
+        input_tokens: tokens[0],
+        output_tokens: tokens[1],
+        cache_read_tokens: 5000,
+        cache_creation_tokens: 120,
+        cost_usd: cost,
+        duration_ms: 2150,
+        'prompt.id': `p-${n + 1}`,
       },
     });
   apiRequest('sess-a', 0, [1200, 310], 0.0123);
   logger.emit({
-    timestamp: [T0 + 1, 0], body: 'claude_code.tool_decision', context: ROOT_CONTEXT,
-    attributes: { 'session.id': 'sess-a', 'event.name': 'tool_decision', 'event.timestamp': new Date((T0 + 1) * 1000).toISOString(), 'event.sequence': 1, ...common, tool_name: 'Bash', decision: 'accept', source: 'config' },
+    timestamp: [T0 + 1, 0],
+    body: 'claude_code.tool_decision',
+    context: ROOT_CONTEXT,
+    attributes: {
+      'session.id': 'sess-a',
+      'event.name': 'tool_decision',
+      'event.timestamp': new Date((T0 + 1) * 1000).toISOString(),
+      'event.sequence': 1,
+      ...common,
+      tool_name: 'Bash',
+      decision: 'accept',
+      source: 'config',
+    },
   });
   apiRequest('sess-a', 2, [2400, 410], 0.0345);
   apiRequest('sess-b', 3, [400, 50], 0.002);
@@ -146,13 +242,14 @@ function emitClaudeCodeSession(logger: Logger): void {
 /** Records made by the SDK for `service` (Claude Code's resource and event scope), kept in memory. */
 async function recordInMemory(service: string, emit: (logger: Logger) => void): Promise<ReadableLogRecord[]> {
   const memory = new InMemoryLogRecordExporter();
-  const resource = resourceFromAttributes({ 'service.name': service, 'service.version': '2.1.0', 'os.type': 'linux', 'host.arch': 'arm64' });
+  const resource = resourceFromAttributes({
+    'service.name': service,
+    'service.version': '2.1.0',
+    'os.type': 'linux',
+    'host.arch': 'arm64',
+  });
   const provider = new LoggerProvider({ resource, processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
   emit(provider.getLogger('com.anthropic.claude_code.events', '2.1.0'));
   await provider.forceFlush();
   return [...memory.getFinishedLogRecords()];
 }
-
-
-
-

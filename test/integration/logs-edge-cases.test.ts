@@ -26,10 +26,20 @@ afterAll(async () => {
 const T0 = 1767225600000000000n; // 2026-01-01T00:00:00Z in ns
 
 function logsRequest(service: string, records: object[]): string {
-  return JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeLogs: [{ scope: { name: 'edge' }, logRecords: records }] }] });
+  return JSON.stringify({
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeLogs: [{ scope: { name: 'edge' }, logRecords: records }],
+      },
+    ],
+  });
 }
 
-function post(body: string | Uint8Array<ArrayBuffer>, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Response> {
+function post(
+  body: string | Uint8Array<ArrayBuffer>,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): Promise<Response> {
   return fetch(`${collector.url}/v1/logs`, { method: 'POST', body, headers });
 }
 
@@ -47,7 +57,17 @@ describe('hand-made records', () => {
       logsRequest('edge-values', [
         { observedTimeUnixNano: String(T0 + 7n), body: { stringValue: 'observed only' } },
         { timeUnixNano: String(T0 + 8n), attributes: [{ key: 'k', value: { stringValue: 'v' } }] },
-        { timeUnixNano: String(T0 + 9n), body: { kvlistValue: { values: [{ key: 'b', value: { intValue: '2' } }, { key: 'a', value: { arrayValue: { values: [{ boolValue: true }] } } }] } } },
+        {
+          timeUnixNano: String(T0 + 9n),
+          body: {
+            kvlistValue: {
+              values: [
+                { key: 'b', value: { intValue: '2' } },
+                { key: 'a', value: { arrayValue: { values: [{ boolValue: true }] } } },
+              ],
+            },
+          },
+        },
       ]),
     );
     expect(res.status).toBe(200);
@@ -63,39 +83,75 @@ describe('hand-made records', () => {
     const res = await post(
       logsRequest('edge-partial-json', [
         { timeUnixNano: String(T0), traceId: 'ABCD', body: { stringValue: 'refused' } },
-        { timeUnixNano: String(T0 + 1n), traceId: 'AB'.repeat(16), spanId: 'cd'.repeat(8), body: { stringValue: 'kept' } },
+        {
+          timeUnixNano: String(T0 + 1n),
+          traceId: 'AB'.repeat(16),
+          spanId: 'cd'.repeat(8),
+          body: { stringValue: 'kept' },
+        },
       ]),
     );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
-      partialSuccess: { rejectedLogRecords: '1', errorMessage: 'resourceLogs[0].scopeLogs[0].logRecords[0]: trace id must be empty or 16 bytes, got 2' },
+      partialSuccess: {
+        rejectedLogRecords: '1',
+        errorMessage: 'resourceLogs[0].scopeLogs[0].logRecords[0]: trace id must be empty or 16 bytes, got 2',
+      },
     });
-    expect(await rowsOf('edge-partial-json')).toEqual([{ ts: '2026-01-01 00:00:00.000000001', TraceId: 'ab'.repeat(16), SpanId: 'cd'.repeat(8), Body: 'kept', LogAttributes: {} }]);
+    expect(await rowsOf('edge-partial-json')).toEqual([
+      {
+        ts: '2026-01-01 00:00:00.000000001',
+        TraceId: 'ab'.repeat(16),
+        SpanId: 'cd'.repeat(8),
+        Body: 'kept',
+        LogAttributes: {},
+      },
+    ]);
   });
 
   it('an invalid trace id is a partial success (protobuf), answered in protobuf', async () => {
     // A protobuf request built by hand: ResourceLogs { ScopeLogs { LogRecord × 2 } }, the second with a 3-byte trace id.
     const record = (body: string, traceId?: Buffer): Buffer =>
       Buffer.concat([
-        Buffer.from([0x09]), u64(T0), // 1 time_unix_nano, fixed64
+        Buffer.from([0x09]),
+        u64(T0), // 1 time_unix_nano, fixed64
         field(5, field(1, Buffer.from(body))), // 5 body { 1 string_value }
         ...(traceId ? [field(9, traceId)] : []),
       ]);
-    const resource = field(1, field(1, Buffer.concat([field(1, Buffer.from('service.name')), field(2, field(1, Buffer.from('edge-partial-pb')))])));
-    const scopeLogs = field(2, Buffer.concat([field(2, record('kept')), field(2, record('refused', Buffer.from([1, 2, 3])))]));
+    const resource = field(
+      1,
+      field(
+        1,
+        Buffer.concat([field(1, Buffer.from('service.name')), field(2, field(1, Buffer.from('edge-partial-pb')))]),
+      ),
+    );
+    const scopeLogs = field(
+      2,
+      Buffer.concat([field(2, record('kept')), field(2, record('refused', Buffer.from([1, 2, 3])))]),
+    );
     const body = field(1, Buffer.concat([resource, scopeLogs]));
     const res = await post(new Uint8Array(body), { 'content-type': 'application/x-protobuf' });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-protobuf');
     const answer = ProtobufLogsSerializer.deserializeResponse(new Uint8Array(await res.arrayBuffer()));
     expect(Number(answer.partialSuccess?.rejectedLogRecords)).toBe(1);
-    expect(answer.partialSuccess?.errorMessage).toBe('resource 0 scope 0 log record 1: trace id must be empty or 16 bytes, got 3');
+    expect(answer.partialSuccess?.errorMessage).toBe(
+      'resource 0 scope 0 log record 1: trace id must be empty or 16 bytes, got 3',
+    );
     expect((await rowsOf('edge-partial-pb')).map((r) => r.Body)).toEqual(['kept']);
   });
 
   it('a backfill over 120 days is stored (inserts cut below the 100-partition limit)', async () => {
     const day = 86_400_000_000_000n;
-    const res = await post(logsRequest('edge-backfill', Array.from({ length: 120 }, (_, i) => ({ timeUnixNano: String(T0 - BigInt(i) * day), body: { stringValue: `day ${i}` } }))));
+    const res = await post(
+      logsRequest(
+        'edge-backfill',
+        Array.from({ length: 120 }, (_, i) => ({
+          timeUnixNano: String(T0 - BigInt(i) * day),
+          body: { stringValue: `day ${i}` },
+        })),
+      ),
+    );
     expect(res.status).toBe(200);
     const [count] = await queryRows<{ n: string | number; days: string | number }>(
       collector.storage,
@@ -109,16 +165,25 @@ describe('refused requests keep the promises of /v1/traces', () => {
   it('malformed bodies are 400 with a google.rpc.Status in the request encoding; nothing is stored', async () => {
     const json = await post('{"resourceLogs":[{"scopeLogs":{}}]}');
     expect(json.status).toBe(400);
-    expect(await readOtlpAnswer(json)).toEqual({ code: 3, message: 'resourceLogs[0].scopeLogs: expected an array, got object' });
+    expect(await readOtlpAnswer(json)).toEqual({
+      code: 3,
+      message: 'resourceLogs[0].scopeLogs: expected an array, got object',
+    });
     const pb = await post(Buffer.from([0x0a, 0x05, 0x12, 0x09]), { 'content-type': 'application/x-protobuf' });
     expect(pb.status).toBe(400);
     expect((await readOtlpAnswer(pb)).message).toMatch(/^malformed protobuf: /);
   });
 
   it('gzip and deflate bodies are accepted; a body that is not gzip is 400', async () => {
-    const gz = await post(gzipSync(logsRequest('edge-gzip', [{ timeUnixNano: String(T0), body: { stringValue: 'gzipped' } }])), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    const gz = await post(
+      gzipSync(logsRequest('edge-gzip', [{ timeUnixNano: String(T0), body: { stringValue: 'gzipped' } }])),
+      { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    );
     expect(gz.status).toBe(200);
-    const df = await post(deflateSync(logsRequest('edge-gzip', [{ timeUnixNano: String(T0 + 1n), body: { stringValue: 'deflated' } }])), { 'content-type': 'application/json', 'content-encoding': 'deflate' });
+    const df = await post(
+      deflateSync(logsRequest('edge-gzip', [{ timeUnixNano: String(T0 + 1n), body: { stringValue: 'deflated' } }])),
+      { 'content-type': 'application/json', 'content-encoding': 'deflate' },
+    );
     expect(df.status).toBe(200);
     expect((await rowsOf('edge-gzip')).map((r) => r.Body)).toEqual(['gzipped', 'deflated']);
     const bad = await post('not gzip at all', { 'content-type': 'application/json', 'content-encoding': 'gzip' });
@@ -142,12 +207,17 @@ describe('refused requests keep the promises of /v1/traces', () => {
   });
 
   it('storage unavailable (at start, or after a failed log insert) is 503 + Retry-After, then accepted again', async () => {
-    const request = logsRequest('edge-outage', [{ timeUnixNano: String(T0), body: { stringValue: 'after the outage' } }]);
+    const request = logsRequest('edge-outage', [
+      { timeUnixNano: String(T0), body: { stringValue: 'after the outage' } },
+    ]);
     collector.writer.markUnavailable('test outage', false);
     const down = await post(request);
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toBe('5');
-    expect(await readOtlpAnswer(down)).toEqual({ code: 14, message: 'storage is unavailable (test outage); retry later' });
+    expect(await readOtlpAnswer(down)).toEqual({
+      code: 14,
+      message: 'storage is unavailable (test outage); retry later',
+    });
     collector.writer.markAvailable();
 
     const logs = collector.receivers.logs;
@@ -160,7 +230,8 @@ describe('refused requests keep the promises of /v1/traces', () => {
 
   it('/metrics counts log requests by status and records accepted and rejected', async () => {
     const text = await (await fetch(`${collector.url}/metrics`)).text();
-    const value = (name: string): number => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
+    const value = (name: string): number =>
+      Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1]);
     expect(value('sessiongraph_otlp_log_requests_total{code="200"}')).toBe(7);
     expect(value('sessiongraph_otlp_log_requests_total{code="400"}')).toBe(3);
     expect(value('sessiongraph_otlp_log_requests_total{code="415"}')).toBe(2);

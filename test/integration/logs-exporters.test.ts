@@ -42,9 +42,16 @@ const SPAN_CONTEXT = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7a
 
 describe('real OpenTelemetry log exporters → collector', () => {
   const http = (Exporter: typeof JsonExporter | typeof ProtoExporter, gzip: boolean) => () =>
-    new Exporter({ url: `${collector.url}/v1/logs`, compression: gzip ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE });
+    new Exporter({
+      url: `${collector.url}/v1/logs`,
+      compression: gzip ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+    });
   // OTLP/gRPC LogsService/Export: the same receiver as POST /v1/logs.
-  const grpc = (gzip: boolean) => () => new GrpcExporter({ url: collector.grpcUrl ?? '', compression: gzip ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE });
+  const grpc = (gzip: boolean) => () =>
+    new GrpcExporter({
+      url: collector.grpcUrl ?? '',
+      compression: gzip ? CompressionAlgorithm.GZIP : CompressionAlgorithm.NONE,
+    });
   const variants = [
     { service: 'logs-json', make: http(JsonExporter, false) },
     { service: 'logs-json-gzip', make: http(JsonExporter, true) },
@@ -58,8 +65,16 @@ describe('real OpenTelemetry log exporters → collector', () => {
   for (const { service, make } of variants) {
     it(`${service}: every column equals the emitted record`, async () => {
       const exporter = new RecordingExporter(make());
-      const provider = new LoggerProvider({ resource: testResource(service), processors: [new BatchLogRecordProcessor({ exporter })] });
-      emitScenario(provider.getLogger('sessiongraph-logs-scope', '2.7.1', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0', attributes: { 'scope.attr': 'on' } }));
+      const provider = new LoggerProvider({
+        resource: testResource(service),
+        processors: [new BatchLogRecordProcessor({ exporter })],
+      });
+      emitScenario(
+        provider.getLogger('sessiongraph-logs-scope', '2.7.1', {
+          schemaUrl: 'https://opentelemetry.io/schemas/1.30.0',
+          attributes: { 'scope.attr': 'on' },
+        }),
+      );
       await provider.forceFlush();
       await provider.shutdown();
 
@@ -83,7 +98,13 @@ describe('real OpenTelemetry log exporters → collector', () => {
         ScopeSchemaUrl: 'https://opentelemetry.io/schemas/1.30.0',
         ScopeAttributes: { 'scope.attr': 'on' },
         ResourceSchemaUrl: 'https://opentelemetry.io/schemas/1.29.0',
-        LogAttributes: { 'attr.int': '42', 'attr.double': '0.25', 'attr.bool': 'true', 'attr.strings': '["a","b"]', 'attr.large_int': '1099511627776' },
+        LogAttributes: {
+          'attr.int': '42',
+          'attr.double': '0.25',
+          'attr.bool': 'true',
+          'attr.strings': '["a","b"]',
+          'attr.large_int': '1099511627776',
+        },
       });
       expect(rows.map((r) => r.Body)).toEqual([
         'user asked for a refactor',
@@ -95,7 +116,14 @@ describe('real OpenTelemetry log exporters → collector', () => {
         'AQID/w==',
         '',
       ]);
-      expect(rows[1]).toMatchObject({ TraceId: '', SpanId: '', TraceFlags: 0, SeverityNumber: 17, SeverityText: 'ERROR', ts_text: '2026-01-01 00:00:01.000000001' });
+      expect(rows[1]).toMatchObject({
+        TraceId: '',
+        SpanId: '',
+        TraceFlags: 0,
+        SeverityNumber: 17,
+        SeverityText: 'ERROR',
+        ts_text: '2026-01-01 00:00:01.000000001',
+      });
       stored.push(rows.map(withoutServiceName));
     });
   }
@@ -113,7 +141,12 @@ describe('the SDK serializers: one request in JSON and protobuf stores identical
       { service: 'ser-logs-json', serializer: JsonLogsSerializer, type: 'application/json', gzip: false },
       { service: 'ser-logs-proto', serializer: ProtobufLogsSerializer, type: 'application/x-protobuf', gzip: false },
       { service: 'ser-logs-json-gzip', serializer: JsonLogsSerializer, type: 'application/json', gzip: true },
-      { service: 'ser-logs-proto-gzip', serializer: ProtobufLogsSerializer, type: 'application/x-protobuf', gzip: true },
+      {
+        service: 'ser-logs-proto-gzip',
+        serializer: ProtobufLogsSerializer,
+        type: 'application/x-protobuf',
+        gzip: true,
+      },
     ];
     const stored: Array<Array<Record<string, unknown>>> = [];
     for (const { service, serializer, type, gzip } of variants) {
@@ -122,10 +155,17 @@ describe('the SDK serializers: one request in JSON and protobuf stores identical
       if (!encoded) throw new Error(`${service}: serializer returned nothing`);
       const headers: Record<string, string> = { 'content-type': type };
       if (gzip) headers['content-encoding'] = 'gzip';
-      const res = await fetch(`${collector.url}/v1/logs`, { method: 'POST', headers, body: gzip ? gzipSync(encoded) : Buffer.from(encoded) });
+      const res = await fetch(`${collector.url}/v1/logs`, {
+        method: 'POST',
+        headers,
+        body: gzip ? gzipSync(encoded) : Buffer.from(encoded),
+      });
       expect(res.status, service).toBe(200);
       expect(res.headers.get('content-type'), service).toBe(type);
-      expect(serializer.deserializeResponse(new Uint8Array(await res.arrayBuffer())).partialSuccess, service).toBeUndefined();
+      expect(
+        serializer.deserializeResponse(new Uint8Array(await res.arrayBuffer())).partialSuccess,
+        service,
+      ).toBeUndefined();
       const rows = await storedRows(service);
       expect(rows, service).toEqual(sortByTime(records).map(expectedRow));
       stored.push(rows.map(withoutServiceName));
@@ -147,30 +187,65 @@ const SCENARIO_SIZE = 8;
 function emitScenario(logger: Logger): void {
   const withSpan = trace.setSpanContext(ROOT_CONTEXT, SPAN_CONTEXT);
   logger.emit({
-    timestamp: [T0, 123456789], observedTimestamp: [T0, 223456789], severityNumber: SeverityNumber.INFO, severityText: 'INFO',
-    body: 'user asked for a refactor', eventName: 'claude_code.user_prompt', context: withSpan,
-    attributes: { 'attr.int': 42, 'attr.double': 0.25, 'attr.bool': true, 'attr.strings': ['a', 'b'], 'attr.large_int': 2 ** 40 },
+    timestamp: [T0, 123456789],
+    observedTimestamp: [T0, 223456789],
+    severityNumber: SeverityNumber.INFO,
+    severityText: 'INFO',
+    body: 'user asked for a refactor',
+    eventName: 'claude_code.user_prompt',
+    context: withSpan,
+    attributes: {
+      'attr.int': 42,
+      'attr.double': 0.25,
+      'attr.bool': true,
+      'attr.strings': ['a', 'b'],
+      'attr.large_int': 2 ** 40,
+    },
   });
-  const bodies: AnyValue[] = [{ tokens: 1200, nested: { list: [1, 'two', false] } }, [1, 2.5, 'three', true], 7, 2.5, false, new Uint8Array([1, 2, 3, 255])];
+  const bodies: AnyValue[] = [
+    { tokens: 1200, nested: { list: [1, 'two', false] } },
+    [1, 2.5, 'three', true],
+    7,
+    2.5,
+    false,
+    new Uint8Array([1, 2, 3, 255]),
+  ];
   bodies.forEach((body, i) => {
-    logger.emit({ timestamp: [T0 + 1 + i, 1], observedTimestamp: [T0 + 1 + i, 2], severityNumber: i === 0 ? SeverityNumber.ERROR : SeverityNumber.DEBUG, severityText: i === 0 ? 'ERROR' : 'DEBUG', body, context: ROOT_CONTEXT });
+    logger.emit({
+      timestamp: [T0 + 1 + i, 1],
+      observedTimestamp: [T0 + 1 + i, 2],
+      severityNumber: i === 0 ? SeverityNumber.ERROR : SeverityNumber.DEBUG,
+      severityText: i === 0 ? 'ERROR' : 'DEBUG',
+      body,
+      context: ROOT_CONTEXT,
+    });
   });
   logger.emit({ timestamp: [T0 + 9, 999999999], context: ROOT_CONTEXT }); // no body, no severity
 }
 
 function testResource(service: string) {
-  return resourceFromAttributes({ 'service.name': service, 'host.name': 'test-host', 'process.pid': 4242 }, { schemaUrl: 'https://opentelemetry.io/schemas/1.29.0' });
+  return resourceFromAttributes(
+    { 'service.name': service, 'host.name': 'test-host', 'process.pid': 4242 },
+    { schemaUrl: 'https://opentelemetry.io/schemas/1.29.0' },
+  );
 }
 
 /** Records made by the SDK for `service`, kept in memory. */
 async function recordInMemory(service: string, emit: (logger: Logger) => void): Promise<ReadableLogRecord[]> {
   const memory = new InMemoryLogRecordExporter();
-  const provider = new LoggerProvider({ resource: testResource(service), processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
-  emit(provider.getLogger('sessiongraph-logs-scope', '2.7.1', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0', attributes: { 'scope.attr': 'on' } }));
+  const provider = new LoggerProvider({
+    resource: testResource(service),
+    processors: [new SimpleLogRecordProcessor({ exporter: memory })],
+  });
+  emit(
+    provider.getLogger('sessiongraph-logs-scope', '2.7.1', {
+      schemaUrl: 'https://opentelemetry.io/schemas/1.30.0',
+      attributes: { 'scope.attr': 'on' },
+    }),
+  );
   await provider.forceFlush();
   return [...memory.getFinishedLogRecords()];
 }
-
 
 /** Rows of one service, oldest first; the time read as UTC text so the engine's zone does not matter. */
 async function storedRows(service: string): Promise<Array<Record<string, unknown>>> {
@@ -213,8 +288,3 @@ function toPlain(value: AnyValue | undefined): PlainValue {
   if (Array.isArray(value)) return value.map(toPlain);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, toPlain(v)]));
 }
-
-
-
-
-

@@ -34,12 +34,26 @@ afterAll(async () => {
 });
 
 function logsRequest(service: string, records: number): string {
-  const logRecords = Array.from({ length: records }, (_, i) => ({ timeUnixNano: String(1767225600000000000n + BigInt(i)), body: { stringValue: `r${i}` } }));
-  return JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] }, scopeLogs: [{ logRecords }] }] });
+  const logRecords = Array.from({ length: records }, (_, i) => ({
+    timeUnixNano: String(1767225600000000000n + BigInt(i)),
+    body: { stringValue: `r${i}` },
+  }));
+  return JSON.stringify({
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeLogs: [{ logRecords }],
+      },
+    ],
+  });
 }
 
 function post(body: string, headers: Record<string, string>): Promise<Response> {
-  return fetch(`${collector.url}/v1/logs`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+  return fetch(`${collector.url}/v1/logs`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', ...headers },
+  });
 }
 
 async function metric(name: string): Promise<number> {
@@ -63,7 +77,10 @@ describe('API keys', () => {
     expect(await readOtlpAnswer(none)).toMatchObject({ code: 16 });
     const read = await post('{"resourceLogs":[]}', { authorization: `Bearer ${READ}` });
     expect(read.status).toBe(403);
-    expect(await readOtlpAnswer(read)).toEqual({ code: 7, message: 'the API key does not have the "ingest" scope this route needs' });
+    expect(await readOtlpAnswer(read)).toEqual({
+      code: 7,
+      message: 'the API key does not have the "ingest" scope this route needs',
+    });
     expect((await post('{"resourceLogs":[]}', { authorization: `Bearer ${INGEST}` })).status).toBe(200);
     expect((await post('{"resourceLogs":[]}', { 'x-api-key': INGEST })).status).toBe(200);
   });
@@ -79,7 +96,10 @@ describe('limits', () => {
     expect((await readOtlpAnswer(refused)).code).toBe(8); // RESOURCE_EXHAUSTED
     const stored = await first;
     expect(stored.status).toBe(200);
-    const [row] = await queryRows<{ n: number | string }>(collector.storage, "SELECT count() AS n FROM sessiongraph.otel_logs WHERE ServiceName = 'limits-queue'");
+    const [row] = await queryRows<{ n: number | string }>(
+      collector.storage,
+      "SELECT count() AS n FROM sessiongraph.otel_logs WHERE ServiceName = 'limits-queue'",
+    );
     expect(Number(row?.n)).toBe(QUEUE_MAX_RECORDS);
   });
 

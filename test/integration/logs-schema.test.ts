@@ -26,17 +26,35 @@ describe('otel_logs is the exporter’s table', () => {
     // and our migration for an old server beside the template's bloom-filter branch.
     const ours = MIGRATIONS.find((m) => m.version === 4);
     if (!ours) throw new Error('migration 4 (otel_logs) is missing');
-    await collector.storage.client.command({ query: renderExporterTemplate('exporter_ref', 'otel_logs', isVersionAtLeast(version, '26.2')) });
+    await collector.storage.client.command({
+      query: renderExporterTemplate('exporter_ref', 'otel_logs', isVersionAtLeast(version, '26.2')),
+    });
     await collector.storage.client.command({ query: renderExporterTemplate('exporter_ref', 'otel_logs_bloom', false) });
     await collector.storage.client.command({ query: 'CREATE DATABASE IF NOT EXISTS ours_old_server' });
-    for (const statement of ours.statements('ours_old_server', '25.8.1.1')) await collector.storage.client.command({ query: statement });
+    for (const statement of ours.statements('ours_old_server', '25.8.1.1'))
+      await collector.storage.client.command({ query: statement });
 
     const shape = async (db: string, table: string): Promise<unknown> => ({
-      columns: await queryRows(collector.storage, 'SELECT name, type, default_kind, default_expression, compression_codec, comment FROM system.columns WHERE database = {d:String} AND table = {t:String} ORDER BY position', { d: db, t: table }),
-      indexes: await queryRows(collector.storage, 'SELECT name, type_full, expr, granularity FROM system.data_skipping_indices WHERE database = {d:String} AND table = {t:String} ORDER BY name', { d: db, t: table }),
-      keys: await queryRows(collector.storage, 'SELECT engine, partition_key, sorting_key, primary_key FROM system.tables WHERE database = {d:String} AND name = {t:String}', { d: db, t: table }),
+      columns: await queryRows(
+        collector.storage,
+        'SELECT name, type, default_kind, default_expression, compression_codec, comment FROM system.columns WHERE database = {d:String} AND table = {t:String} ORDER BY position',
+        { d: db, t: table },
+      ),
+      indexes: await queryRows(
+        collector.storage,
+        'SELECT name, type_full, expr, granularity FROM system.data_skipping_indices WHERE database = {d:String} AND table = {t:String} ORDER BY name',
+        { d: db, t: table },
+      ),
+      keys: await queryRows(
+        collector.storage,
+        'SELECT engine, partition_key, sorting_key, primary_key FROM system.tables WHERE database = {d:String} AND name = {t:String}',
+        { d: db, t: table },
+      ),
     });
-    const current = (await shape('sessiongraph', 'otel_logs')) as { columns: unknown[]; indexes: Array<{ type_full: string }> };
+    const current = (await shape('sessiongraph', 'otel_logs')) as {
+      columns: unknown[];
+      indexes: Array<{ type_full: string }>;
+    };
     expect(current.columns).toHaveLength(24);
     expect(current.indexes).toHaveLength(8);
     expect(current).toEqual(await shape('exporter_ref', 'otel_logs'));
@@ -44,9 +62,15 @@ describe('otel_logs is the exporter’s table', () => {
     expect(old.indexes.map((i) => i.type_full)).toContain('tokenbf_v1(32768, 3, 0)');
     expect(old).toEqual(await shape('exporter_ref', 'otel_logs_bloom'));
 
-    const columns = await queryRows<{ name: string }>(collector.storage, "SELECT name FROM system.columns WHERE database = 'sessiongraph' AND table = 'otel_logs' ORDER BY position");
+    const columns = await queryRows<{ name: string }>(
+      collector.storage,
+      "SELECT name FROM system.columns WHERE database = 'sessiongraph' AND table = 'otel_logs' ORDER BY position",
+    );
     expect(columns.map((c) => c.name)).toEqual(EXPORTER_COLUMNS);
-    const [create] = await queryRows<{ q: string }>(collector.storage, "SELECT create_table_query AS q FROM system.tables WHERE database = 'sessiongraph' AND name = 'otel_logs'");
+    const [create] = await queryRows<{ q: string }>(
+      collector.storage,
+      "SELECT create_table_query AS q FROM system.tables WHERE database = 'sessiongraph' AND name = 'otel_logs'",
+    );
     expect(create?.q).toContain('SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1');
   });
 });
@@ -58,11 +82,23 @@ describe('migration 4 (otel_logs)', () => {
     await client.command({
       query: `CREATE TABLE gap_db.schema_migrations (version UInt32, description String, applied_at DateTime64(3) DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version`,
     });
-    await client.insert({ table: 'gap_db.schema_migrations', values: MIGRATIONS.map((m) => m.version).filter((v) => v !== 4).map((version) => ({ version, description: 'all but logs' })), format: 'JSONEachRow' });
+    await client.insert({
+      table: 'gap_db.schema_migrations',
+      values: MIGRATIONS.map((m) => m.version)
+        .filter((v) => v !== 4)
+        .map((version) => ({ version, description: 'all but logs' })),
+      format: 'JSONEachRow',
+    });
     await migrate(client, 'gap_db');
-    const tables = await queryRows<{ name: string }>(collector.storage, "SELECT name FROM system.tables WHERE database = 'gap_db' ORDER BY name");
+    const tables = await queryRows<{ name: string }>(
+      collector.storage,
+      "SELECT name FROM system.tables WHERE database = 'gap_db' ORDER BY name",
+    );
     expect(tables.map((t) => t.name)).toEqual(['otel_logs', 'schema_migrations']);
-    const versions = await queryRows<{ v: number }>(collector.storage, 'SELECT DISTINCT version AS v FROM gap_db.schema_migrations ORDER BY v');
+    const versions = await queryRows<{ v: number }>(
+      collector.storage,
+      'SELECT DISTINCT version AS v FROM gap_db.schema_migrations ORDER BY v',
+    );
     expect(versions.map((r) => Number(r.v))).toEqual(MIGRATIONS.map((m) => m.version));
     await migrate(client, 'gap_db'); // and again: nothing left to apply, nothing fails
   });
@@ -132,9 +168,13 @@ SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1
 
 /** Renders the template as the exporter does with its defaults (`{{- …}}` trims the whitespace before it). */
 function renderExporterTemplate(database: string, table: string, fullText: boolean): string {
-  const branch = fullText ? /\{\{- if \.HasFullTextSearch\}\}([\s\S]*?)\s*\{\{- else\}\}[\s\S]*?\{\{- end\}\}/ : /\{\{- if \.HasFullTextSearch\}\}[\s\S]*?\{\{- else\}\}([\s\S]*?)\s*\{\{- end\}\}/;
+  const branch = fullText
+    ? /\{\{- if \.HasFullTextSearch\}\}([\s\S]*?)\s*\{\{- else\}\}[\s\S]*?\{\{- end\}\}/
+    : /\{\{- if \.HasFullTextSearch\}\}[\s\S]*?\{\{- else\}\}([\s\S]*?)\s*\{\{- end\}\}/;
   return EXPORTER_TEMPLATE()
-    .replace(/\s*(\{\{- if \.HasFullTextSearch\}\}[\s\S]*\{\{- end\}\})/, (_m, block: string) => block.replace(branch, (_b, chosen: string) => chosen))
+    .replace(/\s*(\{\{- if \.HasFullTextSearch\}\}[\s\S]*\{\{- end\}\})/, (_m, block: string) =>
+      block.replace(branch, (_b, chosen: string) => chosen),
+    )
     .replace('{{ident .Database}}.{{ident .TableName}} {{.ClusterString}}', `\`${database}\`.\`${table}\``)
     .replace('{{.Engine}}', 'MergeTree()')
     .replace('{{.TTL}}', '');

@@ -15,8 +15,22 @@ const DAY = 86_400_000_000_000n;
 
 function row(body: string, ns = 1767225600000000000n): LogRow {
   return {
-    Timestamp: ns.toString(), TraceId: '', SpanId: '', TraceFlags: 0, SeverityText: '', SeverityNumber: 0, ServiceName: 's', Body: body,
-    ResourceSchemaUrl: '', ResourceAttributes: {}, ScopeSchemaUrl: '', ScopeName: '', ScopeVersion: '', ScopeAttributes: {}, LogAttributes: {}, EventName: '',
+    Timestamp: ns.toString(),
+    TraceId: '',
+    SpanId: '',
+    TraceFlags: 0,
+    SeverityText: '',
+    SeverityNumber: 0,
+    ServiceName: 's',
+    Body: body,
+    ResourceSchemaUrl: '',
+    ResourceAttributes: {},
+    ScopeSchemaUrl: '',
+    ScopeName: '',
+    ScopeVersion: '',
+    ScopeAttributes: {},
+    LogAttributes: {},
+    EventName: '',
   };
 }
 
@@ -32,7 +46,10 @@ describe('LogWriter', () => {
     await Promise.all(Array.from({ length: 20 }, (_, i) => writer.write([row(`r${i}`)])));
     expect(inserts.length).toBeLessThan(5);
     expect(inserts.join('\n').split('\n')).toHaveLength(20);
-    expect(JSON.parse(inserts[0]!.split('\n')[0]!)).toMatchObject({ Timestamp: '2026-01-01T00:00:00.000000000Z', Body: 'r0' });
+    expect(JSON.parse(inserts[0]!.split('\n')[0]!)).toMatchObject({
+      Timestamp: '2026-01-01T00:00:00.000000000Z',
+      Body: 'r0',
+    });
     expect(writer.stats).toMatchObject({ inserts: inserts.length, insertFailures: 0 });
   });
 
@@ -43,7 +60,11 @@ describe('LogWriter', () => {
       if (lines.includes('poison')) throw engineError('27', 'Cannot parse input');
       stored.push(lines);
     }, LIMITS);
-    const results = await Promise.allSettled([writer.write([row('ok-1')]), writer.write([row('poison')]), writer.write([row('ok-2')])]);
+    const results = await Promise.allSettled([
+      writer.write([row('ok-1')]),
+      writer.write([row('poison')]),
+      writer.write([row('ok-2')]),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(BadDataError);
     expect(stored.join('\n')).toMatch(/ok-1[\s\S]*ok-2|ok-2[\s\S]*ok-1/);
@@ -51,9 +72,13 @@ describe('LogWriter', () => {
 
   it('a transport failure refuses writes with 503 until the probe sees storage again', async () => {
     let up = false;
-    const writer = new LogWriter(async () => {
-      if (!up) throw new Error('connect ECONNREFUSED');
-    }, LIMITS, async () => up);
+    const writer = new LogWriter(
+      async () => {
+        if (!up) throw new Error('connect ECONNREFUSED');
+      },
+      LIMITS,
+      async () => up,
+    );
     await expect(writer.write([row('a')])).rejects.toBeInstanceOf(UnavailableError);
     expect(writer.unavailableReason).toMatch(/ECONNREFUSED/);
     await expect(writer.write([row('b')])).rejects.toBeInstanceOf(UnavailableError);
@@ -66,7 +91,11 @@ describe('LogWriter', () => {
 
   it('a full queue refuses at once with 429 (OverloadedError)', async () => {
     let release: () => void = () => {};
-    const writer = new LogWriter(() => new Promise<void>((resolve) => (release = resolve)), { ...LIMITS, batchLingerMs: 0, queueMaxSpans: 3 });
+    const writer = new LogWriter(() => new Promise<void>((resolve) => (release = resolve)), {
+      ...LIMITS,
+      batchLingerMs: 0,
+      queueMaxSpans: 3,
+    });
     const first = writer.write([row('1'), row('2'), row('3')]);
     expect(writer.isFull()).toBe(true);
     await expect(writer.write([row('4')])).rejects.toBeInstanceOf(OverloadedError);

@@ -53,7 +53,12 @@ describe('GET /metrics', () => {
       if (family.type === 'counter') expect(name, name).toMatch(/_total$/);
       if (/duration|lag|latency/.test(name) && family.type === 'histogram') expect(name, name).toMatch(/_seconds$/);
     }
-    for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes']) {
+    for (const name of [
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+    ]) {
       expect(families.has(name), name).toBe(true);
     }
     expect(families.get('sessiongraph_storage_available')?.samples[0]?.value).toBe(1);
@@ -65,12 +70,22 @@ describe('GET /metrics', () => {
     const sends = 3;
     for (let i = 0; i < sends; i++) {
       const traceId = `${i + 1}`.padStart(32, 'a');
-      const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportBody(traceId, 5), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${collector.url}/v1/traces`, {
+        method: 'POST',
+        body: exportBody(traceId, 5),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(200);
     }
-    const bad = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } });
+    const bad = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      body: '{',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(bad.status).toBe(400);
-    const session = await fetch(`${collector.url}/api/sessions/${'1'.padStart(32, 'a').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')}`);
+    const session = await fetch(
+      `${collector.url}/api/sessions/${'1'.padStart(32, 'a').replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-')}`,
+    );
     expect(session.status).toBe(200);
     expect((await fetch(`${collector.url}/api/sessions/not-a-uuid`)).status).toBe(404);
     expect(await collector.graph.settled()).toBe(true);
@@ -82,13 +97,25 @@ describe('GET /metrics', () => {
       const b = histogramSeries(before, name, labels);
       return { count: a.count - b.count, sum: a.sum - b.sum };
     };
-    const ok = moved('sessiongraph_http_request_duration_seconds', { route: '/v1/traces', method: 'POST', code: '200' });
+    const ok = moved('sessiongraph_http_request_duration_seconds', {
+      route: '/v1/traces',
+      method: 'POST',
+      code: '200',
+    });
     expect(ok.count).toBe(sends);
     expect(ok.sum).toBeGreaterThan(0);
-    expect(moved('sessiongraph_http_request_duration_seconds', { route: '/v1/traces', method: 'POST', code: '400' }).count).toBe(1);
+    expect(
+      moved('sessiongraph_http_request_duration_seconds', { route: '/v1/traces', method: 'POST', code: '400' }).count,
+    ).toBe(1);
     // Routes are patterns, never paths: one series for every session id.
-    expect(moved('sessiongraph_http_request_duration_seconds', { route: '/api/sessions/:id', method: 'GET', code: '200' }).count).toBe(1);
-    expect(moved('sessiongraph_http_request_duration_seconds', { route: '/api/sessions/:id', method: 'GET', code: '404' }).count).toBe(1);
+    expect(
+      moved('sessiongraph_http_request_duration_seconds', { route: '/api/sessions/:id', method: 'GET', code: '200' })
+        .count,
+    ).toBe(1);
+    expect(
+      moved('sessiongraph_http_request_duration_seconds', { route: '/api/sessions/:id', method: 'GET', code: '404' })
+        .count,
+    ).toBe(1);
     const routes = new Set(after.get('sessiongraph_http_request_duration_seconds')?.samples.map((s) => s.labels.route));
     expect([...routes].some((r) => r?.includes('aaaa'))).toBe(false);
 

@@ -84,7 +84,12 @@ describe('hand-written OTLP/JSON', () => {
 
     const rows = await storedRows('handwritten');
     const resource = { 'service.name': 'handwritten', 'res.int': '12' };
-    const common = { ServiceName: 'handwritten', ResourceAttributes: resource, ScopeName: 'hand-scope', ScopeVersion: '0.0.1' };
+    const common = {
+      ServiceName: 'handwritten',
+      ResourceAttributes: resource,
+      ScopeName: 'hand-scope',
+      ScopeVersion: '0.0.1',
+    };
     expect(rows).toEqual([
       {
         ...common,
@@ -95,7 +100,11 @@ describe('hand-written OTLP/JSON', () => {
         TraceState: 'k1=v1',
         SpanName: 'a-snake',
         SpanKind: 'Server',
-        SpanAttributes: { 'int.quoted': '9007199254740993', 'int.bare': '9007199254740993', 'int.min': '-9223372036854775808' },
+        SpanAttributes: {
+          'int.quoted': '9007199254740993',
+          'int.bare': '9007199254740993',
+          'int.min': '-9223372036854775808',
+        },
         Duration: '1001',
         StatusCode: 'Error',
         StatusMessage: 'bad things',
@@ -135,25 +144,35 @@ describe('hand-written OTLP/JSON', () => {
     // JSON.stringify writes these as bare numbers; the SDK's JSON exporter sends them the same way.
     const values = [0.1 + 0.2, 0.8444218515250481, 0.00036899999999999997];
     const body = JSON.stringify({
-      resourceSpans: [{
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'long-doubles' } }] },
-        scopeSpans: [{
-          spans: [{
-            traceId: '0af7651916cd43dd8448eb211c80319c',
-            spanId: 'b7ad6b7169203331',
-            name: 'doubles',
-            startTimeUnixNano: '1767225600000000000',
-            endTimeUnixNano: '1767225600000000000',
-            attributes: values.map((v, i) => ({ key: `d${i}`, value: { doubleValue: v } })),
-          }],
-        }],
-      }],
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'long-doubles' } }] },
+          scopeSpans: [
+            {
+              spans: [
+                {
+                  traceId: '0af7651916cd43dd8448eb211c80319c',
+                  spanId: 'b7ad6b7169203331',
+                  name: 'doubles',
+                  startTimeUnixNano: '1767225600000000000',
+                  endTimeUnixNano: '1767225600000000000',
+                  attributes: values.map((v, i) => ({ key: `d${i}`, value: { doubleValue: v } })),
+                },
+              ],
+            },
+          ],
+        },
+      ],
     });
     expect(body).toContain('"doubleValue":0.30000000000000004');
     const res = await postJson(body);
     expect(res.status, await res.clone().text()).toBe(200);
     const [row] = await storedRows('long-doubles');
-    expect(row?.SpanAttributes).toEqual({ d0: '0.30000000000000004', d1: '0.8444218515250481', d2: '0.00036899999999999997' });
+    expect(row?.SpanAttributes).toEqual({
+      d0: '0.30000000000000004',
+      d1: '0.8444218515250481',
+      d2: '0.00036899999999999997',
+    });
   });
 });
 

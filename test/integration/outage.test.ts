@@ -31,10 +31,23 @@ let graph: ReturnType<typeof createGraphWriter>;
 beforeAll(async () => {
   const client = createFlakyClient(dir, outage);
   // Reads and roll-ups share the flaky client: an outage takes them down as well.
-  storage = createStorage({ client, engine: 'embedded', location: dir, openReader: async () => ({ client, release: async () => {} }), openBackground: () => client }, 'sessiongraph');
+  storage = createStorage(
+    {
+      client,
+      engine: 'embedded',
+      location: dir,
+      openReader: async () => ({ client, release: async () => {} }),
+      openBackground: () => client,
+    },
+    'sessiongraph',
+  );
   await migrateStorage(storage);
   graph = createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: config.sessionTimeoutMs });
-  writer = new SpanWriter((batch) => graph.storeBatch(batch), config, () => storage.ping());
+  writer = new SpanWriter(
+    (batch) => graph.storeBatch(batch),
+    config,
+    () => storage.ping(),
+  );
   app = createApp({ storage, writer, graph, config, logger: silentLogger });
 });
 afterAll(async () => {
@@ -43,10 +56,17 @@ afterAll(async () => {
 });
 
 const traceId = (n: number): string => `0a7a9e00${n.toString(16).padStart(24, '0')}`;
-const post = async (body: string) => app.request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+const post = async (body: string) =>
+  app.request('/v1/traces', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 async function storedSpans(): Promise<number> {
   outage.down = false;
-  return Number((await storage.select<{ n: number }>('SELECT count() AS n FROM (SELECT DISTINCT TraceId, SpanId FROM sessiongraph.otel_traces)'))[0]?.n);
+  return Number(
+    (
+      await storage.select<{ n: number }>(
+        'SELECT count() AS n FROM (SELECT DISTINCT TraceId, SpanId FROM sessiongraph.otel_traces)',
+      )
+    )[0]?.n,
+  );
 }
 
 describe('storage outage', () => {
@@ -65,7 +85,9 @@ describe('storage outage', () => {
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
     const started = Date.now();
-    const burst = await Promise.all(Array.from({ length: 300 }, (_, i) => post(exportBody(agentRunSpans(traceId(100 + i))))));
+    const burst = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => post(exportBody(agentRunSpans(traceId(100 + i))))),
+    );
     const burstMs = Date.now() - started;
     expect(new Set(burst.map((r) => r.status))).toEqual(new Set([503]));
     expect(writer.backlogSpans).toBe(0);
@@ -86,7 +108,9 @@ describe('storage outage', () => {
       expect(statuses.every((s) => s === 200)).toBe(true);
     }
     expect(await storedSpans()).toBe(10 * (2 + 300));
-    console.log(`outage: 301 requests refused with 503 (300 concurrent in ${burstMs} ms, RSS +${Math.round(rssGrowth / 2 ** 20)} MiB), all stored after recovery`);
+    console.log(
+      `outage: 301 requests refused with 503 (300 concurrent in ${burstMs} ms, RSS +${Math.round(rssGrowth / 2 ** 20)} MiB), all stored after recovery`,
+    );
   });
 
   it('a batch cut short by a crash is completed by the next start', async () => {
@@ -100,7 +124,9 @@ describe('storage outage', () => {
     expect((await app.request(`/api/sessions/${uuid}`)).status).toBe(404);
 
     expect(await graph.recoverInFlight()).toBeGreaterThanOrEqual(1);
-    const { session } = (await (await app.request(`/api/sessions/${uuid}`)).json()) as { session: Record<string, unknown> };
+    const { session } = (await (await app.request(`/api/sessions/${uuid}`)).json()) as {
+      session: Record<string, unknown>;
+    };
     expect(session).toMatchObject({ session_status: 'completed', span_count: 10, tokens_used: 19_200 });
   });
 });

@@ -24,14 +24,27 @@ afterAll(() => {
 
 function requestBody(spans: number): Uint8Array {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'overload' }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'overload' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
   const tracer = provider.getTracer('overload');
   // Agent-shaped: runs of 16 spans (an invoke_agent root and 15 chat calls), as agents send them.
   for (let i = 0; i < spans; i += 16) {
-    const root = tracer.startSpan('invoke_agent overload', { attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'overload' } });
+    const root = tracer.startSpan('invoke_agent overload', {
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'overload' },
+    });
     const parent = trace.setSpan(context.active(), root);
     for (let j = 1; j < 16; j++) {
-      tracer.startSpan(`chat ${j}`, { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 100, payload: 'p'.repeat(300) } }, parent).end();
+      tracer
+        .startSpan(
+          `chat ${j}`,
+          {
+            attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': 100, payload: 'p'.repeat(300) },
+          },
+          parent,
+        )
+        .end();
     }
     root.end();
   }
@@ -46,8 +59,17 @@ function peakRssMiB(pid: number): number {
 describe('overload', () => {
   it(`${SENDERS} unthrottled senders get 429 + Retry-After from a bounded queue; peak RSS stays under ${PEAK_RSS_BOUND_MIB} MiB`, async () => {
     collector = await spawnCollector([
-      'serve', '--port', '0', '--data-dir', tempDir(),
-      '--queue-max-spans', '4000', '--queue-max-bytes', '8MiB', '--batch-max-spans', '2000',
+      'serve',
+      '--port',
+      '0',
+      '--data-dir',
+      tempDir(),
+      '--queue-max-spans',
+      '4000',
+      '--queue-max-bytes',
+      '8MiB',
+      '--batch-max-spans',
+      '2000',
     ]);
     const pid = collector.child.pid ?? 0;
     const body = Buffer.from(requestBody(512));
@@ -57,7 +79,11 @@ describe('overload', () => {
     await Promise.all(
       Array.from({ length: SENDERS }, async () => {
         while (Date.now() < deadline) {
-          const res = await fetch(`${collector?.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+          const res = await fetch(`${collector?.url}/v1/traces`, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/x-protobuf' },
+          });
           await res.arrayBuffer();
           statuses[res.status] = (statuses[res.status] ?? 0) + 1;
           if ((res.status === 429 || res.status === 503) && !res.headers.get('retry-after')) retryAfterMissing++;
@@ -79,7 +105,10 @@ describe('overload', () => {
 
     // Still healthy, and every acknowledged span is there.
     expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
-    const res = await fetch(`${collector.url}/api/sql`, { method: 'POST', body: "SELECT count() AS n FROM sessiongraph.otel_traces WHERE ServiceName = 'overload'" });
+    const res = await fetch(`${collector.url}/api/sql`, {
+      method: 'POST',
+      body: "SELECT count() AS n FROM sessiongraph.otel_traces WHERE ServiceName = 'overload'",
+    });
     const { rows } = (await res.json()) as { rows: Array<{ n: string }> };
     expect(Number(rows[0]?.n)).toBe(accepted * 512);
     collector.child.kill('SIGTERM');

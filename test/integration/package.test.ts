@@ -22,7 +22,11 @@ let sdkTarball: string;
 let mainTarball: string;
 
 function npm(args: string[], cwd: string): string {
-  return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
+  return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  });
 }
 
 /** A fresh plain-JavaScript project with `tarballs` installed from the local cache only. */
@@ -32,7 +36,9 @@ function freshProject(name: string, tarballs: string[]): string {
 
 beforeAll(() => {
   const packed = (args: string[]): string => {
-    const out = JSON.parse(npm(['pack', '--json', '--pack-destination', work, ...args], REPO)) as Array<{ filename: string }>;
+    const out = JSON.parse(npm(['pack', '--json', '--pack-destination', work, ...args], REPO)) as Array<{
+      filename: string;
+    }>;
     return path.join(work, out[0]?.filename ?? '');
   };
   sdkTarball = packed(['-w', 'sessiongraph-sdk']);
@@ -44,7 +50,15 @@ describe('the agent SDK package (sessiongraph-sdk)', () => {
   let collector: CollectorProcess;
   beforeAll(async () => {
     project = freshProject('sdk-user', [sdkTarball]);
-    collector = await spawnCollector(['serve', '--data-dir', path.join(work, 'data'), '--port', '0', '--grpc-port', 'off']);
+    collector = await spawnCollector([
+      'serve',
+      '--data-dir',
+      path.join(work, 'data'),
+      '--port',
+      '0',
+      '--grpc-port',
+      'off',
+    ]);
   }, 120_000);
   afterAll(async () => {
     collector?.child.kill('SIGTERM');
@@ -53,10 +67,20 @@ describe('the agent SDK package (sessiongraph-sdk)', () => {
 
   it('installs the OpenTelemetry API, SDK and exporter only: no chDB, no ClickHouse client, no server', () => {
     const installed = fs.readdirSync(path.join(project, 'node_modules'));
-    for (const heavy of ['chdb', '@clickhouse', 'hono', '@hono', '@grpc', 'prom-client', 'tsx', 'sessiongraph']) expect(installed, heavy).not.toContain(heavy);
-    const own = JSON.parse(fs.readFileSync(path.join(project, 'node_modules/sessiongraph-sdk/package.json'), 'utf8')) as Record<string, Record<string, string>>;
-    expect(Object.keys({ ...own.dependencies, ...own.peerDependencies }).every((d) => d.startsWith('@opentelemetry/'))).toBe(true);
-    expect(fs.readdirSync(path.join(project, 'node_modules/sessiongraph-sdk')).sort()).toEqual(['LICENSE', 'README.md', 'dist', 'package.json']);
+    for (const heavy of ['chdb', '@clickhouse', 'hono', '@hono', '@grpc', 'prom-client', 'tsx', 'sessiongraph'])
+      expect(installed, heavy).not.toContain(heavy);
+    const own = JSON.parse(
+      fs.readFileSync(path.join(project, 'node_modules/sessiongraph-sdk/package.json'), 'utf8'),
+    ) as Record<string, Record<string, string>>;
+    expect(
+      Object.keys({ ...own.dependencies, ...own.peerDependencies }).every((d) => d.startsWith('@opentelemetry/')),
+    ).toBe(true);
+    expect(fs.readdirSync(path.join(project, 'node_modules/sessiongraph-sdk')).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'dist',
+      'package.json',
+    ]);
   });
 
   it('runs an agent under plain node whose session reaches the collector', async () => {
@@ -76,7 +100,11 @@ describe('the agent SDK package (sessiongraph-sdk)', () => {
        await tracing.shutdown();
        console.log(sessionIdOf(traceId));`,
     );
-    const run = spawnSync(process.execPath, ['agent.mjs'], { cwd: project, encoding: 'utf8', env: { ...process.env, COLLECTOR: collector.url, NODE_OPTIONS: '' } });
+    const run = spawnSync(process.execPath, ['agent.mjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      env: { ...process.env, COLLECTOR: collector.url, NODE_OPTIONS: '' },
+    });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const sessionId = run.stdout.trim();
@@ -85,7 +113,13 @@ describe('the agent SDK package (sessiongraph-sdk)', () => {
       body = (await (await fetch(`${collector.url}/api/sessions/${sessionId}`)).json()) as Record<string, any>;
       if (!body.session) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(body.session).toMatchObject({ agent_name: 'packaged', service_name: 'packaged-agent', tokens_used: 120, tools_invoked: ['lookup'], session_status: 'completed' });
+    expect(body.session).toMatchObject({
+      agent_name: 'packaged',
+      service_name: 'packaged-agent',
+      tokens_used: 120,
+      tools_invoked: ['lookup'],
+      session_status: 'completed',
+    });
     expect(body.decisions.map((d: { title: string }) => d.title)).toEqual(['Ship it']);
   });
 
@@ -105,7 +139,25 @@ describe('the agent SDK package (sessiongraph-sdk)', () => {
        console.log(answer);
        await tracing.shutdown();`,
     );
-    const tsc = spawnSync(TSC, ['--strict', '--noEmit', '--skipLibCheck', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'agent.ts'], { cwd: project, encoding: 'utf8' });
+    const tsc = spawnSync(
+      TSC,
+      [
+        '--strict',
+        '--noEmit',
+        '--skipLibCheck',
+        'false',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--types',
+        'node',
+        'agent.ts',
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
   });
@@ -113,8 +165,22 @@ describe('the agent SDK package (sessiongraph-sdk)', () => {
 
 describe('the collector package (sessiongraph)', () => {
   it('holds dist/, the bin, README and licence; no tests, fixtures or TypeScript sources', () => {
-    const files = execFileSync('tar', ['-tzf', mainTarball], { encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'bin/sessiongraph.mjs', 'dist/collector/cli.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/dashboard/assets/index.html']));
+    const files = execFileSync('tar', ['-tzf', mainTarball], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map((f) => f.replace(/^package\//, ''));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package.json',
+        'README.md',
+        'LICENSE',
+        'bin/sessiongraph.mjs',
+        'dist/collector/cli.js',
+        'dist/src/index.js',
+        'dist/src/index.d.ts',
+        'dist/src/dashboard/assets/index.html',
+      ]),
+    );
     expect(files.filter((f) => /^(test|bench|examples|docs)\/|\.test\.|fixtures/.test(f))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
@@ -122,10 +188,21 @@ describe('the collector package (sessiongraph)', () => {
   it('installed from its tarball, `sessiongraph` runs with no TypeScript loader, and the library imports under plain node', () => {
     const project = freshProject('operator', [mainTarball]);
     expect(fs.existsSync(path.join(project, 'node_modules/tsx'))).toBe(false);
-    const help = spawnSync(path.join(project, 'node_modules/.bin/sessiongraph'), ['--help'], { cwd: project, encoding: 'utf8' });
+    const help = spawnSync(path.join(project, 'node_modules/.bin/sessiongraph'), ['--help'], {
+      cwd: project,
+      encoding: 'utf8',
+    });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('sessiongraph — an OpenTelemetry trace collector for AI agents');
-    const lib = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('sessiongraph'); console.log(typeof m.startTracing, m.sessionIdOf('4bf92f3577b34da6a3ce929d0e0e4736'))"], { cwd: project, encoding: 'utf8' });
+    const lib = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const m = await import('sessiongraph'); console.log(typeof m.startTracing, m.sessionIdOf('4bf92f3577b34da6a3ce929d0e0e4736'))",
+      ],
+      { cwd: project, encoding: 'utf8' },
+    );
     expect(lib.stderr).toBe('');
     expect(lib.stdout.trim()).toBe('function 4bf92f35-77b3-4da6-a3ce-929d0e0e4736');
   }, 180_000);

@@ -38,7 +38,15 @@ function backfill(days: number): Backfill {
   const service = `backfill-${days}`;
   const traceId = (n: number): string => `bf${days.toString(16).padStart(6, '0')}${n.toString(16).padStart(24, '0')}`;
   const noonOf = (day: number): bigint => FIRST_DAY_NS + BigInt(day) * DAY_NS + DAY_NS / 2n;
-  const span = (trace: string, spanId: string, parent: string, name: string, start: bigint, end: bigint, attributes: OtlpSpan['attributes']): OtlpSpan => ({
+  const span = (
+    trace: string,
+    spanId: string,
+    parent: string,
+    name: string,
+    start: bigint,
+    end: bigint,
+    attributes: OtlpSpan['attributes'],
+  ): OtlpSpan => ({
     traceId: trace,
     spanId,
     ...(parent ? { parentSpanId: parent } : {}),
@@ -48,19 +56,61 @@ function backfill(days: number): Backfill {
     endTimeUnixNano: String(end),
     attributes,
   });
-  const agent = [{ key: 'gen_ai.operation.name', value: { stringValue: 'invoke_agent' } }, { key: 'gen_ai.agent.name', value: { stringValue: 'nightly-backfill' } }];
-  const chat = [{ key: 'gen_ai.operation.name', value: { stringValue: 'chat' } }, { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } }, { key: 'gen_ai.usage.input_tokens', value: { intValue: '100' } }];
-  const tool = [{ key: 'gen_ai.operation.name', value: { stringValue: 'execute_tool' } }, { key: 'gen_ai.tool.name', value: { stringValue: 'replay' } }];
+  const agent = [
+    { key: 'gen_ai.operation.name', value: { stringValue: 'invoke_agent' } },
+    { key: 'gen_ai.agent.name', value: { stringValue: 'nightly-backfill' } },
+  ];
+  const chat = [
+    { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
+    { key: 'gen_ai.request.model', value: { stringValue: 'gpt-4o' } },
+    { key: 'gen_ai.usage.input_tokens', value: { intValue: '100' } },
+  ];
+  const tool = [
+    { key: 'gen_ai.operation.name', value: { stringValue: 'execute_tool' } },
+    { key: 'gen_ai.tool.name', value: { stringValue: 'replay' } },
+  ];
   const spans: OtlpSpan[] = [];
   for (let day = 0; day < days; day++) {
     const t = traceId(day + 1);
-    spans.push(span(t, 'a000000000000001', '', 'invoke_agent nightly-backfill', noonOf(day), noonOf(day) + 10_000_000_000n, agent));
-    spans.push(span(t, 'b000000000000001', 'a000000000000001', 'chat gpt-4o', noonOf(day) + 1_000_000_000n, noonOf(day) + 2_000_000_000n, chat));
+    spans.push(
+      span(
+        t,
+        'a000000000000001',
+        '',
+        'invoke_agent nightly-backfill',
+        noonOf(day),
+        noonOf(day) + 10_000_000_000n,
+        agent,
+      ),
+    );
+    spans.push(
+      span(
+        t,
+        'b000000000000001',
+        'a000000000000001',
+        'chat gpt-4o',
+        noonOf(day) + 1_000_000_000n,
+        noonOf(day) + 2_000_000_000n,
+        chat,
+      ),
+    );
   }
   const long = traceId(0);
-  spans.push(span(long, 'c000000000000000', '', 'invoke_agent nightly-backfill', noonOf(0), noonOf(days - 1) + 1n, agent));
+  spans.push(
+    span(long, 'c000000000000000', '', 'invoke_agent nightly-backfill', noonOf(0), noonOf(days - 1) + 1n, agent),
+  );
   for (let day = 0; day < days; day += 10) {
-    spans.push(span(long, `d${day.toString(16).padStart(15, '0')}`, 'c000000000000000', 'execute_tool replay', noonOf(day) + 3n, noonOf(day) + 4n, tool));
+    spans.push(
+      span(
+        long,
+        `d${day.toString(16).padStart(15, '0')}`,
+        'c000000000000000',
+        'execute_tool replay',
+        noonOf(day) + 3n,
+        noonOf(day) + 4n,
+        tool,
+      ),
+    );
   }
   const spansByTrace = new Map<string, number>();
   const spansByDay = new Map<string, number>();
@@ -72,7 +122,8 @@ function backfill(days: number): Backfill {
   return { body: exportBody(spans, service), service, spansByTrace, spansByDay };
 }
 
-const post = (body: string): Promise<Response> => fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+const post = (body: string): Promise<Response> =>
+  fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 const normalTraceId = (n: number): string => `0a0a${n.toString(16).padStart(28, '0')}`;
 
 async function storedSpansByDay(service: string): Promise<Map<string, number>> {
@@ -83,7 +134,9 @@ async function storedSpansByDay(service: string): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.day, Number(r.n)]));
 }
 
-async function sessionsOf(traceIds: readonly string[]): Promise<Map<string, { span_count: number; session_status: string }>> {
+async function sessionsOf(
+  traceIds: readonly string[],
+): Promise<Map<string, { span_count: number; session_status: string }>> {
   // Sessions are rolled up behind the ack.
   expect(await collector.graph.settled()).toBe(true);
   const rows = await collector.storage.select<{ trace_id: string; span_count: number; session_status: string }>(
@@ -98,8 +151,15 @@ async function sendBackfill(days: number, normalNo: number): Promise<number> {
   const request = backfill(days);
   const started = performance.now();
   const [big, alongside] = await Promise.all([
-    post(request.body).then(async (res) => ({ status: res.status, text: await res.text(), ms: performance.now() - started })),
-    post(exportBody(agentRunSpans(normalTraceId(normalNo)))).then(async (res) => ({ status: res.status, text: await res.text() })),
+    post(request.body).then(async (res) => ({
+      status: res.status,
+      text: await res.text(),
+      ms: performance.now() - started,
+    })),
+    post(exportBody(agentRunSpans(normalTraceId(normalNo)))).then(async (res) => ({
+      status: res.status,
+      text: await res.text(),
+    })),
   ]);
   expect(big.status, big.text).toBe(200);
   expect(alongside.status, alongside.text).toBe(200);
@@ -111,7 +171,8 @@ async function sendBackfill(days: number, normalNo: number): Promise<number> {
   expect(request.spansByDay.size).toBe(days);
   expect(await storedSpansByDay(request.service)).toEqual(request.spansByDay);
   const sessions = await sessionsOf([...request.spansByTrace.keys()]);
-  for (const [trace, spans] of request.spansByTrace) expect(sessions.get(trace), trace).toEqual({ span_count: spans, session_status: 'completed' });
+  for (const [trace, spans] of request.spansByTrace)
+    expect(sessions.get(trace), trace).toEqual({ span_count: spans, session_status: 'completed' });
   const normal = await sessionsOf([normalTraceId(normalNo), normalTraceId(normalNo + 1)]);
   expect([...normal.values()].map((s) => s.span_count)).toEqual([10, 10]);
   return big.ms;
@@ -138,7 +199,11 @@ describe('backfill across many days', () => {
       return insert(table, lines);
     };
     try {
-      const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => post(exportBody(agentRunSpans(normalTraceId(100 + i)))).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          post(exportBody(agentRunSpans(normalTraceId(100 + i)))).then((r) => r.status),
+        ),
+      );
       expect(statuses.every((s) => s === 200)).toBe(true);
     } finally {
       storage.insertJsonLines = insert;
@@ -146,7 +211,9 @@ describe('backfill across many days', () => {
     const batches = collector.writer.stats.inserts - batchesBefore;
     expect(batches).toBeGreaterThan(0);
     expect(spanInserts).toBe(batches); // one statement per group-committed batch, as before the split
-    console.log(`partitions: 20 concurrent one-day requests stored in ${batches} batch(es), ${spanInserts} otel_traces insert(s)`);
+    console.log(
+      `partitions: 20 concurrent one-day requests stored in ${batches} batch(es), ${spanInserts} otel_traces insert(s)`,
+    );
   });
 
   it("classifies the engine's 'too many partitions' as the request's 400 (storage stays available), 'too many parts' as unavailable", async () => {
@@ -156,8 +223,14 @@ describe('backfill across many days', () => {
 
     // An insert function that ignores the split and sends 101 days in one statement: what the
     // engine answers to it must be the request's fault, not an outage.
-    const poison = Array.from({ length: 101 }, (_, i) => JSON.stringify({ Timestamp: nsToInsertTime(String(FIRST_DAY_NS + BigInt(i) * DAY_NS)) })).join('\n');
-    const partitions = new SpanWriter(() => storage.insertJsonLines('otel_traces', poison), limits, () => storage.ping());
+    const poison = Array.from({ length: 101 }, (_, i) =>
+      JSON.stringify({ Timestamp: nsToInsertTime(String(FIRST_DAY_NS + BigInt(i) * DAY_NS)) }),
+    ).join('\n');
+    const partitions = new SpanWriter(
+      () => storage.insertJsonLines('otel_traces', poison),
+      limits,
+      () => storage.ping(),
+    );
     const refused = await partitions.write(rows).catch((err: unknown) => err);
     expect(refused).toBeInstanceOf(BadDataError);
     expect((refused as Error).message).toMatch(/Too many partitions/);
@@ -165,7 +238,10 @@ describe('backfill across many days', () => {
     partitions.stop();
 
     // The same code 252 from a table with too many parts is the server's trouble: retried (503).
-    await storage.client.command({ query: 'CREATE TABLE IF NOT EXISTS sessiongraph.parts_trap (x UInt8) ENGINE = MergeTree ORDER BY x SETTINGS parts_to_throw_insert = 1' });
+    await storage.client.command({
+      query:
+        'CREATE TABLE IF NOT EXISTS sessiongraph.parts_trap (x UInt8) ENGINE = MergeTree ORDER BY x SETTINGS parts_to_throw_insert = 1',
+    });
     await storage.insertJsonLines('parts_trap', '{"x":1}');
     const parts = new SpanWriter(() => storage.insertJsonLines('parts_trap', '{"x":1}'), limits);
     const unavailable = await parts.write(rows).catch((err: unknown) => err);

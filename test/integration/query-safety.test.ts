@@ -18,10 +18,16 @@ const TRACES = ['5afe0000000000000000000000000001', '5afe00000000000000000000000
 
 /** Every table of the sessiongraph database with its row count. */
 async function tableCounts(): Promise<Record<string, number>> {
-  const tables = await queryRows<{ name: string }>(collector.storage, "SELECT name FROM system.tables WHERE database = 'sessiongraph' ORDER BY name");
+  const tables = await queryRows<{ name: string }>(
+    collector.storage,
+    "SELECT name FROM system.tables WHERE database = 'sessiongraph' ORDER BY name",
+  );
   const out: Record<string, number> = {};
   for (const { name } of tables) {
-    const rows = await queryRows<{ n: string }>(collector.storage, `SELECT toString(count()) AS n FROM sessiongraph.${name}`);
+    const rows = await queryRows<{ n: string }>(
+      collector.storage,
+      `SELECT toString(count()) AS n FROM sessiongraph.${name}`,
+    );
     out[name] = Number(rows[0]?.n);
   }
   return out;
@@ -30,14 +36,31 @@ async function tableCounts(): Promise<Record<string, number>> {
 beforeAll(async () => {
   collector = await startTestCollector(tempDir(), { SESSIONGRAPH_SESSION_TIMEOUT: '3650d' });
   for (const traceId of TRACES) {
-    const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportBody(agentRunSpans(traceId)), headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      body: exportBody(agentRunSpans(traceId)),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
   }
   await collector.writer.drain();
   expect(await collector.graph.settled()).toBe(true);
   baseline = await tableCounts();
-  expect(baseline).toMatchObject({ otel_traces: 2 * agentRunSpans(TRACES[0] ?? '').length, agent_sessions: expect.any(Number) });
-  expect(Object.keys(baseline)).toEqual(expect.arrayContaining(['otel_traces', 'agent_sessions', 'agent_definitions', 'decisions', 'session_spans', 'graph_edges', 'schema_migrations']));
+  expect(baseline).toMatchObject({
+    otel_traces: 2 * agentRunSpans(TRACES[0] ?? '').length,
+    agent_sessions: expect.any(Number),
+  });
+  expect(Object.keys(baseline)).toEqual(
+    expect.arrayContaining([
+      'otel_traces',
+      'agent_sessions',
+      'agent_definitions',
+      'decisions',
+      'session_spans',
+      'graph_edges',
+      'schema_migrations',
+    ]),
+  );
 });
 afterAll(async () => {
   await collector?.close();
@@ -68,7 +91,7 @@ const PAYLOADS: Array<{ value: string; raw?: boolean }> = [
   '\u{10FFFF}',
   `${'A'.repeat(10_240)}' OR 1=1 --`,
   `${ZERO_UUID}' OR 1=1 --`,
-  '2026-11-18T00:00:00Z\' OR 1=1 --',
+  "2026-11-18T00:00:00Z' OR 1=1 --",
   '99999999999999999999',
   '-1',
   '1e3',
@@ -77,15 +100,24 @@ const PAYLOADS: Array<{ value: string; raw?: boolean }> = [
   b64("1|x' OR 1=1 --"),
   b64(`99999999999999999999999|${ZERO_UUID}`),
   b64(`1795000000000000000|${ZERO_UUID}' OR 1=1 --`),
-  'completed\' OR 1=1 --',
+  "completed' OR 1=1 --",
   '%27',
 ].map((v) => (typeof v === 'string' ? { value: v } : v));
-PAYLOADS.push({ value: '%27%20OR%201%3D1%20--', raw: true }, { value: '%00', raw: true }, { value: '%ED%A0%80', raw: true }, { value: '%FF%FE', raw: true }, { value: '%E0%A4%A', raw: true }, { value: '%', raw: true });
+PAYLOADS.push(
+  { value: '%27%20OR%201%3D1%20--', raw: true },
+  { value: '%00', raw: true },
+  { value: '%ED%A0%80', raw: true },
+  { value: '%FF%FE', raw: true },
+  { value: '%E0%A4%A', raw: true },
+  { value: '%', raw: true },
+);
 
 const FILTERS = ['agent', 'status', 'from', 'to', 'trace_id', 'conversation_id', 'limit', 'cursor'] as const;
 const PATHS = ['/api/sessions/', '/api/decisions/', '/api/agents/'] as const;
 const enc = (p: { value: string; raw?: boolean }): string => (p.raw ? p.value : encodeURIComponent(p.value));
-const show = (p: { value: string; raw?: boolean }): string => JSON.stringify(p.value.length > 40 ? `${p.value.slice(0, 20)}…(${p.value.length} chars)` : p.value) + (p.raw ? ' (raw)' : '');
+const show = (p: { value: string; raw?: boolean }): string =>
+  JSON.stringify(p.value.length > 40 ? `${p.value.slice(0, 20)}…(${p.value.length} chars)` : p.value) +
+  (p.raw ? ' (raw)' : '');
 
 let checked = 0;
 type Outcome = { url: string; status: number; body: unknown };
@@ -107,7 +139,8 @@ async function probe(url: string): Promise<Outcome> {
 function badOutcome(o: Outcome, emptyOk: (body: unknown) => boolean): string | undefined {
   if (o.status === 200 && emptyOk(o.body)) return undefined;
   const err = (o.body as { error?: { code?: unknown; message?: unknown } }).error;
-  if ((o.status === 400 || o.status === 404) && typeof err?.code === 'string' && typeof err.message === 'string') return undefined;
+  if ((o.status === 400 || o.status === 404) && typeof err?.code === 'string' && typeof err.message === 'string')
+    return undefined;
   return `${o.status} ${o.url.slice(0, 120)} → ${JSON.stringify(o.body).slice(0, 200)}`;
 }
 
@@ -116,14 +149,20 @@ describe('injection attempts through the query API', () => {
     const bad: string[] = [];
     for (const p of PAYLOADS) {
       const o = await probe(`/api/sessions?${filter}=${enc(p)}`);
-      const problem = badOutcome(o, (b) => Array.isArray((b as { sessions?: unknown }).sessions) && (b as { sessions: unknown[] }).sessions.length === 0);
+      const problem = badOutcome(
+        o,
+        (b) =>
+          Array.isArray((b as { sessions?: unknown }).sessions) && (b as { sessions: unknown[] }).sessions.length === 0,
+      );
       if (problem) bad.push(`${show(p)}: ${problem}`);
     }
     expect(bad).toEqual([]);
   });
 
   it('several filters at once, and the same filter twice', async () => {
-    const o = await probe(`/api/sessions?agent=${encodeURIComponent("' OR 1=1 --")}&status=completed&conversation_id=${encodeURIComponent("') OR 1 --")}&limit=500`);
+    const o = await probe(
+      `/api/sessions?agent=${encodeURIComponent("' OR 1=1 --")}&status=completed&conversation_id=${encodeURIComponent("') OR 1 --")}&limit=500`,
+    );
     expect(o.status).toBe(200);
     expect((o.body as { sessions: unknown[] }).sessions).toEqual([]);
     const twice = await probe(`/api/sessions?agent=roadmap-triage&agent=${encodeURIComponent("' OR 1=1 --")}`);
@@ -132,7 +171,11 @@ describe('injection attempts through the query API', () => {
 
   it.each(PATHS)('GET %s:id never 500s', async (prefix) => {
     const bad: string[] = [];
-    for (const p of [...PAYLOADS, { value: `${ZERO_UUID}/../../agents` }, { value: `${ZERO_UUID}%2F..%2Fx`, raw: true }]) {
+    for (const p of [
+      ...PAYLOADS,
+      { value: `${ZERO_UUID}/../../agents` },
+      { value: `${ZERO_UUID}%2F..%2Fx`, raw: true },
+    ]) {
       const o = await probe(`${prefix}${enc(p)}`);
       const problem = badOutcome(o, () => false);
       if (problem) bad.push(`${show(p)}: ${problem}`);
@@ -164,9 +207,16 @@ describe('times outside the nanosecond range', () => {
   });
 });
 
-async function sql(query: string): Promise<{ status: number; body: { rows?: Array<Record<string, unknown>>; truncated?: boolean; error?: { code: string; message: string } } }> {
+async function sql(query: string): Promise<{
+  status: number;
+  body: { rows?: Array<Record<string, unknown>>; truncated?: boolean; error?: { code: string; message: string } };
+}> {
   checked++;
-  const res = await fetch(`${collector.url}/api/sql`, { method: 'POST', body: query, headers: { 'content-type': 'text/plain' } });
+  const res = await fetch(`${collector.url}/api/sql`, {
+    method: 'POST',
+    body: query,
+    headers: { 'content-type': 'text/plain' },
+  });
   return { status: res.status, body: (await res.json()) as never };
 }
 
@@ -179,7 +229,9 @@ describe('POST /api/sql stays read-only', () => {
   });
 
   it('reads still work (the refusals are not blanket)', async () => {
-    const { status, body } = await sql("SELECT count() AS n FROM sessiongraph.agent_sessions WHERE agent_name = 'x'' OR 1=1 --'");
+    const { status, body } = await sql(
+      "SELECT count() AS n FROM sessiongraph.agent_sessions WHERE agent_name = 'x'' OR 1=1 --'",
+    );
     expect(status).toBe(200);
     expect(body.rows).toEqual([{ n: '0' }]);
   });
@@ -189,9 +241,9 @@ describe('POST /api/sql stays read-only', () => {
     'DROP DATABASE sessiongraph',
     'TRUNCATE TABLE sessiongraph.otel_traces',
     "INSERT INTO sessiongraph.otel_traces (SpanName) VALUES ('x')",
-    "INSERT INTO sessiongraph.agent_sessions SELECT * FROM sessiongraph.agent_sessions",
+    'INSERT INTO sessiongraph.agent_sessions SELECT * FROM sessiongraph.agent_sessions',
     'ALTER TABLE sessiongraph.otel_traces DELETE WHERE 1',
-    'ALTER TABLE sessiongraph.agent_sessions UPDATE title = \'x\' WHERE 1',
+    "ALTER TABLE sessiongraph.agent_sessions UPDATE title = 'x' WHERE 1",
     'DELETE FROM sessiongraph.decisions WHERE 1',
     'SET readonly = 0',
     'CREATE TABLE sessiongraph.pwned (x UInt8) ENGINE = Memory',
@@ -216,7 +268,7 @@ describe('POST /api/sql stays read-only', () => {
     'SELECT 1; DROP TABLE sessiongraph.otel_traces',
     'SELECT 1) ; DROP TABLE sessiongraph.otel_traces; SELECT (1',
     "SELECT ';' ; DROP TABLE sessiongraph.otel_traces",
-    'WITH x AS (SELECT 1) INSERT INTO sessiongraph.otel_traces (SpanName) SELECT \'x\'',
+    "WITH x AS (SELECT 1) INSERT INTO sessiongraph.otel_traces (SpanName) SELECT 'x'",
     '/* SELECT */ DROP TABLE sessiongraph.otel_traces',
     '-- SELECT\nDROP TABLE sessiongraph.otel_traces',
     "SELECT '\\'' ; DROP TABLE sessiongraph.otel_traces",
@@ -239,7 +291,9 @@ describe('POST /api/sql stays read-only', () => {
 
   it('a query that runs too long stops at the time limit with a 400', async () => {
     const started = Date.now();
-    const { status, body } = await sql('SELECT count() FROM numbers(1000000000000) WHERE NOT ignore(sipHash64(number))');
+    const { status, body } = await sql(
+      'SELECT count() FROM numbers(1000000000000) WHERE NOT ignore(sipHash64(number))',
+    );
     const seconds = (Date.now() - started) / 1000;
     expect(status, JSON.stringify(body)).toBe(400);
     expect(body.error?.message).toMatch(/timeout exceeded/i);
@@ -260,6 +314,8 @@ describe('afterwards', () => {
     expect(fs.existsSync('/tmp/sessiongraph-pwned.txt')).toBe(false);
     const res = await fetch(`${collector.url}/readyz`);
     expect(res.status).toBe(200);
-    console.log(`query-safety: ${checked} injection / refusal attempts checked, tables intact: ${Object.keys(baseline).join(', ')}`);
+    console.log(
+      `query-safety: ${checked} injection / refusal attempts checked, tables intact: ${Object.keys(baseline).join(', ')}`,
+    );
   });
 });

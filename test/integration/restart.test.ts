@@ -33,21 +33,31 @@ describe('restart on the embedded engine', () => {
     const args = ['serve', '--port', '0', '--data-dir', dataDir];
 
     const first = await spawnCollector(args);
-    const res1 = await fetch(`${first.url}/v1/traces`, { method: 'POST', body: exportRequest('before-restart', 3), headers: { 'content-type': 'application/json' } });
+    const res1 = await fetch(`${first.url}/v1/traces`, {
+      method: 'POST',
+      body: exportRequest('before-restart', 3),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res1.status).toBe(200);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
     expect(first.output()).toMatch(/SIGTERM received: draining[\s\S]*stopped/);
 
     const second = await spawnCollector(args);
-    const res2 = await fetch(`${second.url}/v1/traces`, { method: 'POST', body: exportRequest('after-restart', 2), headers: { 'content-type': 'application/json' } });
+    const res2 = await fetch(`${second.url}/v1/traces`, {
+      method: 'POST',
+      body: exportRequest('after-restart', 2),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res2.status).toBe(200);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
 
     // The children are gone, so this process may open the same data directory.
     const storage = openStoppedDataDir(dataDir);
-    const rows = await storage.select<{ s: string; n: string }>('SELECT ServiceName AS s, count() AS n FROM sessiongraph.otel_traces GROUP BY s ORDER BY s');
+    const rows = await storage.select<{ s: string; n: string }>(
+      'SELECT ServiceName AS s, count() AS n FROM sessiongraph.otel_traces GROUP BY s ORDER BY s',
+    );
     await storage.close();
     expect(rows.map((r) => [r.s, Number(r.n)])).toEqual([
       ['after-restart', 2],

@@ -13,7 +13,11 @@ let collector: RunningCollector;
 let tracing: Tracing;
 beforeAll(async () => {
   collector = await startTestCollector(tempDir());
-  tracing = startTracing({ endpoint: collector.url, serviceName: 'sdk-test', resourceAttributes: { 'deployment.environment.name': 'test' } });
+  tracing = startTracing({
+    endpoint: collector.url,
+    serviceName: 'sdk-test',
+    resourceAttributes: { 'deployment.environment.name': 'test' },
+  });
 });
 afterAll(async () => {
   await tracing?.shutdown();
@@ -32,17 +36,31 @@ describe('SDK helpers', () => {
     let traceId = '';
     let decisionId = '';
     const output = await agentSession(
-      { agent: { name: 'roadmap-triage', id: 'agent-42', version: '3.0.0', description: 'Nightly roadmap triage' }, input: 'Triage tonight', conversationId: 'nightly-1', tags: ['nightly', 'roadmap'] },
+      {
+        agent: { name: 'roadmap-triage', id: 'agent-42', version: '3.0.0', description: 'Nightly roadmap triage' },
+        input: 'Triage tonight',
+        conversationId: 'nightly-1',
+        tags: ['nightly', 'roadmap'],
+      },
       async () => {
         traceId = trace.getActiveSpan()?.spanContext().traceId ?? '';
-        const metrics = await toolCall('read_metrics', { window: '30d' }, () => ({ export: 0.002, legacy_sync: 0.003 }));
+        const metrics = await toolCall('read_metrics', { window: '30d' }, () => ({
+          export: 0.002,
+          legacy_sync: 0.003,
+        }));
         await toolCall('read_backlog', { team: 'core' }, () => {
           throw new BacklogUnavailable('backlog API returned 503');
         }).catch((err: unknown) => {
           expect(err).toBeInstanceOf(BacklogUnavailable); // re-thrown unchanged
         });
         await llmCall({ model: 'claude-sonnet-4-5', provider: 'anthropic' }, (call) => {
-          call.usage({ inputTokens: 10_000, outputTokens: 500, cacheReadTokens: 6_000, cacheWriteTokens: 2_000, reasoningTokens: 100 });
+          call.usage({
+            inputTokens: 10_000,
+            outputTokens: 500,
+            cacheReadTokens: 6_000,
+            cacheWriteTokens: 2_000,
+            reasoningTokens: 100,
+          });
           call.output('Two features are under 0.5% usage.');
         });
         await llmCall({ model: 'gpt-4o', provider: 'openai' }, (call) => {
@@ -63,7 +81,11 @@ describe('SDK helpers', () => {
     expect(output).toBe('Proposed deprecating export.');
     await tracing.flush();
 
-    const { session, agent_definition, decisions } = (await get(`/api/sessions/${sessionIdOf(traceId)}`)) as { session: Json; agent_definition: Json; decisions: Json[] };
+    const { session, agent_definition, decisions } = (await get(`/api/sessions/${sessionIdOf(traceId)}`)) as {
+      session: Json;
+      agent_definition: Json;
+      decisions: Json[];
+    };
     expect(session).toMatchObject({
       agent_name: 'roadmap-triage',
       session_status: 'completed',
@@ -86,13 +108,35 @@ describe('SDK helpers', () => {
     });
     // sonnet: 2,000 × 3 + 6,000 × 0.3 + 2,000 × 3.75 + 500 × 15 = 22,800 µ$; gpt-4o: 600 × 2.5 + 400 × 1.25 + 100 × 10 = 3,000 µ$
     expect(session.cost as number).toBeCloseTo(0.0258, 9);
-    expect(agent_definition).toMatchObject({ title: 'roadmap-triage', agent_id: 'agent-42', version: '3.0.0', description: 'Nightly roadmap triage', agent_key: 'sdk-test/agent-42' });
-    expect(decisions).toEqual([expect.objectContaining({ id: decisionId, title: 'Deprecate export', rationale: 'weekly usage 0.2%', status: 'proposed', tags: ['deprecation'] })]);
+    expect(agent_definition).toMatchObject({
+      title: 'roadmap-triage',
+      agent_id: 'agent-42',
+      version: '3.0.0',
+      description: 'Nightly roadmap triage',
+      agent_key: 'sdk-test/agent-42',
+    });
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        id: decisionId,
+        title: 'Deprecate export',
+        rationale: 'weekly usage 0.2%',
+        status: 'proposed',
+        tags: ['deprecation'],
+      }),
+    ]);
 
     const audit = (await get(`/api/decisions/${decisionId}`)) as { session: Json; evidence: Json[] };
     expect((audit.session as Json).id).toBe(sessionIdOf(traceId));
-    expect(audit.evidence.map((e) => e.name)).toEqual(['execute_tool read_metrics', 'execute_tool read_backlog', 'chat claude-sonnet-4-5', 'chat gpt-4o']);
-    expect(audit.evidence[0]).toMatchObject({ input: '{"window":"30d"}', output: '{"export":0.002,"legacy_sync":0.003}' });
+    expect(audit.evidence.map((e) => e.name)).toEqual([
+      'execute_tool read_metrics',
+      'execute_tool read_backlog',
+      'chat claude-sonnet-4-5',
+      'chat gpt-4o',
+    ]);
+    expect(audit.evidence[0]).toMatchObject({
+      input: '{"window":"30d"}',
+      output: '{"export":0.002,"legacy_sync":0.003}',
+    });
     expect(audit.evidence[1]).toMatchObject({ error: true, status_message: 'backlog API returned 503' });
   });
 
@@ -105,7 +149,10 @@ describe('SDK helpers', () => {
     }).catch((err: unknown) => err);
     expect(caught).toBe(boom);
     await tracing.flush();
-    const { session, transcript } = (await get(`/api/sessions/${sessionIdOf(traceId)}`)) as { session: Json; transcript: Json[] };
+    const { session, transcript } = (await get(`/api/sessions/${sessionIdOf(traceId)}`)) as {
+      session: Json;
+      transcript: Json[];
+    };
     expect(session).toMatchObject({ session_status: 'failed', error_count: 1 });
     expect(transcript[0]).toMatchObject({ status_code: 'Error', status_message: 'model refused', error: true });
     const raw = await collector.storage.select<{ events: string[]; type: string }>(
@@ -134,7 +181,14 @@ describe('SDK helpers', () => {
   it('honours the standard OTLP endpoint variables', () => {
     expect(tracesUrl({}, {})).toBe('http://localhost:4318/v1/traces');
     expect(tracesUrl({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318/' })).toBe('http://c:4318/v1/traces');
-    expect(tracesUrl({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:9/x' })).toBe('http://t:9/x');
-    expect(tracesUrl({ endpoint: 'http://e:1' }, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:9/x' })).toBe('http://e:1/v1/traces');
+    expect(
+      tracesUrl(
+        {},
+        { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:9/x' },
+      ),
+    ).toBe('http://t:9/x');
+    expect(tracesUrl({ endpoint: 'http://e:1' }, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://t:9/x' })).toBe(
+      'http://e:1/v1/traces',
+    );
   });
 });

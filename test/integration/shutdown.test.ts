@@ -19,7 +19,11 @@ describe('SIGTERM under load', () => {
       while (!stop) {
         const traceId = `5d${id.toString(16)}${(n++).toString(16).padStart(29, '0')}`;
         try {
-          const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportBody(agentRunSpans(traceId)), headers: { 'content-type': 'application/json' } });
+          const res = await fetch(`${collector.url}/v1/traces`, {
+            method: 'POST',
+            body: exportBody(agentRunSpans(traceId)),
+            headers: { 'content-type': 'application/json' },
+          });
           await res.arrayBuffer();
           if (res.status === 200) acknowledged.push(traceId);
           else refused++;
@@ -46,9 +50,13 @@ describe('SIGTERM under load', () => {
       );
       const stored = new Map(rows.map((r) => [r.trace, r.spans]));
       expect(acknowledged.filter((t) => stored.get(t) !== 10)).toEqual([]);
-      const sessions = await storage.select<{ n: number }>("SELECT count() AS n FROM sessiongraph.agent_sessions FINAL WHERE session_status = 'completed'");
+      const sessions = await storage.select<{ n: number }>(
+        "SELECT count() AS n FROM sessiongraph.agent_sessions FINAL WHERE session_status = 'completed'",
+      );
       expect(sessions[0]?.n).toBeGreaterThanOrEqual(acknowledged.length);
-      console.log(`shutdown: exited 0 in ${exitMs} ms; ${acknowledged.length} acknowledged requests all stored, ${refused} refused after the signal`);
+      console.log(
+        `shutdown: exited 0 in ${exitMs} ms; ${acknowledged.length} acknowledged requests all stored, ${refused} refused after the signal`,
+      );
     } finally {
       await storage.close();
     }

@@ -26,7 +26,10 @@ const raw = rawConnections(() => collector.url);
 const connect = raw.connect;
 
 beforeAll(async () => {
-  const config = testConfig(tempDir(), { SESSIONGRAPH_BODY_TIMEOUT: `${BODY_TIMEOUT_MS}ms`, SESSIONGRAPH_QUEUE_MAX_BYTES: String(BUDGET) });
+  const config = testConfig(tempDir(), {
+    SESSIONGRAPH_BODY_TIMEOUT: `${BODY_TIMEOUT_MS}ms`,
+    SESSIONGRAPH_QUEUE_MAX_BYTES: String(BUDGET),
+  });
   collector = await startCollector(config, logger);
 });
 afterAll(async () => {
@@ -38,23 +41,43 @@ let nextSpan = 1;
 function exportRequest(service: string): string {
   const n = nextSpan++;
   return JSON.stringify({
-    resourceSpans: [{
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
-      scopeSpans: [{ spans: [{
-        traceId: `${'cd'.repeat(12)}${n.toString(16).padStart(8, '0')}`, spanId: n.toString(16).padStart(16, '0'), name: 'step',
-        startTimeUnixNano: '1767225600000000000', endTimeUnixNano: '1767225601000000000',
-      }] }],
-    }],
+    resourceSpans: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: service } }] },
+        scopeSpans: [
+          {
+            spans: [
+              {
+                traceId: `${'cd'.repeat(12)}${n.toString(16).padStart(8, '0')}`,
+                spanId: n.toString(16).padStart(16, '0'),
+                name: 'step',
+                startTimeUnixNano: '1767225600000000000',
+                endTimeUnixNano: '1767225601000000000',
+              },
+            ],
+          },
+        ],
+      },
+    ],
   });
 }
 
 function exportNormally(service: string): Promise<Response> {
-  return fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportRequest(service), headers: { 'content-type': 'application/json' } });
+  return fetch(`${collector.url}/v1/traces`, {
+    method: 'POST',
+    body: exportRequest(service),
+    headers: { 'content-type': 'application/json' },
+  });
 }
 
 async function requestsByCode(): Promise<Record<string, number>> {
   const text = await (await fetch(`${collector.url}/metrics`)).text();
-  return Object.fromEntries([...text.matchAll(/^sessiongraph_otlp_requests_total\{code="(\d+)"\} (\d+)$/gm)].map((m) => [m[1] ?? '', Number(m[2])]));
+  return Object.fromEntries(
+    [...text.matchAll(/^sessiongraph_otlp_requests_total\{code="(\d+)"\} (\d+)$/gm)].map((m) => [
+      m[1] ?? '',
+      Number(m[2]),
+    ]),
+  );
 }
 
 describe('slow uploads', () => {
@@ -79,14 +102,20 @@ describe('slow uploads', () => {
     const conn = await connect();
     conn.socket.write(`${uploadHead(6 * MiB)}${'x'.repeat(5 * MiB)}`);
     const lived = await closedWithin(conn, BODY_TIMEOUT_MS + 20_000);
-    console.log(`a stalled upload (5 of 6 MiB sent): ${conn.received().split('\r\n')[0]} after ${lived} ms (body timeout ${BODY_TIMEOUT_MS} ms)`);
+    console.log(
+      `a stalled upload (5 of 6 MiB sent): ${conn.received().split('\r\n')[0]} after ${lived} ms (body timeout ${BODY_TIMEOUT_MS} ms)`,
+    );
     expect(conn.received()).toMatch(/^HTTP\/1\.1 408 /);
     expect(conn.received()).toMatch(/\r\nconnection: close\r\n/i);
     expect(conn.received()).toMatch(/"code":4,.*--body-timeout/);
     expect(lived).toBeGreaterThanOrEqual(BODY_TIMEOUT_MS - 500);
     expect((await requestsByCode())['408']).toBe(before + 1);
     // Its 5 MiB no longer count: another 5 MiB upload fits in the 8 MiB budget.
-    const next = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: padded(exportRequest('after-stall'), 5 * MiB), headers: { 'content-type': 'application/json' } });
+    const next = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      body: padded(exportRequest('after-stall'), 5 * MiB),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(next.status).toBe(200);
   }, 60_000);
 
@@ -112,7 +141,9 @@ describe('a client that goes away mid-request', () => {
     conn.socket.write(`${uploadHead(100_000)}${'{"resourceSpans":['.padEnd(50_000, ' ')}`);
     await sleep(500);
     conn.socket.destroy();
-    await expect.poll(async () => (await requestsByCode())['499'] ?? 0, { timeout: 10_000 }).toBe((before['499'] ?? 0) + 1);
+    await expect
+      .poll(async () => (await requestsByCode())['499'] ?? 0, { timeout: 10_000 })
+      .toBe((before['499'] ?? 0) + 1);
     expect((await requestsByCode())['500'] ?? 0).toBe(before['500'] ?? 0);
     expect(logged.filter((l) => l.level === 'error')).toEqual([]);
     expect(consoleError).not.toHaveBeenCalled();

@@ -37,7 +37,11 @@ interface Answer {
 }
 
 async function sql(query: string): Promise<Answer> {
-  const res = await fetch(`${collector.url}/api/sql`, { method: 'POST', body: query, headers: { 'content-type': 'text/plain', authorization: `Bearer ${READ_KEY}` } });
+  const res = await fetch(`${collector.url}/api/sql`, {
+    method: 'POST',
+    body: query,
+    headers: { 'content-type': 'text/plain', authorization: `Bearer ${READ_KEY}` },
+  });
   answers++;
   return { status: res.status, text: await res.text() };
 }
@@ -91,7 +95,7 @@ const SETTINGS_TRICKS = [
   'SELECT 1 SeTtInGs max_execution_time = 0',
   'SELECT * FROM (SELECT 1 SETTINGS max_memory_usage = 0)',
   'SELECT 1 -- \nSETTINGS readonly = 0',
-  "SELECT 1 /* SETTINGS */ FROM system.one SETTINGS max_result_bytes = 0",
+  'SELECT 1 /* SETTINGS */ FROM system.one SETTINGS max_result_bytes = 0',
   'WITH (SELECT 1 SETTINGS readonly = 0) AS x SELECT x',
   'SELECT 1 FORMAT JSON SETTINGS readonly = 0',
   "SELECT 1 INTO OUTFILE '/tmp/sg-outfile.txt'",
@@ -124,8 +128,8 @@ const FORBIDDEN_CALLS = [
   "getServerSetting('user_files_path')",
   "catboostEvaluate('/etc/passwd', 1)",
   "aiGenerate('x')",
-  "sleep(3)",
-  "currentProfiles()",
+  'sleep(3)',
+  'currentProfiles()',
 ];
 
 /** Places a function call can hide inside a SELECT. */
@@ -147,7 +151,10 @@ const HIDING_PLACES = [
 ];
 
 async function tablesNamedPwned(): Promise<string[]> {
-  const rows = await queryRows<{ name: string }>(collector.storage, "SELECT database || '.' || name AS name FROM system.tables WHERE name LIKE '%pwned%' OR database LIKE '%pwned%'");
+  const rows = await queryRows<{ name: string }>(
+    collector.storage,
+    "SELECT database || '.' || name AS name FROM system.tables WHERE name LIKE '%pwned%' OR database LIKE '%pwned%'",
+  );
   return rows.map((r) => r.name);
 }
 
@@ -181,7 +188,9 @@ describe('statements smuggled past a lexer unlike ClickHouse’s', () => {
   });
 
   it('quoted text that only looks like an escape is read as the data it is', async () => {
-    const { status, text } = await sql("SELECT 'x /* ; DROP TABLE t */ ‘y’ $$ \\' ' AS s, $$a ' \" ` $$ AS h, `col ; name` FROM (SELECT 1 AS `col ; name`)");
+    const { status, text } = await sql(
+      "SELECT 'x /* ; DROP TABLE t */ ‘y’ $$ \\' ' AS s, $$a ' \" ` $$ AS h, `col ; name` FROM (SELECT 1 AS `col ; name`)",
+    );
     expect(status, text).toBe(200);
     expect(JSON.parse(text).rows).toEqual([{ s: "x /* ; DROP TABLE t */ ‘y’ $$ ' ", h: 'a \' " ` ', 'col ; name': 1 }]);
   });
@@ -217,8 +226,8 @@ describe('no file, network, process or dictionary access', () => {
   it('the allow-lists are not blanket: what an SRE writes still runs', async () => {
     const queries = [
       "SELECT toStartOfHour(Timestamp) AS hour, ServiceName, count() AS spans, countIf(StatusCode = 'Error') AS errors, quantile(0.95)(Duration) / 1e6 AS p95_ms FROM sessiongraph.otel_traces WHERE Timestamp > now() - INTERVAL 1 DAY GROUP BY hour, ServiceName ORDER BY hour, ServiceName",
-      'SELECT agent_name, sumIf(cost, session_status = \'failed\') AS c, uniqExact(id), argMax(title, updated_at), groupArray(3)(id) FROM agent_sessions GROUP BY agent_name',
-      'SELECT d.title, s.id FROM decisions AS d JOIN agent_sessions AS s ON s.id = d.session_id WHERE d.id = \'00000000-0000-0000-0000-000000000000\'',
+      "SELECT agent_name, sumIf(cost, session_status = 'failed') AS c, uniqExact(id), argMax(title, updated_at), groupArray(3)(id) FROM agent_sessions GROUP BY agent_name",
+      "SELECT d.title, s.id FROM decisions AS d JOIN agent_sessions AS s ON s.id = d.session_id WHERE d.id = '00000000-0000-0000-0000-000000000000'",
       'WITH t AS (SELECT number AS n FROM numbers(5)) SELECT n, row_number() OVER (ORDER BY n DESC) AS r, arrayMap(x -> x * n, [1, 2]) AS a FROM t',
       "SELECT table, sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = 'sessiongraph' GROUP BY table",
       "SELECT CASE WHEN 1 THEN 'a' ELSE 'b' END, toDate('2026-01-01') + INTERVAL 1 DAY, formatReadableSize(1024), toTypeName(1), JSONExtractString('{\"a\":\"b\"}', 'a'), * EXCEPT dummy FROM system.one",
@@ -234,15 +243,42 @@ describe('no file, network, process or dictionary access', () => {
 describe('a seeded fuzz of escape shapes', () => {
   it('300 mutated queries: never a 5xx, never a smuggled statement run', async () => {
     const rand = seededRandom(20261202);
-    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-    const pieces = ['/*', '*/', "'", '"', '`', '‘', '’', '“', '”', '$$', '$a$', '\\', ';', '(', ')', '--', '#', '\n', ' SETTINGS readonly = 0 ', ' FORMAT TSV ', ' INTO OUTFILE ', '\u0000', '\u2028'];
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const pieces = [
+      '/*',
+      '*/',
+      "'",
+      '"',
+      '`',
+      '‘',
+      '’',
+      '“',
+      '”',
+      '$$',
+      '$a$',
+      '\\',
+      ';',
+      '(',
+      ')',
+      '--',
+      '#',
+      '\n',
+      ' SETTINGS readonly = 0 ',
+      ' FORMAT TSV ',
+      ' INTO OUTFILE ',
+      '\u0000',
+      '\u2028',
+    ];
     const statuses: Record<string, number> = {};
     for (let i = 0; i < 300; i++) {
       let query = pick(WRAPPERS)(pick(SMUGGLED));
       const edits = 1 + Math.floor(rand() * 4);
       for (let e = 0; e < edits; e++) {
         const at = Math.floor(rand() * (query.length + 1));
-        query = rand() < 0.7 ? query.slice(0, at) + pick(pieces) + query.slice(at) : query.slice(0, at) + query.slice(at + 1 + Math.floor(rand() * 3));
+        query =
+          rand() < 0.7
+            ? query.slice(0, at) + pick(pieces) + query.slice(at)
+            : query.slice(0, at) + query.slice(at + 1 + Math.floor(rand() * 3));
       }
       const { status, text } = await sql(query);
       statuses[status] = (statuses[status] ?? 0) + 1;
@@ -263,10 +299,19 @@ describe('afterwards', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST_KEY}` },
     });
     expect(res.status, await res.text()).toBe(200);
-    const stored = await queryRows<{ n: string }>(collector.storage, 'SELECT toString(count()) AS n FROM sessiongraph.otel_traces WHERE TraceId = {t:String}', { t: traceId });
+    const stored = await queryRows<{ n: string }>(
+      collector.storage,
+      'SELECT toString(count()) AS n FROM sessiongraph.otel_traces WHERE TraceId = {t:String}',
+      { t: traceId },
+    );
     expect(Number(stored[0]?.n)).toBe(agentRunSpans(traceId).length);
-    const tables = await queryRows<{ name: string }>(collector.storage, "SELECT name FROM system.tables WHERE database = 'sessiongraph'");
-    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['otel_traces', 'agent_sessions', 'decisions', 'graph_edges']));
+    const tables = await queryRows<{ name: string }>(
+      collector.storage,
+      "SELECT name FROM system.tables WHERE database = 'sessiongraph'",
+    );
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['otel_traces', 'agent_sessions', 'decisions', 'graph_edges']),
+    );
     expect((await fetch(`${collector.url}/readyz`)).status).toBe(200);
     console.log(`sql-escapes: ${answers} hostile queries answered, nothing smuggled ran`);
   });

@@ -13,20 +13,35 @@ const SQL_TIMEOUT_SECONDS = 5;
 let collector: RunningCollector;
 
 beforeAll(async () => {
-  collector = await startTestCollector(tempDir(), { SESSIONGRAPH_SESSION_TIMEOUT: '3650d', SESSIONGRAPH_SQL_TIMEOUT: `${SQL_TIMEOUT_SECONDS}s` });
+  collector = await startTestCollector(tempDir(), {
+    SESSIONGRAPH_SESSION_TIMEOUT: '3650d',
+    SESSIONGRAPH_SQL_TIMEOUT: `${SQL_TIMEOUT_SECONDS}s`,
+  });
 });
 afterAll(async () => {
   await collector?.close();
 });
 
-async function sql(query: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(`${collector.url}/api/sql`, { method: 'POST', body: query, headers: { 'content-type': 'text/plain' }, ...init });
+async function sql(
+  query: string,
+  init: RequestInit = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const res = await fetch(`${collector.url}/api/sql`, {
+    method: 'POST',
+    body: query,
+    headers: { 'content-type': 'text/plain' },
+    ...init,
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
 async function ingest(traceId: string): Promise<{ status: number; ms: number }> {
   const started = performance.now();
-  const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportBody(agentRunSpans(traceId)), headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${collector.url}/v1/traces`, {
+    method: 'POST',
+    body: exportBody(agentRunSpans(traceId)),
+    headers: { 'content-type': 'application/json' },
+  });
   await res.arrayBuffer();
   return { status: res.status, ms: performance.now() - started };
 }
@@ -53,7 +68,8 @@ describe('failing statements beside ingest and other readers', () => {
         const failing = await sql(FAILS_WHILE_ANSWERING);
         out.push({ kind: 'failing', ok: failing.status === 400, detail: JSON.stringify(failing.body).slice(0, 120) });
         const good = await sql(`SELECT ${i} AS i, count() AS n FROM numbers(${1000 + i})`);
-        const ok = good.status === 200 && JSON.stringify(good.body.rows) === JSON.stringify([{ i, n: String(1000 + i) }]);
+        const ok =
+          good.status === 200 && JSON.stringify(good.body.rows) === JSON.stringify([{ i, n: String(1000 + i) }]);
         out.push({ kind: 'good', ok, detail: JSON.stringify(good.body).slice(0, 120) });
       }
       return out;
@@ -67,7 +83,11 @@ describe('failing statements beside ingest and other readers', () => {
     expect(results).toHaveLength(120);
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(await collector.graph.settled()).toBe(true);
-    const sessions = await queryRows<{ id: string }>(collector.storage, 'SELECT DISTINCT toString(id) AS id FROM sessiongraph.agent_sessions WHERE trace_id IN {ids:Array(String)}', { ids });
+    const sessions = await queryRows<{ id: string }>(
+      collector.storage,
+      'SELECT DISTINCT toString(id) AS id FROM sessiongraph.agent_sessions WHERE trace_id IN {ids:Array(String)}',
+      { ids },
+    );
     expect(sessions.map((s) => s.id).sort()).toEqual(ids.map(sessionIdOf).sort());
     expect(collector.writer.stats.insertFailures).toBe(0);
     expect((await fetch(`${collector.url}/readyz`)).status).toBe(200);
@@ -82,7 +102,9 @@ describe('failing statements beside ingest and other readers', () => {
           async (r) => `unexpected success ${(await r.text()).length}`,
           () => 'failed',
         ),
-        collector.storage.select<{ i: number }>(`SELECT ${i} AS i`).then((rows) => (rows[0]?.i === i ? 'ok' : `wrong ${JSON.stringify(rows)}`)),
+        collector.storage
+          .select<{ i: number }>(`SELECT ${i} AS i`)
+          .then((rows) => (rows[0]?.i === i ? 'ok' : `wrong ${JSON.stringify(rows)}`)),
         collector.graph.sweepAbandoned().then(() => 'swept'),
       ]).flat(),
     );
@@ -94,9 +116,21 @@ describe('failing statements beside ingest and other readers', () => {
     // No SET passes the check; the engine session itself is per read, whatever a query does.
     const a = await collector.storage.withReader('sql', async (reader) => {
       await reader.command({ query: 'SET max_threads = 1' });
-      return (await (await reader.query({ query: "SELECT getSetting('max_threads') AS t", format: 'JSONEachRow' })).json<{ t: number }>())[0]?.t;
+      return (
+        await (
+          await reader.query({ query: "SELECT getSetting('max_threads') AS t", format: 'JSONEachRow' })
+        ).json<{ t: number }>()
+      )[0]?.t;
     });
-    const b = await collector.storage.withReader('sql', async (reader) => (await (await reader.query({ query: "SELECT getSetting('max_threads') AS t", format: 'JSONEachRow' })).json<{ t: number }>())[0]?.t);
+    const b = await collector.storage.withReader(
+      'sql',
+      async (reader) =>
+        (
+          await (
+            await reader.query({ query: "SELECT getSetting('max_threads') AS t", format: 'JSONEachRow' })
+          ).json<{ t: number }>()
+        )[0]?.t,
+    );
     expect(a).toBe(1);
     expect(b).not.toBe(1);
   });
@@ -120,7 +154,9 @@ describe('ingest has priority over readers', () => {
     }
     const p50 = percentile(acks, 50);
     const p99 = percentile(acks, 99);
-    console.log(`ingest beside 3 long queries: ${acks.length} acks, p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${Math.max(...acks).toFixed(0)} ms`);
+    console.log(
+      `ingest beside 3 long queries: ${acks.length} acks, p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${Math.max(...acks).toFixed(0)} ms`,
+    );
     expect(acks.length).toBeGreaterThan(5);
     // Before readers had their own engine session, one ack waited for all three (≈ 3 × 10 s).
     expect(p99).toBeLessThan(1500);
@@ -141,13 +177,19 @@ describe('/api/sql bounds', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    for (const query of ["SELECT repeat('x', 10000) AS s FROM numbers(2000)", "SELECT repeat(toString(number), 400) AS s FROM numbers(10000)", "SELECT 'x' AS a, repeat('y', 1000000) AS s FROM numbers(20)"]) {
+    for (const query of [
+      "SELECT repeat('x', 10000) AS s FROM numbers(2000)",
+      'SELECT repeat(toString(number), 400) AS s FROM numbers(10000)',
+      "SELECT 'x' AS a, repeat('y', 1000000) AS s FROM numbers(20)",
+    ]) {
       const { status, body } = await sql(query);
       expect(status, query).toBe(400);
       expect(String((body.error as { message: string }).message)).toMatch(/larger than 8388608 bytes/);
     }
     await probe;
-    console.log(`/healthz beside 20 MB answers being refused: fastest ${healthiest.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms`);
+    console.log(
+      `/healthz beside 20 MB answers being refused: fastest ${healthiest.toFixed(0)} ms, slowest ${slowest.toFixed(0)} ms`,
+    );
     expect(slowest).toBeLessThan(1000);
     const small = await sql("SELECT repeat('x', 1000) AS s FROM numbers(100)");
     expect(small.status).toBe(200);

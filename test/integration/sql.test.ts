@@ -28,14 +28,21 @@ beforeAll(async () => {
       },
     ],
   });
-  const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${collector.url}/v1/traces`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
   expect(res.status).toBe(200);
 });
 afterAll(async () => {
   await collector?.close();
 });
 
-async function sql(query: string): Promise<{ status: number; body: { rows?: Array<Record<string, unknown>>; error?: { code: string; message: string } } }> {
+async function sql(query: string): Promise<{
+  status: number;
+  body: { rows?: Array<Record<string, unknown>>; error?: { code: string; message: string } };
+}> {
   const res = await fetch(`${collector.url}/api/sql`, { method: 'POST', body: query });
   return { status: res.status, body: (await res.json()) as never };
 }
@@ -60,7 +67,7 @@ describe('POST /api/sql', () => {
 
   it.each([
     ['DROP TABLE sessiongraph.otel_traces', /only SELECT/],
-    ['INSERT INTO sessiongraph.otel_traces (SpanName) VALUES (\'x\')', /only SELECT/],
+    ["INSERT INTO sessiongraph.otel_traces (SpanName) VALUES ('x')", /only SELECT/],
     ['ALTER TABLE sessiongraph.otel_traces DELETE WHERE 1', /only SELECT/],
     ['SET readonly = 0', /only SELECT/],
     ['SELECT 1 SETTINGS readonly = 0', /SETTINGS clauses are not allowed/],
@@ -80,9 +87,12 @@ describe('POST /api/sql', () => {
     }
   });
 
-  it('reads the collector\'s database by default, as ClickHouse does: unqualified and qualified names alike, FINAL applied', async () => {
+  it("reads the collector's database by default, as ClickHouse does: unqualified and qualified names alike, FINAL applied", async () => {
     const unqualified = await sql('SELECT count() AS n FROM otel_traces');
-    expect(unqualified).toEqual({ status: 200, body: { columns: [{ name: 'n', type: 'UInt64' }], rows: [{ n: '3' }], truncated: false } });
+    expect(unqualified).toEqual({
+      status: 200,
+      body: { columns: [{ name: 'n', type: 'UInt64' }], rows: [{ n: '3' }], truncated: false },
+    });
     const joined = await sql(
       'SELECT s.span_count AS spans, count() AS rows FROM agent_sessions AS s JOIN sessiongraph.otel_traces AS t ON t.TraceId = s.trace_id GROUP BY spans',
     );
@@ -98,7 +108,7 @@ describe('POST /api/sql', () => {
     expect(body.rows).toEqual([{ n: '3' }]);
   });
 
-  it('a query error is a 400 with ClickHouse\'s message', async () => {
+  it("a query error is a 400 with ClickHouse's message", async () => {
     const { status, body } = await sql('SELECT nope FROM sessiongraph.otel_traces');
     expect(status).toBe(400);
     expect(body.error?.code).toBe('bad-data');
@@ -108,10 +118,17 @@ describe('POST /api/sql', () => {
 
 describe('sessiongraph sql', () => {
   it('prints a table, or JSON with --json', async () => {
-    const table = await runCli(['sql', 'SELECT SpanName AS name FROM sessiongraph.otel_traces ORDER BY name', '--url', collector.url]);
+    const table = await runCli([
+      'sql',
+      'SELECT SpanName AS name FROM sessiongraph.otel_traces ORDER BY name',
+      '--url',
+      collector.url,
+    ]);
     expect(table.code).toBe(0);
     expect(table.output).toMatch(/^name\n─+\nop-1\nop-2\nop-3\n\(3 rows\)\n$/);
-    const json = await runCli(['sql', 'SELECT count() AS n FROM otel_traces', '--json'], { SESSIONGRAPH_URL: collector.url });
+    const json = await runCli(['sql', 'SELECT count() AS n FROM otel_traces', '--json'], {
+      SESSIONGRAPH_URL: collector.url,
+    });
     expect(JSON.parse(json.output)).toEqual([{ n: '3' }]);
   });
 

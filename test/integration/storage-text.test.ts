@@ -22,11 +22,20 @@ const T0 = 1795000000000000000n;
 const at = (ms: number): string => String(T0 + BigInt(ms) * 1_000_000n);
 const str = (key: string, value: string) => ({ key, value: { stringValue: value } });
 /** A distinctive text of `length` characters: `marker` then filler words. */
-const text = (marker: string, length: number): string => `${marker} ${'lorem ipsum dolor sit amet '.repeat(Math.ceil(length / 27))}`.slice(0, length);
-const messages = (role: string, content: string): string => JSON.stringify([{ role, parts: [{ type: 'text', content }] }]);
+const text = (marker: string, length: number): string =>
+  `${marker} ${'lorem ipsum dolor sit amet '.repeat(Math.ceil(length / 27))}`.slice(0, length);
+const messages = (role: string, content: string): string =>
+  JSON.stringify([{ role, parts: [{ type: 'text', content }] }]);
 
 function run(): OtlpSpan[] {
-  const span = (spanId: string, parent: string, name: string, start: number, end: number, attributes: unknown[]): OtlpSpan => ({
+  const span = (
+    spanId: string,
+    parent: string,
+    name: string,
+    start: number,
+    end: number,
+    attributes: unknown[],
+  ): OtlpSpan => ({
     traceId: TRACE,
     spanId,
     ...(parent ? { parentSpanId: parent } : {}),
@@ -38,7 +47,11 @@ function run(): OtlpSpan[] {
   });
   const spans: OtlpSpan[] = [
     // The root has the user's input and no output: the summary is the last model answer.
-    span('a000000000000001', '', 'invoke_agent scribe', 0, 100_000, [str('gen_ai.operation.name', 'invoke_agent'), str('gen_ai.agent.name', 'scribe'), str('gen_ai.input.messages', messages('user', text('USERASK', 1200)))]),
+    span('a000000000000001', '', 'invoke_agent scribe', 0, 100_000, [
+      str('gen_ai.operation.name', 'invoke_agent'),
+      str('gen_ai.agent.name', 'scribe'),
+      str('gen_ai.input.messages', messages('user', text('USERASK', 1200))),
+    ]),
   ];
   for (let i = 0; i < 6; i++) {
     const t = 1000 + i * 10_000;
@@ -63,7 +76,11 @@ function run(): OtlpSpan[] {
 /** Rows of `table` whose text (all columns) contains `marker`; `final`: as kept after merges. */
 async function holding(table: string, marker: string, final = false): Promise<number> {
   const from = `sessiongraph.${table}${final ? ' FINAL' : ''}`;
-  const [row] = await queryRows<{ n: string }>(collector.storage, `SELECT toString(count()) AS n FROM ${from} WHERE position(toString(tuple(*)), {m:String}) > 0`, { m: marker });
+  const [row] = await queryRows<{ n: string }>(
+    collector.storage,
+    `SELECT toString(count()) AS n FROM ${from} WHERE position(toString(tuple(*)), {m:String}) > 0`,
+    { m: marker },
+  );
   return Number(row?.n);
 }
 
@@ -72,7 +89,11 @@ describe('message text in the graph tables', () => {
     const spans = run();
     // Three requests, the answers spread over them: each keeps its own candidates.
     for (const part of [spans.slice(0, 5), spans.slice(5, 9), spans.slice(9)]) {
-      const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportBody(part), headers: { 'content-type': 'application/json' } });
+      const res = await fetch(`${collector.url}/v1/traces`, {
+        method: 'POST',
+        body: exportBody(part),
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(200);
     }
     expect(await collector.graph.settled()).toBe(true);
@@ -90,7 +111,12 @@ describe('message text in the graph tables', () => {
       "SELECT span_id, length(input_text) AS n FROM sessiongraph.session_spans FINAL WHERE trace_id = {t:String} AND input_text != '' ORDER BY span_id",
       { t: TRACE },
     );
-    expect(inputsKept.map((r) => r.span_id)).toEqual(['a000000000000001', 'b000000000000000', 'b000000000000002', 'b000000000000004']);
+    expect(inputsKept.map((r) => r.span_id)).toEqual([
+      'a000000000000001',
+      'b000000000000000',
+      'b000000000000002',
+      'b000000000000004',
+    ]);
     expect(inputsKept.every((r) => Number(r.n) === 500)).toBe(true);
     for (let i = 0; i < 6; i++) expect(await holding('agent_sessions', `MODELIN${i}`)).toBe(0);
     // Answers: each request keeps its latest; the session shows the last one.
@@ -135,12 +161,24 @@ describe('transcripts come from otel_traces', () => {
       kind: 1,
       startTimeUnixNano: String(base + offsetNs),
       endTimeUnixNano: String(base + offsetNs + 1_000_000n),
-      attributes: parent ? [str('gen_ai.operation.name', 'execute_tool'), str('gen_ai.tool.name', 't')] : [str('gen_ai.operation.name', 'invoke_agent')],
+      attributes: parent
+        ? [str('gen_ai.operation.name', 'execute_tool'), str('gen_ai.tool.name', 't')]
+        : [str('gen_ai.operation.name', 'invoke_agent')],
     });
-    const spans = [span('d000000000000001', '', 0n), span('d000000000000002', 'd000000000000001', 10_000_000n), span('d000000000000003', 'd000000000000001', 90_000_000n)];
-    const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body: exportBody(spans), headers: { 'content-type': 'application/json' } });
+    const spans = [
+      span('d000000000000001', '', 0n),
+      span('d000000000000002', 'd000000000000001', 10_000_000n),
+      span('d000000000000003', 'd000000000000001', 90_000_000n),
+    ];
+    const res = await fetch(`${collector.url}/v1/traces`, {
+      method: 'POST',
+      body: exportBody(spans),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(200);
-    const body = (await (await fetch(`${collector.url}/api/sessions/${sessionIdOf(traceId)}`)).json()) as { transcript: Array<{ span_id: string }> };
+    const body = (await (await fetch(`${collector.url}/api/sessions/${sessionIdOf(traceId)}`)).json()) as {
+      transcript: Array<{ span_id: string }>;
+    };
     expect(body.transcript.map((e) => e.span_id)).toEqual(['d000000000000001', 'd000000000000002', 'd000000000000003']);
   });
 });

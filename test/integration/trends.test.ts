@@ -6,7 +6,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningCollector } from '../../collector/server.ts';
-import { TREND_BUCKETS, TREND_GROUPS, TREND_METRICS, type TrendBucket, type TrendGroup, type TrendMetric, type Trends } from '../../src/queries/trends.ts';
+import {
+  TREND_BUCKETS,
+  TREND_GROUPS,
+  TREND_METRICS,
+  type TrendBucket,
+  type TrendGroup,
+  type TrendMetric,
+  type Trends,
+} from '../../src/queries/trends.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startTestCollector, tempDir } from '../helpers/collector.ts';
 
@@ -79,8 +87,15 @@ function generate(): GenSession[] {
 }
 
 const ns = (ms: number): string => `${BigInt(ms) * 1_000_000n}`;
-const attr = (key: string, value: string | number): object =>
-  ({ key, value: typeof value === 'number' ? (Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value }) : { stringValue: value } });
+const attr = (key: string, value: string | number): object => ({
+  key,
+  value:
+    typeof value === 'number'
+      ? Number.isInteger(value)
+        ? { intValue: String(value) }
+        : { doubleValue: value }
+      : { stringValue: value },
+});
 
 /** The session's spans as OTLP JSON: the root (unless active), its model calls and one tool call. */
 function spansOf(s: GenSession, late: boolean): object[] {
@@ -132,7 +147,10 @@ function spansOf(s: GenSession, late: boolean): object[] {
 }
 
 function request(s: GenSession, spans: object[]): string {
-  const resource = [attr('service.name', s.service), ...(s.environment ? [attr('deployment.environment.name', s.environment)] : [])];
+  const resource = [
+    attr('service.name', s.service),
+    ...(s.environment ? [attr('deployment.environment.name', s.environment)] : []),
+  ];
   return JSON.stringify({ resourceSpans: [{ resource: { attributes: resource }, scopeSpans: [{ spans }] }] });
 }
 
@@ -169,12 +187,18 @@ function agentOf(s: GenSession): string {
 function groupOf(row: Row, group: TrendGroup | null): string {
   const s = row.session;
   switch (group) {
-    case null: return 'all';
-    case 'agent': return agentOf(s);
-    case 'model': return row.calls[0]?.model ?? '';
-    case 'service': return s.service;
-    case 'status': return s.status;
-    case 'environment': return s.environment || '(none)';
+    case null:
+      return 'all';
+    case 'agent':
+      return agentOf(s);
+    case 'model':
+      return row.calls[0]?.model ?? '';
+    case 'service':
+      return s.service;
+    case 'status':
+      return s.status;
+    case 'environment':
+      return s.environment || '(none)';
   }
 }
 
@@ -186,7 +210,10 @@ function value(rows: Row[], metric: TrendMetric, byModel: boolean): { value: num
     case 'cost': {
       const priced = calls.filter((c) => c.cost !== undefined);
       const total = priced.reduce((n, c) => n + (c.cost ?? 0), 0);
-      return { value: byModel ? (priced.length === 0 ? null : total) : total === 0 && unpriced.length > 0 ? null : total, unpriced };
+      return {
+        value: byModel ? (priced.length === 0 ? null : total) : total === 0 && unpriced.length > 0 ? null : total,
+        unpriced,
+      };
     }
     case 'tokens':
       return { value: calls.reduce((n, c) => n + c.input + c.output, 0), unpriced: [] };
@@ -196,7 +223,14 @@ function value(rows: Row[], metric: TrendMetric, byModel: boolean): { value: num
       return {
         value: byModel
           ? calls.filter((c) => c.failed).length
-          : rows.reduce((n, r) => n + r.calls.filter((c) => c.failed).length + r.session.toolErrors + (r.session.status === 'failed' ? 1 : 0), 0),
+          : rows.reduce(
+              (n, r) =>
+                n +
+                r.calls.filter((c) => c.failed).length +
+                r.session.toolErrors +
+                (r.session.status === 'failed' ? 1 : 0),
+              0,
+            ),
         unpriced: [],
       };
     case 'error_rate':
@@ -208,10 +242,21 @@ function value(rows: Row[], metric: TrendMetric, byModel: boolean): { value: num
   }
 }
 
-function expected(sessions: GenSession[], metric: TrendMetric, bucket: TrendBucket, group: TrendGroup | null, model?: string): Map<string, Map<string, ReturnType<typeof value>>> {
+function expected(
+  sessions: GenSession[],
+  metric: TrendMetric,
+  bucket: TrendBucket,
+  group: TrendGroup | null,
+  model?: string,
+): Map<string, Map<string, ReturnType<typeof value>>> {
   const byModel = group === 'model' || model !== undefined;
   const rows: Row[] = byModel
-    ? sessions.flatMap((session) => [...new Set(session.calls.map((c) => c.model))].map((m) => ({ session, calls: session.calls.filter((c) => c.model === m) })))
+    ? sessions.flatMap((session) =>
+        [...new Set(session.calls.map((c) => c.model))].map((m) => ({
+          session,
+          calls: session.calls.filter((c) => c.model === m),
+        })),
+      )
     : sessions.map((session) => ({ session, calls: session.calls }));
   const kept = rows.filter((r) => model === undefined || r.calls[0]?.model === model);
   const out = new Map<string, Map<string, ReturnType<typeof value>>>();
@@ -220,7 +265,8 @@ function expected(sessions: GenSession[], metric: TrendMetric, bucket: TrendBuck
   for (const [g, grouped] of groups) {
     const points = new Map<string, ReturnType<typeof value>>();
     const times = new Map<number, Row[]>();
-    for (const r of grouped) times.set(bucketOf(r.session.startMs, bucket), [...(times.get(bucketOf(r.session.startMs, bucket)) ?? []), r]);
+    for (const r of grouped)
+      times.set(bucketOf(r.session.startMs, bucket), [...(times.get(bucketOf(r.session.startMs, bucket)) ?? []), r]);
     for (const [t, inBucket] of times) points.set(new Date(t).toISOString(), value(inBucket, metric, byModel));
     points.set('total', value(grouped, metric, byModel));
     out.set(g, points);
@@ -234,7 +280,11 @@ let collector: RunningCollector;
 const sessions = generate();
 
 async function post(body: string): Promise<void> {
-  const res = await fetch(`${collector.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const res = await fetch(`${collector.url}/v1/traces`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
   expect(res.status).toBe(200);
 }
 
@@ -258,7 +308,9 @@ afterAll(async () => {
   await collector?.close();
 });
 
-async function trends(query: Record<string, string>): Promise<{ status: number; body: Trends & { error?: { message: string } } }> {
+async function trends(
+  query: Record<string, string>,
+): Promise<{ status: number; body: Trends & { error?: { message: string } } }> {
   const res = await fetch(`${collector.url}/api/trends?${new URLSearchParams(query).toString()}`);
   return { status: res.status, body: (await res.json()) as never };
 }
@@ -268,7 +320,10 @@ function compare(got: Trends, want: ReturnType<typeof expected>, label: string):
   for (const series of got.series) {
     const points = want.get(series.group);
     const times = [...(points?.keys() ?? [])].filter((k) => k !== 'total').sort();
-    expect(series.points.map((p) => p.time), `${label} ${series.group}`).toEqual(times);
+    expect(
+      series.points.map((p) => p.time),
+      `${label} ${series.group}`,
+    ).toEqual(times);
     for (const p of [...series.points, { time: 'total', value: series.total, unpriced_models: undefined }]) {
       const w = points?.get(p.time);
       const where = `${label} ${series.group} ${p.time}`;
@@ -282,7 +337,9 @@ function compare(got: Trends, want: ReturnType<typeof expected>, label: string):
 describe('GET /api/trends', () => {
   it('the stored sessions are the generated ones, late calls and the duplicate included once', async () => {
     const res = await fetch(`${collector.url}/api/sessions?limit=500&from=${FROM}&to=${TO}`);
-    const stored = ((await res.json()) as { sessions: Array<{ trace_id: string; tokens_used: number; llm_call_count: number }> }).sessions;
+    const stored = (
+      (await res.json()) as { sessions: Array<{ trace_id: string; tokens_used: number; llm_call_count: number }> }
+    ).sessions;
     expect(stored).toHaveLength(sessions.length);
     for (const s of sessions) {
       const got = stored.find((x) => x.trace_id === s.traceId);
@@ -296,7 +353,13 @@ describe('GET /api/trends', () => {
       for (const bucket of TREND_BUCKETS) {
         for (const group of [null, ...TREND_GROUPS]) {
           const label = `${metric} by ${bucket}${group ? ` and ${group}` : ''}`;
-          const { status, body } = await trends({ metric, bucket, from: FROM, to: TO, ...(group ? { group_by: group } : {}) });
+          const { status, body } = await trends({
+            metric,
+            bucket,
+            from: FROM,
+            to: TO,
+            ...(group ? { group_by: group } : {}),
+          });
           expect(status, label).toBe(200);
           expect(body.group_by).toBe(group);
           compare(body, expected(sessions, metric, bucket, group), label);
@@ -307,8 +370,16 @@ describe('GET /api/trends', () => {
 
   it('filters by agent and by model', async () => {
     const planner = sessions.filter((s) => agentOf(s) === 'planner');
-    compare((await trends({ metric: 'cost', from: FROM, to: TO, agent: 'planner', group_by: 'status' })).body, expected(planner, 'cost', 'day', 'status'), 'agent=planner');
-    compare((await trends({ metric: 'tokens', from: FROM, to: TO, model: 'gpt-4o', group_by: 'agent' })).body, expected(sessions, 'tokens', 'day', 'agent', 'gpt-4o'), 'model=gpt-4o');
+    compare(
+      (await trends({ metric: 'cost', from: FROM, to: TO, agent: 'planner', group_by: 'status' })).body,
+      expected(planner, 'cost', 'day', 'status'),
+      'agent=planner',
+    );
+    compare(
+      (await trends({ metric: 'tokens', from: FROM, to: TO, model: 'gpt-4o', group_by: 'agent' })).body,
+      expected(sessions, 'tokens', 'day', 'agent', 'gpt-4o'),
+      'model=gpt-4o',
+    );
   });
 
   it('reports a model nobody prices instead of counting it as $0', async () => {
@@ -342,17 +413,35 @@ describe('GET /api/agents', () => {
         name: `invoke_agent ${agent}`,
         startTimeUnixNano: ns(startMs),
         endTimeUnixNano: ns(startMs + 1000),
-        attributes: [attr('gen_ai.operation.name', 'invoke_agent'), attr('gen_ai.agent.name', agent), attr('gen_ai.agent.version', version)],
+        attributes: [
+          attr('gen_ai.operation.name', 'invoke_agent'),
+          attr('gen_ai.agent.name', agent),
+          attr('gen_ai.agent.version', version),
+        ],
       };
-      await post(JSON.stringify({ resourceSpans: [{ resource: { attributes: [attr('service.name', 'versions')] }, scopeSpans: [{ spans: [root] }] }] }));
+      await post(
+        JSON.stringify({
+          resourceSpans: [
+            { resource: { attributes: [attr('service.name', 'versions')] }, scopeSpans: [{ spans: [root] }] },
+          ],
+        }),
+      );
     };
     const OCT = Date.UTC(2026, 9, 1);
     await run('upgraded', '9.0', OCT, 'd1'.padStart(32, 'd'));
     await run('upgraded', '10.0', OCT + 86_400_000, 'd2'.padStart(32, 'd')); // "10.0" < "9.0" as strings
     await run('rolled-back', '2.0', OCT, 'd3'.padStart(32, 'd'));
     await run('rolled-back', '1.5', OCT + 86_400_000, 'd4'.padStart(32, 'd'));
-    const agents = ((await (await fetch(`${collector.url}/api/agents`)).json()) as { agents: Array<{ title: string; version: string; session_count: number }> }).agents;
-    expect(agents.filter((a) => a.title === 'upgraded' || a.title === 'rolled-back').map((a) => [a.title, a.version, a.session_count])).toEqual([
+    const agents = (
+      (await (await fetch(`${collector.url}/api/agents`)).json()) as {
+        agents: Array<{ title: string; version: string; session_count: number }>;
+      }
+    ).agents;
+    expect(
+      agents
+        .filter((a) => a.title === 'upgraded' || a.title === 'rolled-back')
+        .map((a) => [a.title, a.version, a.session_count]),
+    ).toEqual([
       ['rolled-back', '1.5', 2],
       ['upgraded', '10.0', 2],
     ]);
@@ -360,8 +449,22 @@ describe('GET /api/agents', () => {
 });
 
 describe('sessiongraph trends', () => {
-  it('prints a table and a bar chart, or the API\'s JSON with --json', async () => {
-    const args = ['trends', '--metric', 'cost', '--by', 'agent', '--bucket', 'day', '--from', FROM, '--to', TO, '--url', collector.url];
+  it("prints a table and a bar chart, or the API's JSON with --json", async () => {
+    const args = [
+      'trends',
+      '--metric',
+      'cost',
+      '--by',
+      'agent',
+      '--bucket',
+      'day',
+      '--from',
+      FROM,
+      '--to',
+      TO,
+      '--url',
+      collector.url,
+    ];
     const table = await runCli(args);
     expect(table.code).toBe(0);
     const want = expected(sessions, 'cost', 'day', 'agent');

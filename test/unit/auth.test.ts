@@ -23,7 +23,12 @@ function keysFile(text: string): string {
 describe('parseApiKeys', () => {
   it('parses KEY=SCOPES entries with + joined scopes and surrounding spaces', () => {
     const keys = parseApiKeys(` a=ingest , b=read , ${SECRET}=read+ingest ,c = ingest+read`, 'SESSIONGRAPH_API_KEYS');
-    expect(keys.map((k) => [...k.scopes].sort())).toEqual([['ingest'], ['read'], ['ingest', 'read'], ['ingest', 'read']]);
+    expect(keys.map((k) => [...k.scopes].sort())).toEqual([
+      ['ingest'],
+      ['read'],
+      ['ingest', 'read'],
+      ['ingest', 'read'],
+    ]);
     expect(authorize(keys, 'a', 'ingest')).toBe('ok');
     expect(authorize(keys, 'a', 'read')).toBe('forbidden');
     expect(authorize(keys, 'b', 'read')).toBe('ok');
@@ -51,7 +56,10 @@ describe('parseApiKeys', () => {
     [`ok=read,${SECRET}=`, 'entry 2 is invalid: expected KEY=SCOPES'],
     [`${SECRET}=read+`, 'entry 1 is invalid: expected KEY=SCOPES'],
     [`=read`, 'entry 1 is invalid: expected KEY=SCOPES'],
-    [`ok=read,ok2=ingest,${SECRET}=root`, 'entry 3 has an unknown scope (scopes are ingest, read and admin, joined by +)'],
+    [
+      `ok=read,ok2=ingest,${SECRET}=root`,
+      'entry 3 has an unknown scope (scopes are ingest, read and admin, joined by +)',
+    ],
     [`${SECRET}=read+Admin`, 'entry 1 has an unknown scope'],
     [`my ${SECRET}=read`, 'entry 1 is invalid: a key must not contain spaces'],
   ])('%s → ApiKeyError naming the entry, not the key', (text, message) => {
@@ -90,7 +98,9 @@ describe('API keys in the configuration', () => {
   });
 
   it('reads a keys file with comments, blank lines and CRLF, on top of the inline keys', () => {
-    const file = keysFile(`# sessiongraph keys\n\n  # indented comment\nfile-ingest=ingest\r\n\r\nfile-read=read\n   \nfile-both = read+ingest\n`);
+    const file = keysFile(
+      `# sessiongraph keys\n\n  # indented comment\nfile-ingest=ingest\r\n\r\nfile-read=read\n   \nfile-both = read+ingest\n`,
+    );
     const c = parseConfig({ SESSIONGRAPH_API_KEYS: 'inline=read' }, parseFlags(['--api-keys-file', file]));
     expect(c.apiKeys).toHaveLength(4);
     expect(authorize(c.apiKeys, 'file-ingest', 'ingest')).toBe('ok');
@@ -111,32 +121,49 @@ describe('API keys in the configuration', () => {
     } catch (err) {
       expect((err as Error).message).not.toContain(SECRET);
     }
-    expect(() => parseConfig({}, parseFlags(['--api-keys-file', '/nonexistent/keys']))).toThrow('--api-keys-file="/nonexistent/keys": cannot read the keys file');
+    expect(() => parseConfig({}, parseFlags(['--api-keys-file', '/nonexistent/keys']))).toThrow(
+      '--api-keys-file="/nonexistent/keys": cannot read the keys file',
+    );
   });
 
   it('bad inline keys are a ConfigError naming the source', () => {
-    expect(() => parseConfig({ SESSIONGRAPH_API_KEYS: 'k1' })).toThrow(new ConfigError('SESSIONGRAPH_API_KEYS entry 1 is invalid: expected KEY=SCOPES, e.g. k1=ingest or k2=read+ingest'));
-    expect(() => parseConfig({}, parseFlags([`--api-keys=${SECRET}=root`]))).toThrow('--api-keys entry 1 has an unknown scope');
+    expect(() => parseConfig({ SESSIONGRAPH_API_KEYS: 'k1' })).toThrow(
+      new ConfigError(
+        'SESSIONGRAPH_API_KEYS entry 1 is invalid: expected KEY=SCOPES, e.g. k1=ingest or k2=read+ingest',
+      ),
+    );
+    expect(() => parseConfig({}, parseFlags([`--api-keys=${SECRET}=root`]))).toThrow(
+      '--api-keys entry 1 has an unknown scope',
+    );
   });
 });
 
 describe('listening address and keys', () => {
-  const refusal = /refusing to listen on (0\.0\.0\.0|::|192\.168\.1\.10|example\.com) without API keys.*SESSIONGRAPH_API_KEYS.*--insecure/;
+  const refusal =
+    /refusing to listen on (0\.0\.0\.0|::|192\.168\.1\.10|example\.com) without API keys.*SESSIONGRAPH_API_KEYS.*--insecure/;
 
-  it.each(['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])('loopback %s is allowed without keys', (host) => {
-    expect(parseConfig({ SESSIONGRAPH_HOST: host }).host).toBe(host);
-    expect(isLoopbackHost(host)).toBe(true);
-  });
+  it.each(['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])(
+    'loopback %s is allowed without keys',
+    (host) => {
+      expect(parseConfig({ SESSIONGRAPH_HOST: host }).host).toBe(host);
+      expect(isLoopbackHost(host)).toBe(true);
+    },
+  );
 
-  it.each(['0.0.0.0', '::', '192.168.1.10', 'example.com'])('%s without keys is refused, naming SESSIONGRAPH_API_KEYS and --insecure', (host) => {
-    expect(isLoopbackHost(host)).toBe(false);
-    expect(() => parseConfig({ SESSIONGRAPH_HOST: host })).toThrow(refusal);
-    expect(() => parseConfig({}, parseFlags(['--host', host]))).toThrow(ConfigError);
-  });
+  it.each(['0.0.0.0', '::', '192.168.1.10', 'example.com'])(
+    '%s without keys is refused, naming SESSIONGRAPH_API_KEYS and --insecure',
+    (host) => {
+      expect(isLoopbackHost(host)).toBe(false);
+      expect(() => parseConfig({ SESSIONGRAPH_HOST: host })).toThrow(refusal);
+      expect(() => parseConfig({}, parseFlags(['--host', host]))).toThrow(ConfigError);
+    },
+  );
 
   it('0.0.0.0 with keys (inline or file) is allowed', () => {
     expect(parseConfig({ SESSIONGRAPH_HOST: '0.0.0.0', SESSIONGRAPH_API_KEYS: 'k=read' }).host).toBe('0.0.0.0');
-    expect(parseConfig({}, parseFlags(['--host', '0.0.0.0', '--api-keys-file', keysFile('k=ingest\n')])).apiKeys).toHaveLength(1);
+    expect(
+      parseConfig({}, parseFlags(['--host', '0.0.0.0', '--api-keys-file', keysFile('k=ingest\n')])).apiKeys,
+    ).toHaveLength(1);
   });
 
   it('--insecure (or SESSIONGRAPH_INSECURE=true) allows 0.0.0.0 without keys', () => {
@@ -146,11 +173,17 @@ describe('listening address and keys', () => {
     expect(parseConfig({ SESSIONGRAPH_HOST: '0.0.0.0' }, parseFlags(['--insecure=1'])).insecure).toBe(true);
     expect(parseConfig({}).insecure).toBe(false);
     expect(() => parseConfig({ SESSIONGRAPH_HOST: '0.0.0.0' }, parseFlags(['--insecure=false']))).toThrow(refusal);
-    expect(() => parseConfig({ SESSIONGRAPH_INSECURE: 'yes' })).toThrow('SESSIONGRAPH_INSECURE="yes" is invalid: expected true or false');
+    expect(() => parseConfig({ SESSIONGRAPH_INSECURE: 'yes' })).toThrow(
+      'SESSIONGRAPH_INSECURE="yes" is invalid: expected true or false',
+    );
   });
 
   it('`sessiongraph serve --host 0.0.0.0` without keys exits 2 with the refusal', async () => {
-    const { code, output } = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], { SESSIONGRAPH_API_KEYS: '', SESSIONGRAPH_API_KEYS_FILE: '', SESSIONGRAPH_INSECURE: '' });
+    const { code, output } = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], {
+      SESSIONGRAPH_API_KEYS: '',
+      SESSIONGRAPH_API_KEYS_FILE: '',
+      SESSIONGRAPH_INSECURE: '',
+    });
     expect(code).toBe(2);
     expect(output).toMatch(/^sessiongraph: refusing to listen on 0\.0\.0\.0 without API keys/);
     expect(output).toContain('SESSIONGRAPH_API_KEYS');

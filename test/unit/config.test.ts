@@ -6,11 +6,21 @@ describe('parseConfig', () => {
   it('defaults to the embedded engine on 127.0.0.1:4318 under ./data', () => {
     const c = parseConfig({});
     expect(c).toMatchObject({ host: '127.0.0.1', port: 4318, dataDir: './data', maxBodyBytes: 64 * 1024 * 1024 });
-    expect(c.clickhouse).toEqual({ url: undefined, user: 'default', password: '', database: 'sessiongraph', readUser: undefined, readPassword: '' });
+    expect(c.clickhouse).toEqual({
+      url: undefined,
+      user: 'default',
+      password: '',
+      database: 'sessiongraph',
+      readUser: undefined,
+      readPassword: '',
+    });
   });
 
   it('flags win over environment variables', () => {
-    const c = parseConfig({ SESSIONGRAPH_PORT: '5000', SESSIONGRAPH_HOST: '0.0.0.0' }, parseFlags(['--port', '6000', '--data-dir=/tmp/x', '--insecure']));
+    const c = parseConfig(
+      { SESSIONGRAPH_PORT: '5000', SESSIONGRAPH_HOST: '0.0.0.0' },
+      parseFlags(['--port', '6000', '--data-dir=/tmp/x', '--insecure']),
+    );
     expect(c).toMatchObject({ port: 6000, host: '0.0.0.0', dataDir: '/tmp/x' });
   });
 
@@ -21,7 +31,10 @@ describe('parseConfig', () => {
     [{ CLICKHOUSE_URL: 'localhost:8123' }, 'CLICKHOUSE_URL="localhost:8123" is invalid: expected an http(s) URL'],
     [{ CLICKHOUSE_DATABASE: 'x; DROP TABLE y' }, 'CLICKHOUSE_DATABASE="x; DROP TABLE y" is invalid'],
     [{ SESSIONGRAPH_BATCH_MAX_SPANS: '0' }, 'SESSIONGRAPH_BATCH_MAX_SPANS="0" is invalid'],
-    [{ SESSIONGRAPH_IDLE_TIMEOUT: 'soon' }, 'SESSIONGRAPH_IDLE_TIMEOUT="soon" is invalid: expected a duration from 100ms to 1d'],
+    [
+      { SESSIONGRAPH_IDLE_TIMEOUT: 'soon' },
+      'SESSIONGRAPH_IDLE_TIMEOUT="soon" is invalid: expected a duration from 100ms to 1d',
+    ],
     [{ SESSIONGRAPH_BODY_TIMEOUT: '0' }, 'SESSIONGRAPH_BODY_TIMEOUT="0" is invalid: expected a duration'],
     [{ SESSIONGRAPH_MAX_CONNECTIONS: '0' }, 'SESSIONGRAPH_MAX_CONNECTIONS="0" is invalid: expected an integer from 1'],
   ])('rejects %j naming the variable and value', (env, message) => {
@@ -37,7 +50,12 @@ describe('parseConfig', () => {
 
   it('closes idle connections and stalled bodies after 60 s and caps connections at 4096 by default', () => {
     expect(parseConfig({})).toMatchObject({ idleTimeoutMs: 60_000, bodyTimeoutMs: 60_000, maxConnections: 4096 });
-    expect(parseConfig({ SESSIONGRAPH_IDLE_TIMEOUT: '75s' }, parseFlags(['--body-timeout', '1500ms', '--max-connections=20']))).toMatchObject({
+    expect(
+      parseConfig(
+        { SESSIONGRAPH_IDLE_TIMEOUT: '75s' },
+        parseFlags(['--body-timeout', '1500ms', '--max-connections=20']),
+      ),
+    ).toMatchObject({
       idleTimeoutMs: 75_000,
       bodyTimeoutMs: 1500,
       maxConnections: 20,
@@ -57,7 +75,10 @@ describe('parseConfig', () => {
   });
 
   it.each([
-    [{ SESSIONGRAPH_GRPC_PORT: 'grpc' }, 'SESSIONGRAPH_GRPC_PORT="grpc" is invalid: expected an integer from 0 to 65535, or off'],
+    [
+      { SESSIONGRAPH_GRPC_PORT: 'grpc' },
+      'SESSIONGRAPH_GRPC_PORT="grpc" is invalid: expected an integer from 0 to 65535, or off',
+    ],
     [{ SESSIONGRAPH_GRPC_PORT: '65536' }, 'SESSIONGRAPH_GRPC_PORT="65536" is invalid'],
     [{ SESSIONGRAPH_GRPC_PORT: '-2' }, 'SESSIONGRAPH_GRPC_PORT="-2" is invalid'],
     [{ SESSIONGRAPH_PORT: '4317' }, 'SESSIONGRAPH_GRPC_PORT="4317" is invalid: it is also the OTLP/HTTP port'],
@@ -80,7 +101,19 @@ describe('the sessiongraph command', () => {
   it('--help lists every option with its environment variable', async () => {
     const { code, output } = await runCli(['--help']);
     expect(code).toBe(0);
-    for (const needle of ['--port', 'SESSIONGRAPH_PORT', '--clickhouse-url', 'CLICKHOUSE_URL', '--max-body-size', 'SESSIONGRAPH_DATA_DIR', '--idle-timeout', '--body-timeout', 'SESSIONGRAPH_MAX_CONNECTIONS', '--grpc-port', 'SESSIONGRAPH_GRPC_PORT']) {
+    for (const needle of [
+      '--port',
+      'SESSIONGRAPH_PORT',
+      '--clickhouse-url',
+      'CLICKHOUSE_URL',
+      '--max-body-size',
+      'SESSIONGRAPH_DATA_DIR',
+      '--idle-timeout',
+      '--body-timeout',
+      'SESSIONGRAPH_MAX_CONNECTIONS',
+      '--grpc-port',
+      'SESSIONGRAPH_GRPC_PORT',
+    ]) {
       expect(output).toContain(needle);
     }
   });

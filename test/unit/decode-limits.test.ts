@@ -7,7 +7,12 @@ import { describe, expect, it } from 'vitest';
 import type { AttributeValue } from '@opentelemetry/api';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { BadDataError } from '../../src/errors.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
@@ -26,10 +31,20 @@ function nested(levels: number, kind: 'array' | 'kvlist', bottom: Nested = 'bott
 /** One SDK span carrying `value` as attribute `deep` (set past the SDK's attribute sanitizer, as the serializers accept it). */
 function spanWith(value: Nested): ReadableSpan[] {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': 'nesting' }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  provider.getTracer('t').startSpan('s', { startTime: [1767225600, 0] }).end([1767225601, 0]);
-  return exporter.getFinishedSpans().map((span) =>
-    Object.create(span, { attributes: { value: { deep: value as unknown as AttributeValue }, enumerable: true } }) as ReadableSpan);
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'nesting' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  provider
+    .getTracer('t')
+    .startSpan('s', { startTime: [1767225600, 0] })
+    .end([1767225601, 0]);
+  return exporter.getFinishedSpans().map(
+    (span) =>
+      Object.create(span, {
+        attributes: { value: { deep: value as unknown as AttributeValue }, enumerable: true },
+      }) as ReadableSpan,
+  );
 }
 
 type Outcome = { stored: string | undefined } | { error: string };
@@ -77,8 +92,14 @@ describe('the AnyValue nesting limit, OTLP/JSON and OTLP/protobuf alike', () => 
 
   it('counts an element or entry at level 65 even when it is empty or null', () => {
     // An empty array or kvlist at level 64 adds no level; one null element (an empty AnyValue on the wire) does.
-    expect(bothEncodings(nested(64, 'array', []))).toEqual([{ stored: expect.any(String) }, { stored: expect.any(String) }]);
-    expect(bothEncodings(nested(64, 'kvlist', {}))).toEqual([{ stored: expect.any(String) }, { stored: expect.any(String) }]);
+    expect(bothEncodings(nested(64, 'array', []))).toEqual([
+      { stored: expect.any(String) },
+      { stored: expect.any(String) },
+    ]);
+    expect(bothEncodings(nested(64, 'kvlist', {}))).toEqual([
+      { stored: expect.any(String) },
+      { stored: expect.any(String) },
+    ]);
     expect(bothEncodings(nested(64, 'array', [null]))).toEqual([TOO_DEEP, TOO_DEEP]);
     expect(bothEncodings(nested(64, 'kvlist', { last: null }))).toEqual([TOO_DEEP, TOO_DEEP]);
   });
@@ -88,12 +109,15 @@ describe('the AnyValue nesting limit, OTLP/JSON and OTLP/protobuf alike', () => 
     const decode = (inner: string): Outcome => {
       const deep = `${'{"arrayValue":{"values":['.repeat(63)}${inner}${']}}'.repeat(63)}`;
       const span = `{"traceId":"${'ab'.repeat(16)}","spanId":"${'cd'.repeat(8)}","attributes":[{"key":"deep","value":${deep}}]}`;
-      return outcome(() => decodeTraceRequestJson(Buffer.from(`{"resourceSpans":[{"scopeSpans":[{"spans":[${span}]}]}]}`)));
+      return outcome(() =>
+        decodeTraceRequestJson(Buffer.from(`{"resourceSpans":[{"scopeSpans":[{"spans":[${span}]}]}]}`)),
+      );
     };
     expect(decode('{"stringValue":"x"}')).toEqual({ stored: `${'['.repeat(63)}"x"${']'.repeat(63)}` });
     expect(decode('{"arrayValue":{"values":[]}}')).toEqual({ stored: `${'['.repeat(64)}${']'.repeat(64)}` });
     expect(decode('{"kvlistValue":{}}')).toMatchObject({ stored: expect.any(String) });
-    for (const inner of ['[null]', '[{}]', '[{"stringValue":"x"}]']) expect(decode(`{"arrayValue":{"values":${inner}}}`), inner).toEqual(TOO_DEEP);
+    for (const inner of ['[null]', '[{}]', '[{"stringValue":"x"}]'])
+      expect(decode(`{"arrayValue":{"values":${inner}}}`), inner).toEqual(TOO_DEEP);
     for (const entry of ['{"key":"k"}', '{"key":"k","value":null}', '{"key":"k","value":{}}']) {
       expect(decode(`{"kvlistValue":{"values":[${entry}]}}`), entry).toEqual(TOO_DEEP);
     }

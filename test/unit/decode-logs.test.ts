@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import {
+  InMemoryLogRecordExporter,
+  LoggerProvider,
+  SimpleLogRecordProcessor,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
 import { BadDataError } from '../../src/errors.ts';
 import { decodeTraceRequestJson } from '../../src/otlp/decode-json.ts';
 import { decodeLogsRequestJson } from '../../src/otlp/decode-logs-json.ts';
@@ -30,8 +35,19 @@ async function sdkRecords(): Promise<ReadableLogRecord[]> {
     processors: [new SimpleLogRecordProcessor({ exporter: memory })],
   });
   const logger = provider.getLogger('unit-scope', '1.2.3', { schemaUrl: 'https://opentelemetry.io/schemas/1.30.0' });
-  logger.emit({ timestamp: [T0, 123456789], observedTimestamp: [T0, 223456789], severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: 'plain text', attributes: { a: 1, b: 'x', c: [1, 2.5], d: true } });
-  logger.emit({ timestamp: [T0, 1], severityNumber: SeverityNumber.ERROR2, body: { z: 1, a: { nested: ['x', false] }, bytes: new Uint8Array([1, 2, 3]) } });
+  logger.emit({
+    timestamp: [T0, 123456789],
+    observedTimestamp: [T0, 223456789],
+    severityNumber: SeverityNumber.INFO,
+    severityText: 'INFO',
+    body: 'plain text',
+    attributes: { a: 1, b: 'x', c: [1, 2.5], d: true },
+  });
+  logger.emit({
+    timestamp: [T0, 1],
+    severityNumber: SeverityNumber.ERROR2,
+    body: { z: 1, a: { nested: ['x', false] }, bytes: new Uint8Array([1, 2, 3]) },
+  });
   logger.emit({ timestamp: [T0, 2], body: [1, 'two', 3.5], eventName: 'claude_code.api_request' });
   logger.emit({ timestamp: [T0, 3], body: 42 });
   logger.emit({ timestamp: [T0, 4], body: 0.1 });
@@ -44,7 +60,10 @@ async function sdkRecords(): Promise<ReadableLogRecord[]> {
 /** The record with some fields replaced (a view: the rest reads through to the SDK's record, whose fields are getters). */
 function withFields(record: ReadableLogRecord | undefined, fields: Record<string, unknown>): ReadableLogRecord {
   if (!record) throw new Error('no record');
-  return Object.create(record, Object.fromEntries(Object.entries(fields).map(([k, value]) => [k, { value, enumerable: true }]))) as ReadableLogRecord;
+  return Object.create(
+    record,
+    Object.fromEntries(Object.entries(fields).map(([k, value]) => [k, { value, enumerable: true }])),
+  ) as ReadableLogRecord;
 }
 
 function bothEncodings(records: ReadableLogRecord[]): { json: DecodedLogs; protobuf: DecodedLogs } {
@@ -55,8 +74,17 @@ function bothEncodings(records: ReadableLogRecord[]): { json: DecodedLogs; proto
 }
 
 /** A hand-made OTLP/JSON logs request with one resource and scope. */
-function jsonRequest(records: object[], resource: object[] = [{ key: 'service.name', value: { stringValue: 'hand' } }]): Uint8Array {
-  return Buffer.from(JSON.stringify({ resourceLogs: [{ resource: { attributes: resource }, scopeLogs: [{ scope: { name: 's' }, logRecords: records }] }] }));
+function jsonRequest(
+  records: object[],
+  resource: object[] = [{ key: 'service.name', value: { stringValue: 'hand' } }],
+): Uint8Array {
+  return Buffer.from(
+    JSON.stringify({
+      resourceLogs: [
+        { resource: { attributes: resource }, scopeLogs: [{ scope: { name: 's' }, logRecords: records }] },
+      ],
+    }),
+  );
 }
 
 describe('the SDK serializers: JSON and protobuf decode to identical rows', () => {
@@ -132,7 +160,9 @@ describe('hand-made records', () => {
     const decoded = decodeLogsRequestProtobuf(ProtobufLogsSerializer.serializeRequest([good!, broken])!);
     expect(decoded.records).toHaveLength(1);
     expect(decoded.rejectedLogRecords).toBe(1);
-    expect(decoded.rejectReasons).toEqual(['resource 0 scope 0 log record 1: trace id must be empty or 16 bytes, got 15']);
+    expect(decoded.rejectReasons).toEqual([
+      'resource 0 scope 0 log record 1: trace id must be empty or 16 bytes, got 15',
+    ]);
   });
 
   it('JSON: severity by name, snake_case keys, int64 as strings or numbers, big nanoseconds exact', () => {
@@ -169,22 +199,44 @@ describe('hand-made records', () => {
       { doubleValue: 'Infinity' },
       { boolValue: false },
       { bytesValue: 'AAEC' },
-      { arrayValue: { values: [{ kvlistValue: { values: [{ key: 'é', value: { intValue: 1 } }, { key: 'a', value: { doubleValue: 1e21 } }] } }] } },
+      {
+        arrayValue: {
+          values: [
+            {
+              kvlistValue: {
+                values: [
+                  { key: 'é', value: { intValue: 1 } },
+                  { key: 'a', value: { doubleValue: 1e21 } },
+                ],
+              },
+            },
+          ],
+        },
+      },
       {},
     ];
     const attributes = values.map((value, i) => ({ key: `k${i}`, value }));
     const logs = decodeLogsRequestJson(jsonRequest([{ attributes }]));
     const spans = decodeTraceRequestJson(
-      Buffer.from(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, spanId: SPAN, attributes }] }] }] })),
+      Buffer.from(
+        JSON.stringify({
+          resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: TRACE, spanId: SPAN, attributes }] }] }],
+        }),
+      ),
     );
     expect(logs.records[0]?.LogAttributes).toEqual(spans.spans[0]?.SpanAttributes);
   });
 
   it('a time beyond 2262 (DateTime64(9)) rejects the record; a record with only an absurd observed time keeps its own', () => {
     const decoded = decodeLogsRequestJson(
-      jsonRequest([{ timeUnixNano: '18446744073709551615' }, { timeUnixNano: '5', observedTimeUnixNano: '18446744073709551615' }]),
+      jsonRequest([
+        { timeUnixNano: '18446744073709551615' },
+        { timeUnixNano: '5', observedTimeUnixNano: '18446744073709551615' },
+      ]),
     );
-    expect(decoded.rejectReasons).toEqual(['resourceLogs[0].scopeLogs[0].logRecords[0]: time is after 2262-04-11, beyond what can be stored']);
+    expect(decoded.rejectReasons).toEqual([
+      'resourceLogs[0].scopeLogs[0].logRecords[0]: time is after 2262-04-11, beyond what can be stored',
+    ]);
     expect(decoded.records.map((r) => r.Timestamp)).toEqual(['5']);
   });
 });
@@ -192,8 +244,12 @@ describe('hand-made records', () => {
 describe('refused requests', () => {
   it('malformed bodies are BadDataError (400) in both encodings', () => {
     expect(() => decodeLogsRequestJson(Buffer.from('{"resourceLogs":'))).toThrow(BadDataError);
-    expect(() => decodeLogsRequestJson(Buffer.from('{"resourceLogs":[{"scopeLogs":{}}]}'))).toThrow(/resourceLogs\[0\]\.scopeLogs: expected an array/);
-    expect(() => decodeLogsRequestJson(jsonRequest([{ timeUnixNano: 'soon' }]))).toThrow(/timeUnixNano: expected unsigned 64-bit nanoseconds/);
+    expect(() => decodeLogsRequestJson(Buffer.from('{"resourceLogs":[{"scopeLogs":{}}]}'))).toThrow(
+      /resourceLogs\[0\]\.scopeLogs: expected an array/,
+    );
+    expect(() => decodeLogsRequestJson(jsonRequest([{ timeUnixNano: 'soon' }]))).toThrow(
+      /timeUnixNano: expected unsigned 64-bit nanoseconds/,
+    );
     expect(() => decodeLogsRequestJson(jsonRequest([{ severityNumber: 'LOUD' }]))).toThrow(/SEVERITY_NUMBER_TRACE/);
     expect(() => decodeLogsRequestProtobuf(Uint8Array.from([0x0a, 0x05, 0x12, 0x09]))).toThrow(ProtobufDecodeError);
     expect(() => decodeLogsRequestProtobuf(Uint8Array.from([0x0a, 0x05, 0x12, 0x09]))).toThrow(BadDataError);
@@ -218,7 +274,13 @@ describe('limits and responses', () => {
   it('attribute limits apply to log, resource and scope attributes (a shared map once), never to Body', () => {
     const long = 'x'.repeat(100);
     const decoded = decodeLogsRequestJson(
-      jsonRequest([{ body: { stringValue: long }, attributes: [{ key: 'a', value: { stringValue: long } }] }, { body: { stringValue: 'y' } }], [{ key: 'r', value: { stringValue: long } }]),
+      jsonRequest(
+        [
+          { body: { stringValue: long }, attributes: [{ key: 'a', value: { stringValue: long } }] },
+          { body: { stringValue: 'y' } },
+        ],
+        [{ key: 'r', value: { stringValue: long } }],
+      ),
     );
     const stats = applyLogLimits(decoded.records, { maxAttributeValueBytes: 10, maxAttributesPerSpan: 100 });
     expect(stats).toEqual({ truncatedValues: 2, droppedAttributes: 0 });
@@ -231,7 +293,9 @@ describe('limits and responses', () => {
 
   it('ExportLogsServiceResponse: partial success in JSON (rejectedLogRecords) and protobuf, as the SDK reads it', () => {
     const json = encodeLogsExportResponse('json', 2, 'why');
-    expect(JSON.parse(json.body as string)).toEqual({ partialSuccess: { rejectedLogRecords: '2', errorMessage: 'why' } });
+    expect(JSON.parse(json.body as string)).toEqual({
+      partialSuccess: { rejectedLogRecords: '2', errorMessage: 'why' },
+    });
     const protobuf = encodeLogsExportResponse('protobuf', 300, 'ü'.repeat(100));
     const read = ProtobufLogsSerializer.deserializeResponse(protobuf.body as Uint8Array);
     expect(Number(read.partialSuccess?.rejectedLogRecords)).toBe(300);
@@ -244,15 +308,29 @@ describe('limits and responses', () => {
 describe('speed', () => {
   it('decodes a 512-record Claude Code-shaped request (figures logged)', async () => {
     const memory = new InMemoryLogRecordExporter();
-    const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'claude-code' }), processors: [new SimpleLogRecordProcessor({ exporter: memory })] });
+    const provider = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'claude-code' }),
+      processors: [new SimpleLogRecordProcessor({ exporter: memory })],
+    });
     const logger = provider.getLogger('com.anthropic.claude_code.events', '2.1.0');
     for (let i = 0; i < 512; i++) {
       logger.emit({
         body: 'claude_code.api_request',
         attributes: {
-          'session.id': `s-${i % 8}`, 'event.name': 'api_request', 'event.timestamp': new Date(T0 * 1000 + i).toISOString(), 'event.sequence': i,
-          model: 'claude-sonnet-4-5', input_tokens: 1200 + i, output_tokens: 300, cache_read_tokens: 5000, cache_creation_tokens: 100, cost_usd: 0.0123 + i / 1e6, duration_ms: 900,
-          'user.account_uuid': 'u-1', 'organization.id': 'o-1', 'terminal.type': 'vscode',
+          'session.id': `s-${i % 8}`,
+          'event.name': 'api_request',
+          'event.timestamp': new Date(T0 * 1000 + i).toISOString(),
+          'event.sequence': i,
+          model: 'claude-sonnet-4-5',
+          input_tokens: 1200 + i,
+          output_tokens: 300,
+          cache_read_tokens: 5000,
+          cache_creation_tokens: 100,
+          cost_usd: 0.0123 + i / 1e6,
+          duration_ms: 900,
+          'user.account_uuid': 'u-1',
+          'organization.id': 'o-1',
+          'terminal.type': 'vscode',
         },
       });
     }
@@ -269,7 +347,9 @@ describe('speed', () => {
     };
     const pbMs = time(() => decodeLogsRequestProtobuf(protobuf));
     const jsonMs = time(() => decodeLogsRequestJson(json));
-    console.log(`decode 512 records: protobuf ${pbMs.toFixed(2)} ms (${protobuf.length} bytes), JSON ${jsonMs.toFixed(2)} ms (${json.length} bytes)`);
+    console.log(
+      `decode 512 records: protobuf ${pbMs.toFixed(2)} ms (${protobuf.length} bytes), JSON ${jsonMs.toFixed(2)} ms (${json.length} bytes)`,
+    );
     expect(decodeLogsRequestProtobuf(protobuf).records).toHaveLength(512);
   });
 });

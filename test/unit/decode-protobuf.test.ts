@@ -2,7 +2,12 @@ import { describe, it, expect } from 'vitest';
 import { SpanKind, SpanStatusCode, context, createTraceState, trace } from '@opentelemetry/api';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { decodeTraceRequestProtobuf } from '../../src/otlp/decode-protobuf.ts';
 import { BadDataError } from '../../src/errors.ts';
 import { ProtoReader, ProtobufDecodeError } from '../../src/otlp/protobuf-reader.ts';
@@ -37,8 +42,16 @@ function sdkSpans(): ReadableSpan[] {
     kind: SpanKind.SERVER,
     startTime: [1700000000, 123456789],
     attributes: {
-      str: 'hello', int: 42, neg: -7, dbl: 3.25, tiny: 1e-7, yes: true, no: false,
-      strs: ['a', 'b'], nums: [1, 2.5], bools: [true, false],
+      str: 'hello',
+      int: 42,
+      neg: -7,
+      dbl: 3.25,
+      tiny: 1e-7,
+      yes: true,
+      no: false,
+      strs: ['a', 'b'],
+      nums: [1, 2.5],
+      bools: [true, false],
     },
   });
   root.addEvent('thinking', { tokens: 12, note: 'x' }, [1700000000, 200000000]);
@@ -49,7 +62,12 @@ function sdkSpans(): ReadableSpan[] {
     {
       kind: SpanKind.CLIENT,
       startTime: [1700000000, 400000000],
-      links: [{ context: { traceId: LINK_TRACE, spanId: LINK_SPAN, traceFlags: 1, traceState: createTraceState('l=1') }, attributes: { 'link.kind': 'follows' } }],
+      links: [
+        {
+          context: { traceId: LINK_TRACE, spanId: LINK_SPAN, traceFlags: 1, traceState: createTraceState('l=1') },
+          attributes: { 'link.kind': 'follows' },
+        },
+      ],
     },
     trace.setSpan(context.active(), root),
   );
@@ -59,7 +77,11 @@ function sdkSpans(): ReadableSpan[] {
 
   const tools = provider.getTracer('tools');
   const remote = trace.setSpanContext(context.active(), {
-    traceId: REMOTE_TRACE, spanId: REMOTE_SPAN, traceFlags: 1, isRemote: true, traceState: createTraceState('vendor=value'),
+    traceId: REMOTE_TRACE,
+    spanId: REMOTE_SPAN,
+    traceFlags: 1,
+    isRemote: true,
+    traceState: createTraceState('vendor=value'),
   });
   tools.startSpan('tool.exec', { startTime: [1700000002, 0] }, remote).end([1700000002, 5]);
   tools.startSpan('queue.send', { kind: SpanKind.PRODUCER, startTime: [1700000003, 0] }).end([1700000003, 0]);
@@ -76,44 +98,109 @@ function serialize(spans: ReadableSpan[]): Uint8Array {
 const RESOURCE = { 'service.name': 'agent-svc', 'deployment.environment': 'test', 'host.cpus': '8' };
 const NO_EVENTS = { 'Events.Timestamp': [], 'Events.Name': [], 'Events.Attributes': [] };
 const NO_LINKS = { 'Links.TraceId': [], 'Links.SpanId': [], 'Links.TraceState': [], 'Links.Attributes': [] };
-const COMMON = { ServiceName: 'agent-svc', ResourceAttributes: RESOURCE, TraceState: '', StatusMessage: '', SpanAttributes: {} };
+const COMMON = {
+  ServiceName: 'agent-svc',
+  ResourceAttributes: RESOURCE,
+  TraceState: '',
+  StatusMessage: '',
+  SpanAttributes: {},
+};
 const ROOT_TRACE = '1'.padStart(32, 'a');
 
 const EXPECTED: SpanRow[] = [
   {
-    ...COMMON, ...NO_LINKS,
-    Timestamp: '1700000000123456789', TraceId: ROOT_TRACE, SpanId: 'ccccccccccccccc1', ParentSpanId: '',
-    SpanName: 'agent.run', SpanKind: 'Server', ScopeName: 'agent', ScopeVersion: '1.2.3',
+    ...COMMON,
+    ...NO_LINKS,
+    Timestamp: '1700000000123456789',
+    TraceId: ROOT_TRACE,
+    SpanId: 'ccccccccccccccc1',
+    ParentSpanId: '',
+    SpanName: 'agent.run',
+    SpanKind: 'Server',
+    ScopeName: 'agent',
+    ScopeVersion: '1.2.3',
     SpanAttributes: {
-      str: 'hello', int: '42', neg: '-7', dbl: '3.25', tiny: '0.0000001', yes: 'true', no: 'false',
-      strs: '["a","b"]', nums: '[1,2.5]', bools: '[true,false]',
+      str: 'hello',
+      int: '42',
+      neg: '-7',
+      dbl: '3.25',
+      tiny: '0.0000001',
+      yes: 'true',
+      no: 'false',
+      strs: '["a","b"]',
+      nums: '[1,2.5]',
+      bools: '[true,false]',
     },
-    Duration: '876543711', StatusCode: 'Error', StatusMessage: 'boom',
+    Duration: '876543711',
+    StatusCode: 'Error',
+    StatusMessage: 'boom',
     'Events.Timestamp': ['1700000000200000000', '1700000000300000000'],
     'Events.Name': ['thinking', 'bare'],
     'Events.Attributes': [{ tokens: '12', note: 'x' }, {}],
   },
   {
-    ...COMMON, ...NO_EVENTS,
-    Timestamp: '1700000000400000000', TraceId: ROOT_TRACE, SpanId: 'ccccccccccccccc2', ParentSpanId: 'ccccccccccccccc1',
-    SpanName: 'llm.call', SpanKind: 'Client', ScopeName: 'agent', ScopeVersion: '1.2.3',
-    Duration: '500000000', StatusCode: 'Ok',
-    'Links.TraceId': [LINK_TRACE], 'Links.SpanId': [LINK_SPAN], 'Links.TraceState': ['l=1'], 'Links.Attributes': [{ 'link.kind': 'follows' }],
+    ...COMMON,
+    ...NO_EVENTS,
+    Timestamp: '1700000000400000000',
+    TraceId: ROOT_TRACE,
+    SpanId: 'ccccccccccccccc2',
+    ParentSpanId: 'ccccccccccccccc1',
+    SpanName: 'llm.call',
+    SpanKind: 'Client',
+    ScopeName: 'agent',
+    ScopeVersion: '1.2.3',
+    Duration: '500000000',
+    StatusCode: 'Ok',
+    'Links.TraceId': [LINK_TRACE],
+    'Links.SpanId': [LINK_SPAN],
+    'Links.TraceState': ['l=1'],
+    'Links.Attributes': [{ 'link.kind': 'follows' }],
   },
   {
-    ...COMMON, ...NO_EVENTS, ...NO_LINKS,
-    Timestamp: '1700000002000000000', TraceId: REMOTE_TRACE, SpanId: 'ccccccccccccccc3', ParentSpanId: REMOTE_SPAN, TraceState: 'vendor=value',
-    SpanName: 'tool.exec', SpanKind: 'Internal', ScopeName: 'tools', ScopeVersion: '', Duration: '5', StatusCode: 'Unset',
+    ...COMMON,
+    ...NO_EVENTS,
+    ...NO_LINKS,
+    Timestamp: '1700000002000000000',
+    TraceId: REMOTE_TRACE,
+    SpanId: 'ccccccccccccccc3',
+    ParentSpanId: REMOTE_SPAN,
+    TraceState: 'vendor=value',
+    SpanName: 'tool.exec',
+    SpanKind: 'Internal',
+    ScopeName: 'tools',
+    ScopeVersion: '',
+    Duration: '5',
+    StatusCode: 'Unset',
   },
   {
-    ...COMMON, ...NO_EVENTS, ...NO_LINKS,
-    Timestamp: '1700000003000000000', TraceId: '2'.padStart(32, 'a'), SpanId: 'ccccccccccccccc4', ParentSpanId: '',
-    SpanName: 'queue.send', SpanKind: 'Producer', ScopeName: 'tools', ScopeVersion: '', Duration: '0', StatusCode: 'Unset',
+    ...COMMON,
+    ...NO_EVENTS,
+    ...NO_LINKS,
+    Timestamp: '1700000003000000000',
+    TraceId: '2'.padStart(32, 'a'),
+    SpanId: 'ccccccccccccccc4',
+    ParentSpanId: '',
+    SpanName: 'queue.send',
+    SpanKind: 'Producer',
+    ScopeName: 'tools',
+    ScopeVersion: '',
+    Duration: '0',
+    StatusCode: 'Unset',
   },
   {
-    ...COMMON, ...NO_EVENTS, ...NO_LINKS,
-    Timestamp: '1700000004000000010', TraceId: '3'.padStart(32, 'a'), SpanId: 'ccccccccccccccc5', ParentSpanId: '',
-    SpanName: 'queue.recv', SpanKind: 'Consumer', ScopeName: 'tools', ScopeVersion: '', Duration: '0', StatusCode: 'Unset',
+    ...COMMON,
+    ...NO_EVENTS,
+    ...NO_LINKS,
+    Timestamp: '1700000004000000010',
+    TraceId: '3'.padStart(32, 'a'),
+    SpanId: 'ccccccccccccccc5',
+    ParentSpanId: '',
+    SpanName: 'queue.recv',
+    SpanKind: 'Consumer',
+    ScopeName: 'tools',
+    ScopeVersion: '',
+    Duration: '0',
+    StatusCode: 'Unset',
   },
 ];
 
@@ -192,9 +279,22 @@ const kv = (key: string, value: Bytes): Bytes => [...str(1, key), ...len(2, valu
 const TRACE = '0102030405060708090a0b0c0d0e0f10';
 const SPAN = '1112131415161718';
 /** A valid span body; `extra` fields follow (and so override) the defaults. */
-const span = (...extra: Bytes[]): Bytes => [...hex(1, TRACE), ...hex(2, SPAN), ...str(5, 'op'), ...fixed64(7, 100n), ...fixed64(8, 250n), ...extra.flat()];
-const scopeSpans = (...spans: Bytes[]): Bytes => [...len(1, str(1, 'scope'), str(2, 'v1')), ...spans.flatMap((s) => len(2, s))];
-const resourceSpans = (...scopes: Bytes[]): Bytes => [...len(1, len(1, kv('service.name', aStr('svc')))), ...scopes.flatMap((s) => len(2, s))];
+const span = (...extra: Bytes[]): Bytes => [
+  ...hex(1, TRACE),
+  ...hex(2, SPAN),
+  ...str(5, 'op'),
+  ...fixed64(7, 100n),
+  ...fixed64(8, 250n),
+  ...extra.flat(),
+];
+const scopeSpans = (...spans: Bytes[]): Bytes => [
+  ...len(1, str(1, 'scope'), str(2, 'v1')),
+  ...spans.flatMap((s) => len(2, s)),
+];
+const resourceSpans = (...scopes: Bytes[]): Bytes => [
+  ...len(1, len(1, kv('service.name', aStr('svc')))),
+  ...scopes.flatMap((s) => len(2, s)),
+];
 const request = (...resources: Bytes[]): Uint8Array => Uint8Array.from(resources.flatMap((r) => len(1, r)));
 const oneSpan = (...extra: Bytes[]) => request(resourceSpans(scopeSpans(span(...extra))));
 const decodeOne = (...extra: Bytes[]): SpanRow => {
@@ -208,37 +308,82 @@ const attrs = (...kvs: Bytes[]) => decodeOne(...kvs.map((k) => len(9, k))).SpanA
 describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
   it('maps a minimal span', () => {
     expect(decodeOne()).toEqual({
-      ...NO_EVENTS, ...NO_LINKS,
-      Timestamp: '100', TraceId: TRACE, SpanId: SPAN, ParentSpanId: '', TraceState: '', SpanName: 'op', SpanKind: 'Unspecified',
-      ServiceName: 'svc', ResourceAttributes: { 'service.name': 'svc' }, ScopeName: 'scope', ScopeVersion: 'v1', SpanAttributes: {},
-      Duration: '150', StatusCode: 'Unset', StatusMessage: '',
+      ...NO_EVENTS,
+      ...NO_LINKS,
+      Timestamp: '100',
+      TraceId: TRACE,
+      SpanId: SPAN,
+      ParentSpanId: '',
+      TraceState: '',
+      SpanName: 'op',
+      SpanKind: 'Unspecified',
+      ServiceName: 'svc',
+      ResourceAttributes: { 'service.name': 'svc' },
+      ScopeName: 'scope',
+      ScopeVersion: 'v1',
+      SpanAttributes: {},
+      Duration: '150',
+      StatusCode: 'Unset',
+      StatusMessage: '',
     });
   });
 
   it('renders int64 values exactly', () => {
-    expect(attrs(kv('big', aInt(9007199254740993n)), kv('neg', aInt(-5)), kv('min', aInt(-(2n ** 63n))), kv('max', aInt(2n ** 63n - 1n)))).toEqual({
-      big: '9007199254740993', neg: '-5', min: '-9223372036854775808', max: '9223372036854775807',
+    expect(
+      attrs(
+        kv('big', aInt(9007199254740993n)),
+        kv('neg', aInt(-5)),
+        kv('min', aInt(-(2n ** 63n))),
+        kv('max', aInt(2n ** 63n - 1n)),
+      ),
+    ).toEqual({
+      big: '9007199254740993',
+      neg: '-5',
+      min: '-9223372036854775808',
+      max: '9223372036854775807',
     });
   });
 
   it('renders kvlist and arrays as JSON with sorted keys and exact ints', () => {
     const list = aKvlist(kv('b', aArray(aStr('x'), aBool(true))), kv('a', aInt(1)));
-    expect(attrs(kv('map', list), kv('nested', aArray(aArray(aInt(9007199254740993n), aDouble(0.5)), aArray(), aKvlist(), [])))).toEqual({
+    expect(
+      attrs(
+        kv('map', list),
+        kv('nested', aArray(aArray(aInt(9007199254740993n), aDouble(0.5)), aArray(), aKvlist(), [])),
+      ),
+    ).toEqual({
       map: '{"a":1,"b":["x",true]}',
       nested: '[[9007199254740993,0.5],[],{},null]',
     });
   });
 
   it('renders bytes as base64, doubles in plain decimal, empty values as empty strings', () => {
-    expect(attrs(kv('bytes', aBytes([0, 1, 2, 250, 255])), kv('d', aDouble(1e21)), kv('small', aDouble(1.5e-7)), kv('empty', []), str(1, 'novalue'))).toEqual({
-      bytes: 'AAEC+v8=', d: '1000000000000000000000', small: '0.00000015', empty: '', novalue: '',
+    expect(
+      attrs(
+        kv('bytes', aBytes([0, 1, 2, 250, 255])),
+        kv('d', aDouble(1e21)),
+        kv('small', aDouble(1.5e-7)),
+        kv('empty', []),
+        str(1, 'novalue'),
+      ),
+    ).toEqual({
+      bytes: 'AAEC+v8=',
+      d: '1000000000000000000000',
+      small: '0.00000015',
+      empty: '',
+      novalue: '',
     });
   });
 
   it('keeps the last of duplicate keys and of repeated oneof fields, and a __proto__ key', () => {
-    expect(attrs(kv('k', aStr('first')), kv('k', aStr('second')), kv('o', [...aStr('s'), ...aInt(3)]), kv('__proto__', aStr('p')))).toEqual(
-      Object.defineProperty({ k: 'second', o: '3' }, '__proto__', { value: 'p', enumerable: true }),
-    );
+    expect(
+      attrs(
+        kv('k', aStr('first')),
+        kv('k', aStr('second')),
+        kv('o', [...aStr('s'), ...aInt(3)]),
+        kv('__proto__', aStr('p')),
+      ),
+    ).toEqual(Object.defineProperty({ k: 'second', o: '3' }, '__proto__', { value: 'p', enumerable: true }));
   });
 
   it('replaces invalid UTF-8 with U+FFFD and keeps a byte-order mark', () => {
@@ -249,7 +394,9 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
 
   it('rejects a span with a 15-byte trace id and keeps its sibling', () => {
     const bad = [...hex(1, TRACE.slice(0, 30)), ...hex(2, SPAN)];
-    const out = decodeTraceRequestProtobuf(request(resourceSpans(scopeSpans(span()), scopeSpans(span(str(5, 'keep')), bad))));
+    const out = decodeTraceRequestProtobuf(
+      request(resourceSpans(scopeSpans(span()), scopeSpans(span(str(5, 'keep')), bad))),
+    );
     expect(out.spans.map((s) => s.SpanName)).toEqual(['op', 'keep']);
     expect(out.rejectedSpans).toBe(1);
     expect(out.rejectReasons).toEqual(['resource 0 scope 1 span 1: trace id must be 16 bytes, got 15']);
@@ -290,8 +437,16 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
   });
 
   it('keeps 64-bit timestamps exact and clamps a negative duration at 0', () => {
-    const row = decodeOne(fixed64(7, 2n ** 63n - 1n), fixed64(8, 5n), len(11, fixed64(1, 1700000000123456789n), str(2, 'e')));
-    expect([row.Timestamp, row.Duration, row['Events.Timestamp']]).toEqual(['9223372036854775807', '0', ['1700000000123456789']]);
+    const row = decodeOne(
+      fixed64(7, 2n ** 63n - 1n),
+      fixed64(8, 5n),
+      len(11, fixed64(1, 1700000000123456789n), str(2, 'e')),
+    );
+    expect([row.Timestamp, row.Duration, row['Events.Timestamp']]).toEqual([
+      '9223372036854775807',
+      '0',
+      ['1700000000123456789'],
+    ]);
   });
 
   it('refuses a span whose times are beyond what DateTime64(9) holds (after 2262-04-11)', () => {
@@ -302,9 +457,22 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
   });
 
   it('accepts fields in any order and repeated fields', () => {
-    const spanBody = [...fixed64(8, 20n), ...len(9, kv('a', aStr('1'))), ...str(5, 'first'), ...hex(2, SPAN), ...str(5, 'last'), ...len(9, kv('b', aStr('2'))), ...fixed64(7, 10n), ...hex(1, TRACE)];
+    const spanBody = [
+      ...fixed64(8, 20n),
+      ...len(9, kv('a', aStr('1'))),
+      ...str(5, 'first'),
+      ...hex(2, SPAN),
+      ...str(5, 'last'),
+      ...len(9, kv('b', aStr('2'))),
+      ...fixed64(7, 10n),
+      ...hex(1, TRACE),
+    ];
     const scope = [...len(2, spanBody), ...len(1, str(2, 'v9'), str(1, 'late-scope'))];
-    const resource = [...len(2, scope), ...len(1, len(1, kv('service.name', aStr('late-svc')))), ...len(1, len(1, kv('extra', aBool(false))))];
+    const resource = [
+      ...len(2, scope),
+      ...len(1, len(1, kv('service.name', aStr('late-svc')))),
+      ...len(1, len(1, kv('extra', aBool(false)))),
+    ];
     const out = decodeTraceRequestProtobuf(request(resource, resourceSpans(scopeSpans(span()))));
     expect(out.spans.map((s) => [s.SpanName, s.ServiceName, s.ScopeName, s.ScopeVersion, s.Duration])).toEqual([
       ['last', 'late-svc', 'late-scope', 'v9', '10'],
@@ -317,15 +485,40 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
   it('skips unknown fields of every wire type at every level, and known fields with the wrong wire type', () => {
     const junk = [...uint(99, 300), ...double(98, 1), ...str(97, 'x'), ...tag(96, 5), 1, 2, 3, 4];
     const value = [...junk, ...aStr('v')];
-    const row = decodeTraceRequestProtobuf(request([
-      ...junk,
-      ...len(1, junk, len(1, junk, [...junk, ...kv('k', value)])),
-      ...len(2, junk, len(1, junk, str(1, 's')), len(2, span(junk, uint(5, 1), len(11, junk, str(2, 'e')), len(13, junk, hex(1, TRACE), hex(2, SPAN)), len(15, junk, uint(3, 2))))),
-      ...uint(1000, 1),
-    ].concat(junk)));
+    const row = decodeTraceRequestProtobuf(
+      request(
+        [
+          ...junk,
+          ...len(1, junk, len(1, junk, [...junk, ...kv('k', value)])),
+          ...len(
+            2,
+            junk,
+            len(1, junk, str(1, 's')),
+            len(
+              2,
+              span(
+                junk,
+                uint(5, 1),
+                len(11, junk, str(2, 'e')),
+                len(13, junk, hex(1, TRACE), hex(2, SPAN)),
+                len(15, junk, uint(3, 2)),
+              ),
+            ),
+          ),
+          ...uint(1000, 1),
+        ].concat(junk),
+      ),
+    );
     expect(row.spans).toHaveLength(1);
     const s = row.spans[0]!;
-    expect([s.SpanName, s.ScopeName, s.StatusCode, s['Events.Name'], s['Links.SpanId'], s.ResourceAttributes]).toEqual(['op', 's', 'Error', ['e'], [SPAN], { k: 'v' }]);
+    expect([s.SpanName, s.ScopeName, s.StatusCode, s['Events.Name'], s['Links.SpanId'], s.ResourceAttributes]).toEqual([
+      'op',
+      's',
+      'Error',
+      ['e'],
+      [SPAN],
+      { k: 'v' },
+    ]);
   });
 
   it('accepts 64 levels of AnyValue nesting and refuses 65 or 10,000 without overflowing the stack, as bad data', () => {
@@ -388,7 +581,9 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
 
   it('gives each resource its own attributes and service name', () => {
     const noService = [...len(1, len(1, kv('service.name', aInt(5)))), ...len(2, scopeSpans(span()))];
-    const out = decodeTraceRequestProtobuf(request(resourceSpans(scopeSpans(span())), noService, [...len(2, scopeSpans(span()))]));
+    const out = decodeTraceRequestProtobuf(
+      request(resourceSpans(scopeSpans(span())), noService, [...len(2, scopeSpans(span()))]),
+    );
     expect(out.spans.map((s) => [s.ServiceName, s.ResourceAttributes])).toEqual([
       ['svc', { 'service.name': 'svc' }],
       ['5', { 'service.name': '5' }],
@@ -400,7 +595,10 @@ describe('decodeTraceRequestProtobuf on hand-built bytes', () => {
     // Same length and same hashed bytes, different middle byte; then invalid and valid UTF-8 of equal length.
     const keys = ['abcXe', 'abcYe', 'abcXe', 'abcYe'];
     for (let round = 0; round < 3; round++) {
-      expect(attrs(...keys.map((k, i) => kv(k, aStr(`${k}-${i % 2}`))))).toEqual({ abcXe: 'abcXe-0', abcYe: 'abcYe-1' });
+      expect(attrs(...keys.map((k, i) => kv(k, aStr(`${k}-${i % 2}`))))).toEqual({
+        abcXe: 'abcXe-0',
+        abcYe: 'abcYe-1',
+      });
       expect(decodeOne(len(5, [0x61, 0xc3, 0xa9])).SpanName).toBe('a\u00e9');
       expect(decodeOne(len(5, [0x61, 0xe9, 0x41])).SpanName).toBe('a\uFFFDA');
     }
@@ -416,7 +614,15 @@ describe('ProtoReader', () => {
   const reader = (...bytes: Bytes[]) => new ProtoReader(Uint8Array.from(bytes.flat()));
 
   it('reads varints, fixed-width numbers and bytes exactly', () => {
-    const r = reader(varint(2n ** 64n - 1n), varint(-(2n ** 63n)), varint(2 ** 53), varint(300), [0xff, 0xff, 0xff, 0xfe], [1, 0, 0, 0, 0, 0, 0, 0x80], len(1, [7, 8]).slice(1));
+    const r = reader(
+      varint(2n ** 64n - 1n),
+      varint(-(2n ** 63n)),
+      varint(2 ** 53),
+      varint(300),
+      [0xff, 0xff, 0xff, 0xfe],
+      [1, 0, 0, 0, 0, 0, 0, 0x80],
+      len(1, [7, 8]).slice(1),
+    );
     expect(r.readVarint64()).toBe(2n ** 64n - 1n);
     expect(r.readInt64()).toBe(-(2n ** 63n));
     expect(r.readVarint()).toBe(2 ** 53);

@@ -21,13 +21,20 @@ describe('bundled price table', () => {
     // 10,000 input tokens of which 6,000 cache reads and 2,000 cache writes, 500 output:
     // uncached 2,000 × $3 + 6,000 × $0.30 + 2,000 × $3.75 + 500 × $15 per million
     // = 6,000 + 1,800 + 7,500 + 7,500 = 22,800 µ$ = $0.0228
-    const price = createPricer()({ input: 10_000, output: 500, cacheRead: 6_000, cacheWrite: 2_000 }, 'claude-sonnet-4-5', 'anthropic', AT);
+    const price = createPricer()(
+      { input: 10_000, output: 500, cacheRead: 6_000, cacheWrite: 2_000 },
+      'claude-sonnet-4-5',
+      'anthropic',
+      AT,
+    );
     expect(price).toBeCloseTo(0.0228, 12);
   });
 
   it('prices gpt-4o with cached input: 1,000 input incl. 400 cached, 100 output', () => {
     // 600 × $2.50 + 400 × $1.25 + 100 × $10 per million = 1,500 + 500 + 1,000 µ$
-    expect(createPricer()({ input: 1000, output: 100, cacheRead: 400, cacheWrite: 0 }, 'gpt-4o', 'openai', AT)).toBeCloseTo(0.003, 12);
+    expect(
+      createPricer()({ input: 1000, output: 100, cacheRead: 400, cacheWrite: 0 }, 'gpt-4o', 'openai', AT),
+    ).toBeCloseTo(0.003, 12);
   });
 
   it('maps OpenTelemetry provider names and falls back to the model alone', () => {
@@ -37,11 +44,15 @@ describe('bundled price table', () => {
     expect(toPriceProviderId('azure.ai.openai')).toBe('azure');
     expect(toPriceProviderId('mistral_ai')).toBe('mistral');
     // an unknown provider name does not make a known model unpriced
-    expect(createPricer()({ input: 1000, output: 0, cacheRead: 0, cacheWrite: 0 }, 'gpt-4o', 'my-gateway', AT)).toBeCloseTo(0.0025, 12);
+    expect(
+      createPricer()({ input: 1000, output: 0, cacheRead: 0, cacheWrite: 0 }, 'gpt-4o', 'my-gateway', AT),
+    ).toBeCloseTo(0.0025, 12);
   });
 
   it('returns null (unpriced), not 0, for a model it does not know', () => {
-    expect(createPricer()({ input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 }, 'acme-llm-7b', 'acme', AT)).toBeNull();
+    expect(
+      createPricer()({ input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 }, 'acme-llm-7b', 'acme', AT),
+    ).toBeNull();
     expect(createPricer()({ input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 }, '', '', AT)).toBeNull();
   });
 });
@@ -54,9 +65,15 @@ describe('price file', () => {
     );
     const pricer = createPricer(overrides);
     // gpt-4o overridden: 1,000 × $1 + 100 × $2 per million (cache price defaults to the input price)
-    expect(pricer({ input: 1000, output: 100, cacheRead: 400, cacheWrite: 0 }, 'GPT-4o', 'openai', AT)).toBeCloseTo(0.0012, 12);
+    expect(pricer({ input: 1000, output: 100, cacheRead: 400, cacheWrite: 0 }, 'GPT-4o', 'openai', AT)).toBeCloseTo(
+      0.0012,
+      12,
+    );
     // acme added: 600 × 0.5 + 400 × 0.05 + 100 × 1.5 = 300 + 20 + 150 µ$
-    expect(pricer({ input: 1000, output: 100, cacheRead: 400, cacheWrite: 0 }, 'acme-llm-7b', '', AT)).toBeCloseTo(0.00047, 12);
+    expect(pricer({ input: 1000, output: 100, cacheRead: 400, cacheWrite: 0 }, 'acme-llm-7b', '', AT)).toBeCloseTo(
+      0.00047,
+      12,
+    );
     const json = parsePriceFile('{"acme-llm-7b": {"input": 2, "output": 4}}', 'prices.json');
     expect(json.get('acme-llm-7b')).toEqual({ input: 2, output: 4 });
   });
@@ -86,11 +103,20 @@ const row = (spanId: string, parent: string, attrs: Record<string, string>): Spa
 describe('session cost', () => {
   const root = row('0000000000000001', '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' });
   const chat = (id: string, attrs: Record<string, string>): SpanRow =>
-    row(id, '0000000000000001', { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '1000', 'gen_ai.usage.output_tokens': '100', ...attrs });
-  const rollUp = (rows: SpanRow[], pricer = createPricer()) => rollUpTrace(rows.map(toSpanFacts), { nowNs: 0n, abandonAfterNs: 0n, pricer }).session;
+    row(id, '0000000000000001', {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.usage.input_tokens': '1000',
+      'gen_ai.usage.output_tokens': '100',
+      ...attrs,
+    });
+  const rollUp = (rows: SpanRow[], pricer = createPricer()) =>
+    rollUpTrace(rows.map(toSpanFacts), { nowNs: 0n, abandonAfterNs: 0n, pricer }).session;
 
   it('a precomputed cost attribute wins over the table', () => {
-    const s = rollUp([root, chat('0000000000000002', { 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.cost': '0.5' })]);
+    const s = rollUp([
+      root,
+      chat('0000000000000002', { 'gen_ai.request.model': 'gpt-4o', 'gen_ai.usage.cost': '0.5' }),
+    ]);
     expect(Number(s.cost)).toBe(0.5);
   });
 
@@ -107,7 +133,10 @@ describe('session cost', () => {
   });
 
   it('the override file wins over the table', () => {
-    const s = rollUp([root, chat('0000000000000002', { 'gen_ai.request.model': 'gpt-4o' })], createPricer(parsePriceFile('gpt-4o: {input: 10, output: 10}', 'p')));
+    const s = rollUp(
+      [root, chat('0000000000000002', { 'gen_ai.request.model': 'gpt-4o' })],
+      createPricer(parsePriceFile('gpt-4o: {input: 10, output: 10}', 'p')),
+    );
     expect(Number(s.cost)).toBeCloseTo(0.011, 9); // 1100 tokens × $10 per million
   });
 });

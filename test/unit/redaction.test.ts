@@ -50,17 +50,25 @@ describe('default value patterns', () => {
 
 describe('rules', () => {
   it('key rules drop or mask, whatever the case; custom values are named', () => {
-    const span = testSpan('0000000000000001', '', { 'llm.API_KEY': 'k', 'enduser.id': 'u1', note: 'EMP-123456 and EMP-1' });
+    const span = testSpan('0000000000000001', '', {
+      'llm.API_KEY': 'k',
+      'enduser.id': 'u1',
+      note: 'EMP-123456 and EMP-1',
+    });
     span.ResourceAttributes = { 'host.api_key': 'k2', 'service.name': 's' };
-    const rules = 'keys: [{ match: "*.api_key", action: drop }, { match: enduser.id }]\nvalues: [{ name: employee-id, pattern: "EMP-[0-9]{6}" }]';
+    const rules =
+      'keys: [{ match: "*.api_key", action: drop }, { match: enduser.id }]\nvalues: [{ name: employee-id, pattern: "EMP-[0-9]{6}" }]';
     const redactor = createRedactor(parseRedactionRules(rules, 'rules', false));
     redactor.redactSpans([span]);
-    expect(span.SpanAttributes).toEqual({ 'enduser.id': '[redacted:enduser.id]', note: '[redacted:employee-id] and EMP-1' });
+    expect(span.SpanAttributes).toEqual({
+      'enduser.id': '[redacted:enduser.id]',
+      note: '[redacted:employee-id] and EMP-1',
+    });
     expect(span.ResourceAttributes).toEqual({ 'service.name': 's' });
     expect(redactor.counts).toEqual({ 'key:*.api_key': 2, 'key:enduser.id': 1, 'employee-id': 1 });
   });
 
-  it('an override applies to its service, or to the sender\'s API key (by digest)', () => {
+  it("an override applies to its service, or to the sender's API key (by digest)", () => {
     const digest = createHash('sha256').update('partner-key').digest('hex');
     const rules = `overrides:\n  - when: { service: "billing-*" }\n    content: drop\n  - when: { api_key_sha256: "${digest}" }\n    defaults: true`;
     const redactor = createRedactor(parseRedactionRules(rules, 'rules', false));
@@ -71,7 +79,11 @@ describe('rules', () => {
     });
     redactor.redactSpans(spans.slice(0, 2));
     redactor.redactSpans(spans.slice(2), { apiKey: 'partner-key' });
-    expect(spans.map((s) => s.SpanAttributes['input.value'])).toEqual(['[redacted:content]', 'hi jane@example.com', 'hi [redacted:email]']);
+    expect(spans.map((s) => s.SpanAttributes['input.value'])).toEqual([
+      '[redacted:content]',
+      'hi jane@example.com',
+      'hi [redacted:email]',
+    ]);
   });
 
   it.each([
@@ -89,9 +101,13 @@ describe('rules', () => {
     expect(() => parseRedactionRules(text, 'rules.yaml', false)).toThrow(message);
   });
 
-  it('a bad rules file or flag stops the start with the option\'s name', () => {
-    expect(() => parseConfig({ SESSIONGRAPH_REDACT: '/nonexistent/redact.yaml' })).toThrow(/SESSIONGRAPH_REDACT="\/nonexistent\/redact.yaml": cannot read the redaction rules/);
-    expect(() => parseConfig({ SESSIONGRAPH_REDACT_DEFAULTS: 'yes' })).toThrow(/SESSIONGRAPH_REDACT_DEFAULTS="yes" is invalid: expected true or false/);
+  it("a bad rules file or flag stops the start with the option's name", () => {
+    expect(() => parseConfig({ SESSIONGRAPH_REDACT: '/nonexistent/redact.yaml' })).toThrow(
+      /SESSIONGRAPH_REDACT="\/nonexistent\/redact.yaml": cannot read the redaction rules/,
+    );
+    expect(() => parseConfig({ SESSIONGRAPH_REDACT_DEFAULTS: 'yes' })).toThrow(
+      /SESSIONGRAPH_REDACT_DEFAULTS="yes" is invalid: expected true or false/,
+    );
     expect(parseConfig({}).redaction).toBeUndefined();
     expect(parseConfig({ SESSIONGRAPH_REDACT_DEFAULTS: 'true' }).redaction?.base.defaults).toBe(true);
   });

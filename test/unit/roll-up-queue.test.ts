@@ -6,7 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import { RollUpQueue } from '../../src/ingest/roll-up-queue.ts';
 
-function queueWith(work: (ids: string[]) => Promise<unknown>, maxTracesPerPass = 100, spans: (id: string) => number = () => 10) {
+function queueWith(
+  work: (ids: string[]) => Promise<unknown>,
+  maxTracesPerPass = 100,
+  spans: (id: string) => number = () => 10,
+) {
   const pass = async (ids: string[]) => {
     await work(ids);
     return new Map(ids.map((id) => [id, spans(id)]));
@@ -38,7 +42,10 @@ describe('RollUpQueue', () => {
     expect(queue.backlog).toBe(2);
     first.open();
     expect(await queue.settled(1000)).toBe(true);
-    expect(passes).toEqual([['a', 'b'], ['a', 'c']]);
+    expect(passes).toEqual([
+      ['a', 'b'],
+      ['a', 'c'],
+    ]);
     expect(stats).toMatchObject({ passes: 2, tracesRolledUp: 4, failedPasses: 0 });
     expect(lags).toHaveLength(4);
   });
@@ -88,7 +95,11 @@ describe('RollUpQueue', () => {
   it('a long trace waits 0.01 ms per span before its next roll-up; the batches meanwhile are one pass', async () => {
     const passes: Array<{ ids: string[]; at: number }> = [];
     const started = performance.now();
-    const { queue } = queueWith(async (ids) => void passes.push({ ids, at: performance.now() - started }), 100, (id) => (id === 'long' ? 30_000 : 10));
+    const { queue } = queueWith(
+      async (ids) => void passes.push({ ids, at: performance.now() - started }),
+      100,
+      (id) => (id === 'long' ? 30_000 : 10),
+    );
     queue.commit(queue.begin(Date.now()), ['long']);
     await queue.settled(1000);
     // Ten batches touch the long trace (and a short one) within its 300 ms pace.
@@ -101,7 +112,9 @@ describe('RollUpQueue', () => {
     expect(long).toHaveLength(2);
     expect((long[1]?.at ?? 0) - (long[0]?.at ?? 0)).toBeGreaterThanOrEqual(290);
     // Short traces were not held back behind it.
-    expect(passes.filter((p) => p.ids.some((id) => id.startsWith('short'))).every((p) => p.at < (long[1]?.at ?? 0))).toBe(true);
+    expect(
+      passes.filter((p) => p.ids.some((id) => id.startsWith('short'))).every((p) => p.at < (long[1]?.at ?? 0)),
+    ).toBe(true);
   });
 
   it('coveredUntil stops at the oldest batch still being written or waiting', async () => {

@@ -12,44 +12,103 @@ import { createPricer } from '../../src/pricing/pricer.ts';
 import { TEST_START_NS, testSpan } from '../helpers/span-row.ts';
 
 const START = TEST_START_NS;
-const span = (spanId: string, parent: string, attrs: Record<string, string>, startMs = 0, endMs = 1000, status: SpanRow['StatusCode'] = 'Unset'): SpanRow =>
-  testSpan(spanId, parent, attrs, { startMs, endMs, status, name: attrs.name ?? 'span' });
+const span = (
+  spanId: string,
+  parent: string,
+  attrs: Record<string, string>,
+  startMs = 0,
+  endMs = 1000,
+  status: SpanRow['StatusCode'] = 'Unset',
+): SpanRow => testSpan(spanId, parent, attrs, { startMs, endMs, status, name: attrs.name ?? 'span' });
 const ctx = { nowNs: START + 10n ** 12n, abandonAfterNs: 3_600_000_000_000n, pricer: createPricer() };
 const rollUp = (rows: SpanRow[], c = ctx) => rollUpTrace(rows.map(toSpanFacts), c);
 
 describe('the double-counting trap', () => {
   it('a root carrying the total usage of its LLM children counts once, through the children', () => {
     const rows = [
-      span('0000000000000001', '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a', 'gen_ai.usage.input_tokens': '3000', 'gen_ai.usage.output_tokens': '300' }),
+      span('0000000000000001', '', {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.name': 'a',
+        'gen_ai.usage.input_tokens': '3000',
+        'gen_ai.usage.output_tokens': '300',
+      }),
       span('0000000000000002', '0000000000000001', { 'gen_ai.operation.name': 'agent_step' }),
-      span('0000000000000003', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '1000', 'gen_ai.usage.output_tokens': '100' }),
-      span('0000000000000004', '0000000000000001', { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '2000', 'gen_ai.usage.output_tokens': '200' }),
+      span('0000000000000003', '0000000000000002', {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.usage.input_tokens': '1000',
+        'gen_ai.usage.output_tokens': '100',
+      }),
+      span('0000000000000004', '0000000000000001', {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.usage.input_tokens': '2000',
+        'gen_ai.usage.output_tokens': '200',
+      }),
     ];
     expect(rollUp(rows).session).toMatchObject({ tokens_used: 3300, input_tokens: 3000, output_tokens: 300, turns: 2 });
   });
 
   it('an aggregate span counts when none of its descendants report usage', () => {
     const rows = [
-      span('0000000000000001', '', { 'ai.operationId': 'ai.generateText', 'ai.telemetry.functionId': 'writer', 'ai.usage.promptTokens': '500', 'ai.usage.completionTokens': '50' }),
+      span('0000000000000001', '', {
+        'ai.operationId': 'ai.generateText',
+        'ai.telemetry.functionId': 'writer',
+        'ai.usage.promptTokens': '500',
+        'ai.usage.completionTokens': '50',
+      }),
       span('0000000000000002', '0000000000000001', { 'ai.operationId': 'ai.toolCall', 'ai.toolCall.name': 'search' }),
     ];
-    expect(rollUp(rows).session).toMatchObject({ tokens_used: 550, turns: 0, agent_name: 'writer', tools_invoked: ['search'] });
+    expect(rollUp(rows).session).toMatchObject({
+      tokens_used: 550,
+      turns: 0,
+      agent_name: 'writer',
+      tools_invoked: ['search'],
+    });
   });
 });
 
-describe('each model\'s share of a session (model_usage, for trends by model)', () => {
+describe("each model's share of a session (model_usage, for trends by model)", () => {
   it('splits calls, errors, tokens and cost by model; the shares add up to the session; an unpriced model is flagged, not $0', () => {
-    const chat = (model: string, input: string, output: string, extra: Record<string, string> = {}): Record<string, string> =>
-      ({ 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': model, 'gen_ai.usage.input_tokens': input, 'gen_ai.usage.output_tokens': output, ...extra });
+    const chat = (
+      model: string,
+      input: string,
+      output: string,
+      extra: Record<string, string> = {},
+    ): Record<string, string> => ({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.request.model': model,
+      'gen_ai.usage.input_tokens': input,
+      'gen_ai.usage.output_tokens': output,
+      ...extra,
+    });
     const rows = [
-      span('0000000000000001', '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a', 'gen_ai.usage.input_tokens': '9999' }),
+      span('0000000000000001', '', {
+        'gen_ai.operation.name': 'invoke_agent',
+        'gen_ai.agent.name': 'a',
+        'gen_ai.usage.input_tokens': '9999',
+      }),
       span('0000000000000002', '0000000000000001', chat('gpt-4o', '1000', '100')),
-      span('0000000000000003', '0000000000000001', chat('gpt-4o', '2000', '200', { 'gen_ai.usage.cost': '0.5' }), 0, 1000, 'Error'),
+      span(
+        '0000000000000003',
+        '0000000000000001',
+        chat('gpt-4o', '2000', '200', { 'gen_ai.usage.cost': '0.5' }),
+        0,
+        1000,
+        'Error',
+      ),
       span('0000000000000004', '0000000000000001', chat('acme-llm-7b', '300', '30')),
-      span('0000000000000005', '0000000000000001', { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': 'gpt-4o' }), // no usage: a call, no tokens
+      span('0000000000000005', '0000000000000001', {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.request.model': 'gpt-4o',
+      }), // no usage: a call, no tokens
     ];
     const { session } = rollUp(rows);
-    const gpt4o = createPricer()({ input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 }, 'gpt-4o', '', new Date(Number(START / 1_000_000n))) ?? NaN;
+    const gpt4o =
+      createPricer()(
+        { input: 1000, output: 100, cacheRead: 0, cacheWrite: 0 },
+        'gpt-4o',
+        '',
+        new Date(Number(START / 1_000_000n)),
+      ) ?? NaN;
     expect(session.model_usage).toEqual([
       { model: 'acme-llm-7b', calls: 1, errors: 0, tokens: 330, cost: '0.000000000', priced: 0 },
       { model: 'gpt-4o', calls: 3, errors: 1, tokens: 3300, cost: (gpt4o + 0.5).toFixed(9), priced: 1 },
@@ -81,23 +140,52 @@ describe('classification across conventions', () => {
     [{ 'ai.operationId': 'ai.generateObject' }, 'agent'],
   ])('%j is a %s span', (attrs, cls) => {
     const c = classifySpan(attrs);
-    expect({ llm: c.llm, tool: c.tool, agent: c.agent }).toEqual({ llm: cls === 'llm', tool: cls === 'tool', agent: cls === 'agent' });
+    expect({ llm: c.llm, tool: c.tool, agent: c.agent }).toEqual({
+      llm: cls === 'llm',
+      tool: cls === 'tool',
+      agent: cls === 'agent',
+    });
   });
 
   it('reads usage with exclusive cache counts corrected, and a total key winning', () => {
-    expect(tokenUsage({ 'gen_ai.usage.input_tokens': '100', 'gen_ai.usage.cache_read_input_tokens': '900', 'gen_ai.usage.output_tokens': '10' })).toEqual({
-      input: 1000, output: 10, cacheRead: 900, cacheWrite: 0, reasoning: 0, total: 1010,
+    expect(
+      tokenUsage({
+        'gen_ai.usage.input_tokens': '100',
+        'gen_ai.usage.cache_read_input_tokens': '900',
+        'gen_ai.usage.output_tokens': '10',
+      }),
+    ).toEqual({
+      input: 1000,
+      output: 10,
+      cacheRead: 900,
+      cacheWrite: 0,
+      reasoning: 0,
+      total: 1010,
     });
-    expect(tokenUsage({ 'llm.token_count.prompt': '10', 'llm.token_count.completion': '5', 'llm.token_count.total': '20' })?.total).toBe(20);
+    expect(
+      tokenUsage({ 'llm.token_count.prompt': '10', 'llm.token_count.completion': '5', 'llm.token_count.total': '20' })
+        ?.total,
+    ).toBe(20);
     expect(tokenUsage({ 'gen_ai.request.model': 'x' })).toBeUndefined();
   });
 
   it('reads final outputs and first inputs of each family', () => {
-    const parts = (role: string, text: string) => JSON.stringify([{ role: 'system', parts: [{ type: 'text', content: 'sys' }] }, { role, parts: [{ type: 'text', content: text }] }]);
+    const parts = (role: string, text: string) =>
+      JSON.stringify([
+        { role: 'system', parts: [{ type: 'text', content: 'sys' }] },
+        { role, parts: [{ type: 'text', content: text }] },
+      ]);
     expect(finalOutput({ 'gen_ai.output.messages': parts('assistant', 'done') }, [])).toBe('done');
     expect(finalOutput({ 'traceloop.entity.output': '"quoted"' }, [])).toBe('quoted');
     expect(finalOutput({ 'gen_ai.completion.0.content': 'a', 'gen_ai.completion.1.content': 'b' }, [])).toBe('b');
-    expect(finalOutput({}, [{ name: 'gen_ai.client.inference.operation.details', attributes: { 'gen_ai.output.messages': parts('assistant', 'from event') } }])).toBe('from event');
+    expect(
+      finalOutput({}, [
+        {
+          name: 'gen_ai.client.inference.operation.details',
+          attributes: { 'gen_ai.output.messages': parts('assistant', 'from event') },
+        },
+      ]),
+    ).toBe('from event');
     expect(firstInput({ 'gen_ai.input.messages': parts('user', 'hi') })).toBe('hi');
     expect(firstInput({ 'ai.prompt': JSON.stringify({ prompt: 'write' }) })).toBe('write');
     expect(firstInput({ 'llm.input_messages.0.message.content': 'q' })).toBe('q');
@@ -105,20 +193,46 @@ describe('classification across conventions', () => {
 });
 
 describe('roots, sub-agents and abandonment', () => {
-  const root = span('0000000000000001', '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'outer' }, 0, 5000);
-  const sub = span('0000000000000002', '0000000000000001', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'inner' }, 100, 4000);
-  const chat = span('0000000000000003', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '10' }, 200, 300);
+  const root = span(
+    '0000000000000001',
+    '',
+    { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'outer' },
+    0,
+    5000,
+  );
+  const sub = span(
+    '0000000000000002',
+    '0000000000000001',
+    { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'inner' },
+    100,
+    4000,
+  );
+  const chat = span(
+    '0000000000000003',
+    '0000000000000002',
+    { 'gen_ai.operation.name': 'chat', 'gen_ai.usage.input_tokens': '10' },
+    200,
+    300,
+  );
 
   it('a sub-agent that arrives before the outer root does not complete the session', () => {
     const r = rollUp([sub, chat]);
     expect(r.session).toMatchObject({ session_status: 'active', agent_name: 'inner', session_end: null });
     expect(r.definition).toBeUndefined(); // the provisional agent may be a sub-agent: no definition yet
-    expect(rollUp([root, sub, chat]).session).toMatchObject({ session_status: 'completed', agent_name: 'outer', span_count: 3 });
+    expect(rollUp([root, sub, chat]).session).toMatchObject({
+      session_status: 'completed',
+      agent_name: 'outer',
+      span_count: 3,
+    });
   });
 
   it('an abandoned run with no agent span has an unknown agent and writes no definition', () => {
     const r = rollUp([chat], { ...ctx, nowNs: START + ctx.abandonAfterNs * 2n });
-    expect(r.session).toMatchObject({ session_status: 'abandoned', agent_name: '', agent_definition_id: '00000000-0000-0000-0000-000000000000' });
+    expect(r.session).toMatchObject({
+      session_status: 'abandoned',
+      agent_name: '',
+      agent_definition_id: '00000000-0000-0000-0000-000000000000',
+    });
     expect(r.session.title).toMatch(/^unknown agent · /);
     expect(r.definition).toBeUndefined();
     expect(r.edges).toEqual([]);
@@ -153,20 +267,69 @@ describe('texts kept for the summary (keepSummaryTexts)', () => {
   // A rootless wrapper (no input), a root agent without output, and model calls and tools with texts.
   const rows = [
     span('0000000000000001', '', { name: 'http' }, 0, 9000),
-    span('0000000000000002', '0000000000000001', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' }, 100, 8000),
-    span('0000000000000003', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': '[{"role":"user","content":"first question"}]', 'gen_ai.output.messages': '[{"role":"assistant","content":"early answer"}]' }, 200, 1000),
-    span('0000000000000004', '0000000000000002', { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 't', 'gen_ai.tool.call.arguments': '{"q":1}', 'gen_ai.tool.call.result': 'tool output' }, 1100, 2000),
-    span('0000000000000005', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.input.messages': '[{"role":"user","content":"second question"}]', 'gen_ai.output.messages': '[{"role":"assistant","content":"  final answer  "}]' }, 2100, 7000),
-    span('0000000000000006', '0000000000000002', { 'gen_ai.operation.name': 'chat', 'gen_ai.output.messages': '[{"role":"assistant","content":"middle answer"}]' }, 3000, 4000),
+    span(
+      '0000000000000002',
+      '0000000000000001',
+      { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' },
+      100,
+      8000,
+    ),
+    span(
+      '0000000000000003',
+      '0000000000000002',
+      {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.input.messages': '[{"role":"user","content":"first question"}]',
+        'gen_ai.output.messages': '[{"role":"assistant","content":"early answer"}]',
+      },
+      200,
+      1000,
+    ),
+    span(
+      '0000000000000004',
+      '0000000000000002',
+      {
+        'gen_ai.operation.name': 'execute_tool',
+        'gen_ai.tool.name': 't',
+        'gen_ai.tool.call.arguments': '{"q":1}',
+        'gen_ai.tool.call.result': 'tool output',
+      },
+      1100,
+      2000,
+    ),
+    span(
+      '0000000000000005',
+      '0000000000000002',
+      {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.input.messages': '[{"role":"user","content":"second question"}]',
+        'gen_ai.output.messages': '[{"role":"assistant","content":"  final answer  "}]',
+      },
+      2100,
+      7000,
+    ),
+    span(
+      '0000000000000006',
+      '0000000000000002',
+      { 'gen_ai.operation.name': 'chat', 'gen_ai.output.messages': '[{"role":"assistant","content":"middle answer"}]' },
+      3000,
+      4000,
+    ),
   ];
 
   it('the session from the kept texts equals the session from every text, whatever the split into requests', () => {
     const full = rollUp(rows).session;
     for (const cut of [1, 2, 3, 4, 5, 6]) {
-      const kept = [...keepSummaryTexts(rows.slice(0, cut).map(toSpanFacts)), ...keepSummaryTexts(rows.slice(cut).map(toSpanFacts))];
+      const kept = [
+        ...keepSummaryTexts(rows.slice(0, cut).map(toSpanFacts)),
+        ...keepSummaryTexts(rows.slice(cut).map(toSpanFacts)),
+      ];
       expect(rollUpTrace(kept, ctx).session).toEqual(full);
     }
-    expect(full).toMatchObject({ description: expect.stringContaining('first question'), output_summary: 'final answer' });
+    expect(full).toMatchObject({
+      description: expect.stringContaining('first question'),
+      output_summary: 'final answer',
+    });
   });
 
   it('keeps no tool text and at most one input and one model answer per trace beyond the root candidates', () => {
@@ -174,6 +337,9 @@ describe('texts kept for the summary (keepSummaryTexts)', () => {
     const texts = kept.filter((f) => f.input_text !== '' || f.output_text !== '').map((f) => f.span_id);
     expect(texts).toEqual(['0000000000000003', '0000000000000005']);
     expect(kept.find((f) => f.span_id === '0000000000000003')).toMatchObject({ output_text: '' });
-    expect(kept.find((f) => f.span_id === '0000000000000005')).toMatchObject({ input_text: '', output_text: 'final answer' });
+    expect(kept.find((f) => f.span_id === '0000000000000005')).toMatchObject({
+      input_text: '',
+      output_text: 'final answer',
+    });
   });
 });

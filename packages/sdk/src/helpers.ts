@@ -74,10 +74,16 @@ function present(attrs: Record<string, AttributeValue | undefined>): Attributes 
   return out;
 }
 
-const textMessages = (role: string, text: string): string => JSON.stringify([{ role, parts: [{ type: 'text', content: text }] }]);
+const textMessages = (role: string, text: string): string =>
+  JSON.stringify([{ role, parts: [{ type: 'text', content: text }] }]);
 
 /** Runs fn inside a new active span, ending it when fn settles, recording failures. */
-async function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T> | T, onResult?: (span: Span, result: T) => void): Promise<T> {
+async function inSpan<T>(
+  name: string,
+  attributes: Attributes,
+  fn: (span: Span) => Promise<T> | T,
+  onResult?: (span: Span, result: T) => void,
+): Promise<T> {
   const span = tracer().startSpan(name, { attributes, startTime: nowHrTime() });
   try {
     const result = await context.with(trace.setSpan(context.active(), span), () => fn(span));
@@ -117,14 +123,22 @@ export function agentSession<T>(options: AgentSessionOptions, fn: () => Promise<
     'user.id': options.userId,
     'tag.tags': options.tags,
   });
-  return inSpan(`invoke_agent ${agent.name}`, attributes, () => fn(), (span, result) => {
-    const text = resultText(result);
-    if (text !== undefined) span.setAttribute('gen_ai.output.messages', textMessages('assistant', text));
-  });
+  return inSpan(
+    `invoke_agent ${agent.name}`,
+    attributes,
+    () => fn(),
+    (span, result) => {
+      const text = resultText(result);
+      if (text !== undefined) span.setAttribute('gen_ai.output.messages', textMessages('assistant', text));
+    },
+  );
 }
 
 /** One model call: a `chat` span; fn reports usage and output through the reporter. */
-export function llmCall<T>(options: { model: string; provider: string }, fn: (call: LlmCallReporter) => Promise<T> | T): Promise<T> {
+export function llmCall<T>(
+  options: { model: string; provider: string },
+  fn: (call: LlmCallReporter) => Promise<T> | T,
+): Promise<T> {
   const attributes: Attributes = {
     'gen_ai.operation.name': 'chat',
     'gen_ai.request.model': options.model,
@@ -150,7 +164,10 @@ export function llmCall<T>(options: { model: string; provider: string }, fn: (ca
         span.setAttribute('gen_ai.response.model', model);
       },
       input(messages) {
-        span.setAttribute('gen_ai.input.messages', JSON.stringify(messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))));
+        span.setAttribute(
+          'gen_ai.input.messages',
+          JSON.stringify(messages.map((m) => ({ role: m.role, parts: [{ type: 'text', content: m.content }] }))),
+        );
       },
     }),
   );
@@ -164,10 +181,15 @@ export function toolCall<T>(name: string, args: unknown, fn: () => Promise<T> | 
     'gen_ai.tool.type': 'function',
     'gen_ai.tool.call.arguments': JSON.stringify(args ?? {}),
   };
-  return inSpan(`execute_tool ${name}`, attributes, () => fn(), (span, result) => {
-    const text = resultText(result);
-    if (text !== undefined) span.setAttribute('gen_ai.tool.call.result', text);
-  });
+  return inSpan(
+    `execute_tool ${name}`,
+    attributes,
+    () => fn(),
+    (span, result) => {
+      const text = resultText(result);
+      if (text !== undefined) span.setAttribute('gen_ai.tool.call.result', text);
+    },
+  );
 }
 
 /**

@@ -35,7 +35,10 @@ export interface Tracing {
 }
 
 /** Resolves the traces URL as the OTLP exporter specification says. */
-export function tracesUrl(options: Pick<TracingOptions, 'endpoint'> = {}, env: Record<string, string | undefined> = process.env): string {
+export function tracesUrl(
+  options: Pick<TracingOptions, 'endpoint'> = {},
+  env: Record<string, string | undefined> = process.env,
+): string {
   if (options.endpoint) return `${options.endpoint.replace(/\/+$/, '')}/v1/traces`;
   if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://localhost:4318';

@@ -62,7 +62,11 @@ export async function api(path, { signal } = {}) {
   }
   if (!res.ok) {
     const error = payload && typeof payload === 'object' ? payload.error : undefined;
-    throw new ApiError(res.status, error?.code ?? `http_${res.status}`, error?.message ?? `HTTP ${res.status} ${res.statusText}`);
+    throw new ApiError(
+      res.status,
+      error?.code ?? `http_${res.status}`,
+      error?.message ?? `HTTP ${res.status} ${res.statusText}`,
+    );
   }
   return payload;
 }

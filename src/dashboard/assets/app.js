@@ -46,7 +46,11 @@ function render({ focus = false } = {}) {
   fill(main, h('p', { class: 'loading', text: 'Loading…' }));
   if (!route) {
     document.title = 'Not found · sessiongraph';
-    fill(main, h('h1', { text: 'Not found', tabindex: '-1' }), message('notice', 'No dashboard page here. ', h('a', { href: '/', text: 'Go to the overview' }), '.'));
+    fill(
+      main,
+      h('h1', { text: 'Not found', tabindex: '-1' }),
+      message('notice', 'No dashboard page here. ', h('a', { href: '/', text: 'Go to the overview' }), '.'),
+    );
     return;
   }
   const ctx = {
@@ -57,7 +61,8 @@ function render({ focus = false } = {}) {
     setTitle: (text) => (document.title = `${text} · sessiongraph`),
     onLeave: (fn) => current.leave.push(fn),
     /** Replaces the query string (empty values left out): pushed, so Back returns to the previous view. */
-    pushQuery: (params, { replace = false } = {}) => history[replace ? 'replaceState' : 'pushState'](null, '', `${location.pathname}${query(params)}`),
+    pushQuery: (params, { replace = false } = {}) =>
+      history[replace ? 'replaceState' : 'pushState'](null, '', `${location.pathname}${query(params)}`),
     redirect: (url) => history.replaceState(null, '', url),
     fail: (err) => fail(err, controller),
   };
@@ -89,7 +94,8 @@ function fail(err, controller) {
   }
   main.dataset.error = err instanceof ApiError ? String(err.status) : 'client';
   const title = err instanceof ApiError && err.status === 404 ? 'Not found' : 'Something went wrong';
-  fill(main,
+  fill(
+    main,
     h('h1', { text: title, tabindex: '-1' }),
     message('error', err instanceof ApiError ? err.message : `The page could not be drawn: ${err?.message ?? err}`),
     h('p', {}, h('a', { href: '/', text: 'Back to the overview' })),
@@ -105,7 +111,14 @@ const KEY_MESSAGES = {
 function keyForm(reason) {
   showKeyState();
   document.title = 'API key · sessiongraph';
-  const input = h('input', { id: 'api-key', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'key-help' });
+  const input = h('input', {
+    id: 'api-key',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+    'aria-describedby': 'key-help',
+  });
   const form = h(
     'form',
     {
@@ -123,7 +136,15 @@ function keyForm(reason) {
       },
     },
     h('h1', { text: 'API key needed', tabindex: '-1' }),
-    reason ? h('p', { class: 'message message-error', id: 'key-message', role: 'alert', dataset: { reason }, text: KEY_MESSAGES[reason] }) : null,
+    reason
+      ? h('p', {
+          class: 'message message-error',
+          id: 'key-message',
+          role: 'alert',
+          dataset: { reason },
+          text: KEY_MESSAGES[reason],
+        })
+      : null,
     h(
       'p',
       { id: 'key-help' },
@@ -180,7 +201,10 @@ searchForm.addEventListener('submit', async (e) => {
   const uuid = normaliseId(text);
   searchStatus.dataset.state = 'searching';
   if (!uuid) {
-    say(`Nothing found: “${text.slice(0, 80)}” is not a session, decision or trace id (32 hex digits, dashes optional).`, 'none');
+    say(
+      `Nothing found: “${text.slice(0, 80)}” is not a session, decision or trace id (32 hex digits, dashes optional).`,
+      'none',
+    );
     return;
   }
   say('Looking up…', 'searching');
@@ -190,7 +214,8 @@ searchForm.addEventListener('submit', async (e) => {
     await api(`/api/decisions/${uuid}`);
     return found(`/decisions/${uuid}`);
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404) say(`Nothing found: no session, decision or trace has the id ${uuid}.`, 'none');
+    if (err instanceof ApiError && err.status === 404)
+      say(`Nothing found: no session, decision or trace has the id ${uuid}.`, 'none');
     else if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
       say('', 'idle');
       fail(err, new AbortController());

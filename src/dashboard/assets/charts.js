@@ -41,21 +41,40 @@ export function valuesOn(times, points, fill) {
  * value axis on whole numbers; `emptyText` says why there is nothing to draw. Returns the figure;
  * call `mount()` on it once it is in the document (uPlot measures its container).
  */
-export function trendChart({ title, caption, trend, series, kind, format, axisFormat, id, integer = false, emptyText = 'No data in this range.' }) {
+export function trendChart({
+  title,
+  caption,
+  trend,
+  series,
+  kind,
+  format,
+  axisFormat,
+  id,
+  integer = false,
+  emptyText = 'No data in this range.',
+}) {
   const fromMs = Date.parse(trend.from);
   const toMs = Date.parse(trend.to);
   const reported = series.flatMap((s) => s.points.map((p) => Date.parse(p.time)));
   const times = bucketTimes(fromMs, toMs, trend.bucket, reported);
   const fill = kind === 'rate' ? null : 0;
   const columns = series.map((s) => valuesOn(times, s.points, fill));
-  const pointCount = series.reduce((n, s) => n + s.points.filter((p) => p.value !== null && p.value !== undefined).length, 0);
+  const pointCount = series.reduce(
+    (n, s) => n + s.points.filter((p) => p.value !== null && p.value !== undefined).length,
+    0,
+  );
 
   const plot = h('div', { class: 'chart-plot' });
   const empty = pointCount === 0 ? h('p', { class: 'chart-empty', text: emptyText }) : null;
   const figure = h(
     'figure',
     { class: 'chart', id, dataset: { points: pointCount, series: series.length, metric: trend.metric } },
-    h('figcaption', {}, h('span', { class: 'chart-title', text: title }), caption ? h('span', { class: 'chart-caption', text: caption }) : null),
+    h(
+      'figcaption',
+      {},
+      h('span', { class: 'chart-title', text: title }),
+      caption ? h('span', { class: 'chart-caption', text: caption }) : null,
+    ),
     empty ?? plot,
     pointCount > 0 ? dataTable(title, times, series, columns, format, trend.bucket) : null,
   );
@@ -73,7 +92,15 @@ export function trendChart({ title, caption, trend, series, kind, format, axisFo
       legend: { show: series.length > 1 },
       cursor: { drag: { x: false, y: false } },
       series: [
-        { value: (u, v) => (v === null ? '—' : new Date(v * 1000).toLocaleString(undefined, utc ? { timeZone: 'UTC', dateStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' })) },
+        {
+          value: (u, v) =>
+            v === null
+              ? '—'
+              : new Date(v * 1000).toLocaleString(
+                  undefined,
+                  utc ? { timeZone: 'UTC', dateStyle: 'medium' } : { dateStyle: 'medium', timeStyle: 'short' },
+                ),
+        },
         ...series.map((s) => ({
           label: s.label,
           stroke: s.colour,
@@ -84,7 +111,14 @@ export function trendChart({ title, caption, trend, series, kind, format, axisFo
           value: (u, v) => (v === null || v === undefined ? '—' : format(v)),
         })),
       ],
-      axes: [{}, { size: 64, values: (u, splits) => splits.map((v) => (axisFormat ?? format)(v)), ...(integer ? { incrs: WHOLE_STEPS } : {}) }],
+      axes: [
+        {},
+        {
+          size: 64,
+          values: (u, splits) => splits.map((v) => (axisFormat ?? format)(v)),
+          ...(integer ? { incrs: WHOLE_STEPS } : {}),
+        },
+      ],
     };
     const chart = new uPlot(opts, [times.map((t) => t / 1000), ...columns], plot);
     let frame = 0;
@@ -111,7 +145,10 @@ function dataTable(title, times, series, columns, format, bucket) {
     .map((t, i) => ({ t, values: columns.map((c) => c[i]) }))
     .filter((r) => r.values.some((v) => v !== null && v !== 0));
   const when = (t) =>
-    new Date(t).toLocaleString(undefined, bucket === 'hour' ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium', timeZone: 'UTC' });
+    new Date(t).toLocaleString(
+      undefined,
+      bucket === 'hour' ? { dateStyle: 'medium', timeStyle: 'short' } : { dateStyle: 'medium', timeZone: 'UTC' },
+    );
   return h(
     'details',
     { class: 'chart-table' },
@@ -122,11 +159,38 @@ function dataTable(title, times, series, columns, format, bucket) {
       h(
         'table',
         {},
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: bucket === 'hour' ? 'Hour' : bucket === 'week' ? 'Week (UTC)' : 'Day (UTC)' }), series.map((s) => h('th', { scope: 'col', text: s.label })))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', {
+              scope: 'col',
+              text: bucket === 'hour' ? 'Hour' : bucket === 'week' ? 'Week (UTC)' : 'Day (UTC)',
+            }),
+            series.map((s) => h('th', { scope: 'col', text: s.label })),
+          ),
+        ),
         h(
           'tbody',
           {},
-          rows.map((r) => h('tr', {}, h('th', { scope: 'row' }, h('time', { datetime: new Date(r.t).toISOString(), title: new Date(r.t).toISOString(), text: when(r.t) })), r.values.map((v) => h('td', { class: 'num', text: v === null ? '—' : format(v) })))),
+          rows.map((r) =>
+            h(
+              'tr',
+              {},
+              h(
+                'th',
+                { scope: 'row' },
+                h('time', {
+                  datetime: new Date(r.t).toISOString(),
+                  title: new Date(r.t).toISOString(),
+                  text: when(r.t),
+                }),
+              ),
+              r.values.map((v) => h('td', { class: 'num', text: v === null ? '—' : format(v) })),
+            ),
+          ),
         ),
       ),
     ),

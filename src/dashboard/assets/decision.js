@@ -11,12 +11,24 @@ export async function decisionPage(ctx) {
   const id = normaliseId(ctx.params[0]) ?? ctx.params[0];
   if (id !== ctx.params[0]) ctx.redirect(`/decisions/${id}`);
   ctx.setTitle(`Decision ${id.slice(0, 8)}`);
-  const { decision: d, session: s, agent_definition: def, evidence } = await api(`/api/decisions/${encodeURIComponent(id)}`, { signal: ctx.signal });
+  const {
+    decision: d,
+    session: s,
+    agent_definition: def,
+    evidence,
+  } = await api(`/api/decisions/${encodeURIComponent(id)}`, { signal: ctx.signal });
   ctx.setTitle(`${d.title || 'Decision'} · decision`);
 
   const prose = (text) => (text ? h('p', { class: 'prose', text }) : h('p', { class: 'muted', text: 'Not recorded.' }));
-  fill(ctx.main,
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, s ? [link(`/sessions/${s.id}`, `${s.agent_name || 'unknown agent'} session`), ' › '] : null, 'Decision ', h('span', { class: 'mono', text: d.id })),
+  fill(
+    ctx.main,
+    h(
+      'nav',
+      { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+      s ? [link(`/sessions/${s.id}`, `${s.agent_name || 'unknown agent'} session`), ' › '] : null,
+      'Decision ',
+      h('span', { class: 'mono', text: d.id }),
+    ),
     h(
       'div',
       { class: 'page-head' },
@@ -26,7 +38,13 @@ export async function decisionPage(ctx) {
     ),
     h('p', { class: 'muted' }, 'Decided ', time(d.decided_at), d.tags?.length ? ` · tags: ${d.tags.join(', ')}` : ''),
     d.description ? h('p', { class: 'prose lead', text: d.description }) : null,
-    h('div', { class: 'decision-body' }, section('Context', prose(d.context)), section('Rationale', prose(d.rationale)), section('Consequences', prose(d.consequences))),
+    h(
+      'div',
+      { class: 'decision-body' },
+      section('Context', prose(d.context)),
+      section('Rationale', prose(d.rationale)),
+      section('Consequences', prose(d.consequences)),
+    ),
     h(
       'div',
       { class: 'two-col' },
@@ -42,7 +60,13 @@ export async function decisionPage(ctx) {
               ['Trace id', h('span', { class: 'mono', text: s.trace_id })],
               ['Span id', h('span', { class: 'mono', text: d.span_id })],
             ])
-          : h('p', { class: 'muted' }, 'The session (trace ', h('span', { class: 'mono', text: d.trace_id }), ') is not stored.'),
+          : h(
+              'p',
+              { class: 'muted' },
+              'The session (trace ',
+              h('span', { class: 'mono', text: d.trace_id }),
+              ') is not stored.',
+            ),
       ),
       section(
         'Agent definition',
@@ -59,7 +83,10 @@ export async function decisionPage(ctx) {
     ),
     section(
       `Evidence (${evidence.length})`,
-      h('p', { class: 'muted', text: 'The tool and LLM calls of the session that ended before the decision, in order.' }),
+      h('p', {
+        class: 'muted',
+        text: 'The tool and LLM calls of the session that ended before the decision, in order.',
+      }),
       evidence.length === 0
         ? h('p', { class: 'muted', text: 'No tool or LLM call ended before this decision.' })
         : h(
@@ -75,11 +102,26 @@ export async function decisionPage(ctx) {
                   kindBadge(e.kind),
                   h('strong', { text: e.tool_name || e.name }),
                   e.model ? h('span', { class: 'muted', text: e.model }) : null,
-                  e.error ? h('span', { class: 'wf-error', text: `✕ error${e.status_message ? `: ${e.status_message}` : ''}` }) : null,
-                  e.input_tokens !== undefined ? h('span', { class: 'muted', text: `${count(e.input_tokens)} in · ${count(e.output_tokens)} out tokens` }) : null,
+                  e.error
+                    ? h('span', {
+                        class: 'wf-error',
+                        text: `✕ error${e.status_message ? `: ${e.status_message}` : ''}`,
+                      })
+                    : null,
+                  e.input_tokens !== undefined
+                    ? h('span', {
+                        class: 'muted',
+                        text: `${count(e.input_tokens)} in · ${count(e.output_tokens)} out tokens`,
+                      })
+                    : null,
                   h('span', { class: 'evidence-time' }, 'ended ', time(e.end), ' · ', duration(e.duration_ms)),
                 ),
-                h('div', { class: 'evidence-io' }, h('div', {}, h('h4', { text: 'Input' }), codeBlock(e.input, `Input of ${e.name}`)), h('div', {}, h('h4', { text: 'Output' }), codeBlock(e.output, `Output of ${e.name}`))),
+                h(
+                  'div',
+                  { class: 'evidence-io' },
+                  h('div', {}, h('h4', { text: 'Input' }), codeBlock(e.input, `Input of ${e.name}`)),
+                  h('div', {}, h('h4', { text: 'Output' }), codeBlock(e.output, `Output of ${e.name}`)),
+                ),
               ),
             ),
           ),

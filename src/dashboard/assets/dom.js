@@ -20,8 +20,7 @@ export function h(tag, props = {}, ...children) {
         if (k.startsWith('--')) el.style.setProperty(k, String(v));
         else el.style[k] = v;
       }
-    }
-    else if (key === 'on') for (const [event, handler] of Object.entries(value)) el.addEventListener(event, handler);
+    } else if (key === 'on') for (const [event, handler] of Object.entries(value)) el.addEventListener(event, handler);
     else if (key === 'hidden') el.hidden = Boolean(value);
     else el.setAttribute(key, value === true ? '' : String(value));
   }
@@ -56,7 +55,14 @@ export function dl(entries, className = 'fields') {
     { class: className },
     entries
       .filter(Boolean)
-      .map(([label, value]) => h('div', {}, h('dt', { text: label }), h('dd', {}, value === '' || value === null || value === undefined ? '—' : value))),
+      .map(([label, value]) =>
+        h(
+          'div',
+          {},
+          h('dt', { text: label }),
+          h('dd', {}, value === '' || value === null || value === undefined ? '—' : value),
+        ),
+      ),
   );
 }
 
@@ -75,7 +81,11 @@ export function codeBlock(text, label) {
       // Not JSON after all: shown as sent.
     }
   }
-  return h('pre', { class: 'code', tabindex: '0', 'aria-label': label }, shown === '' ? h('span', { class: 'muted', text: '(empty)' }) : shown);
+  return h(
+    'pre',
+    { class: 'code', tabindex: '0', 'aria-label': label },
+    shown === '' ? h('span', { class: 'muted', text: '(empty)' }) : shown,
+  );
 }
 
 /** A message box (error, notice) with `role` alert or status. */

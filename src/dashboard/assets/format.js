@@ -10,7 +10,8 @@ export function money(value) {
   const v = Number(value);
   if (v === 0) return '$0.00';
   const abs = Math.abs(v);
-  if (abs >= 1) return `${v < 0 ? '-' : ''}$${abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  if (abs >= 1)
+    return `${v < 0 ? '-' : ''}$${abs.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
   // Three significant digits for small amounts, at least two decimals, trailing zeros dropped.
   const digits = Math.min(9, Math.max(2, Math.ceil(-Math.log10(abs)) + 2));
   let text = abs.toFixed(digits).replace(/0+$/, '');
@@ -44,7 +45,14 @@ export function duration(ms) {
   return `${Math.floor(v / 3_600_000)} h ${Math.round((v % 3_600_000) / 60_000)} min`;
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
 
 /** A `<time>` in local time, its ISO value in `datetime` and `title`. */
 export function time(iso) {
@@ -57,8 +65,14 @@ export function time(iso) {
 /** A status badge: its word is always shown (colour is a second cue, never the only one). */
 export function statusBadge(status) {
   const s = String(status || 'unknown');
-  const icon = { completed: '✓', failed: '✕', abandoned: '⊘', active: '●', proposed: '○', accepted: '✓', rejected: '✕' }[s] ?? '•';
-  return h('span', { class: ['badge', `status-${/^[a-z_-]+$/.test(s) ? s : 'other'}`] }, h('span', { 'aria-hidden': 'true', text: `${icon} ` }), s);
+  const icon =
+    { completed: '✓', failed: '✕', abandoned: '⊘', active: '●', proposed: '○', accepted: '✓', rejected: '✕' }[s] ?? '•';
+  return h(
+    'span',
+    { class: ['badge', `status-${/^[a-z_-]+$/.test(s) ? s : 'other'}`] },
+    h('span', { 'aria-hidden': 'true', text: `${icon} ` }),
+    s,
+  );
 }
 
 /** The agent's name, or a marked "unknown agent". */
@@ -79,5 +93,10 @@ export const KINDS = {
 /** A kind badge: icon and word, coloured by kind. */
 export function kindBadge(kind) {
   const k = KINDS[kind] ? kind : 'span';
-  return h('span', { class: ['kind', `kind-${k}`] }, h('span', { 'aria-hidden': 'true', text: `${KINDS[k].icon} ` }), KINDS[k].label);
+  return h(
+    'span',
+    { class: ['kind', `kind-${k}`] },
+    h('span', { 'aria-hidden': 'true', text: `${KINDS[k].icon} ` }),
+    KINDS[k].label,
+  );
 }

@@ -30,10 +30,18 @@ export function rangeBounds(rangeKey, now = Date.now()) {
 /** Renders the overview into `ctx.main`. */
 export async function overviewPage(ctx) {
   const params = ctx.query;
-  const state = { range: RANGES[params.get('range')] ? params.get('range') : DEFAULT_RANGE, agent: params.get('agent') ?? '', model: params.get('model') ?? '' };
+  const state = {
+    range: RANGES[params.get('range')] ? params.get('range') : DEFAULT_RANGE,
+    agent: params.get('agent') ?? '',
+    model: params.get('model') ?? '',
+  };
   ctx.setTitle('Overview');
 
-  const rangeSelect = h('select', { id: 'f-range' }, Object.entries(RANGES).map(([k, r]) => h('option', { value: k, text: r.label, selected: k === state.range })));
+  const rangeSelect = h(
+    'select',
+    { id: 'f-range' },
+    Object.entries(RANGES).map(([k, r]) => h('option', { value: k, text: r.label, selected: k === state.range })),
+  );
   const agentSelect = h('select', { id: 'f-agent' }, h('option', { value: '', text: 'All agents' }));
   const modelSelect = h('select', { id: 'f-model' }, h('option', { value: '', text: 'All models' }));
   const form = h(
@@ -43,7 +51,11 @@ export async function overviewPage(ctx) {
     h('label', {}, h('span', { text: 'Agent' }), agentSelect),
     h('label', {}, h('span', { text: 'Model' }), modelSelect),
   );
-  const content = h('div', { class: 'overview-content', 'aria-live': 'polite' }, h('p', { class: 'loading', text: 'Loading…' }));
+  const content = h(
+    'div',
+    { class: 'overview-content', 'aria-live': 'polite' },
+    h('p', { class: 'loading', text: 'Loading…' }),
+  );
   fill(ctx.main, h('div', { class: 'page-head' }, h('h1', { text: 'Overview', tabindex: '-1' })), form, content);
 
   let unmount = [];
@@ -54,12 +66,15 @@ export async function overviewPage(ctx) {
     const mine = ++loads;
     const { from, to, bucket } = rangeBounds(state.range);
     const common = { bucket, from, to, agent: state.agent, model: state.model };
-    const trend = (metric, extra = {}) => api(`/api/trends${query({ metric, ...common, ...extra })}`, { signal: ctx.signal });
+    const trend = (metric, extra = {}) =>
+      api(`/api/trends${query({ metric, ...common, ...extra })}`, { signal: ctx.signal });
     // Six requests: what a browser sends at once to one HTTP/1.1 origin.
     const [agents, models, costByAgent, tokens, sessions, errorRate] = await Promise.all([
       api('/api/agents', { signal: ctx.signal }),
       // The model list ignores the model filter, or it would shrink to the chosen one.
-      api(`/api/trends${query({ metric: 'sessions', ...common, model: '', group_by: 'model' })}`, { signal: ctx.signal }),
+      api(`/api/trends${query({ metric: 'sessions', ...common, model: '', group_by: 'model' })}`, {
+        signal: ctx.signal,
+      }),
       trend('cost', { group_by: 'agent' }),
       trend('tokens'),
       trend('sessions', { group_by: 'status' }),
@@ -67,13 +82,27 @@ export async function overviewPage(ctx) {
     ]);
     if (mine !== loads) return;
     const cost = sumOfGroups(costByAgent);
-    fillOptions(agentSelect, 'All agents', [...new Set(agents.agents.map((a) => a.agent_name).filter(Boolean))].sort(), state.agent);
-    fillOptions(modelSelect, 'All models', models.series.map((s) => s.group).filter((g) => g && g !== 'all').sort(), state.model);
+    fillOptions(
+      agentSelect,
+      'All agents',
+      [...new Set(agents.agents.map((a) => a.agent_name).filter(Boolean))].sort(),
+      state.agent,
+    );
+    fillOptions(
+      modelSelect,
+      'All models',
+      models.series
+        .map((s) => s.group)
+        .filter((g) => g && g !== 'all')
+        .sort(),
+      state.model,
+    );
 
     unmount.forEach((f) => f());
     unmount = [];
     const byStatus = new Map(sessions.series.map((s) => [s.group, s]));
-    const total = (t) => t.series.reduce((n, s) => (s.total === null || n === null ? null : n + Number(s.total ?? 0)), 0);
+    const total = (t) =>
+      t.series.reduce((n, s) => (s.total === null || n === null ? null : n + Number(s.total ?? 0)), 0);
     const sessionTotal = total(sessions);
     const statusCount = (s) => Number(byStatus.get(s)?.total ?? 0);
     const listHref = (status) => `/sessions${query({ status, agent: state.agent, from, to })}`;
@@ -85,16 +114,39 @@ export async function overviewPage(ctx) {
       tile('stat-cost', 'Cost', money(total(cost)), total(cost), unpriced.length ? `excludes unpriced models` : null),
       tile('stat-tokens', 'Tokens', count(total(tokens)), total(tokens)),
       tile('stat-sessions', 'Sessions', count(sessionTotal), sessionTotal),
-      tile('stat-error-rate', 'Error rate', percent(errorRate.series[0]?.total ?? null), errorRate.series[0]?.total ?? null),
-      tile('stat-failed', 'Failed sessions', link(listHref('failed'), count(statusCount('failed'))), statusCount('failed'), null, 'bad'),
-      tile('stat-abandoned', 'Abandoned sessions', link(listHref('abandoned'), count(statusCount('abandoned'))), statusCount('abandoned'), null, 'warn'),
+      tile(
+        'stat-error-rate',
+        'Error rate',
+        percent(errorRate.series[0]?.total ?? null),
+        errorRate.series[0]?.total ?? null,
+      ),
+      tile(
+        'stat-failed',
+        'Failed sessions',
+        link(listHref('failed'), count(statusCount('failed'))),
+        statusCount('failed'),
+        null,
+        'bad',
+      ),
+      tile(
+        'stat-abandoned',
+        'Abandoned sessions',
+        link(listHref('abandoned'), count(statusCount('abandoned'))),
+        statusCount('abandoned'),
+        null,
+        'warn',
+      ),
     );
     const one = (t, label, colour) => t.series.map((s) => ({ label, points: s.points, colour }));
     const axisMoney = (v) => (v === 0 ? '$0' : money(v));
     const axisCount = (v) => (Math.abs(v) >= 1000 ? `${+(v / 1000).toFixed(1)}k` : count(v));
     const statusSeries = [...sessions.series]
       .sort((a, b) => rank(a.group) - rank(b.group))
-      .map((s, i) => ({ label: s.group, points: s.points, colour: STATUS_COLOURS[s.group] ?? PALETTE[(i + 4) % PALETTE.length] }));
+      .map((s, i) => ({
+        label: s.group,
+        points: s.points,
+        colour: STATUS_COLOURS[s.group] ?? PALETTE[(i + 4) % PALETTE.length],
+      }));
     const charts = [
       trendChart({
         id: 'chart-cost',
@@ -104,20 +156,57 @@ export async function overviewPage(ctx) {
         kind: 'count',
         format: money,
         axisFormat: axisMoney,
-        emptyText: unpriced.length && cost.series[0]?.points.length ? `No price known for ${unpriced.join(', ')}.` : undefined,
+        emptyText:
+          unpriced.length && cost.series[0]?.points.length ? `No price known for ${unpriced.join(', ')}.` : undefined,
       }),
-      trendChart({ id: 'chart-tokens', title: 'Tokens', trend: tokens, series: one(tokens, 'tokens', PALETTE[4]), kind: 'count', format: count, axisFormat: axisCount }),
-      trendChart({ id: 'chart-sessions', title: 'Sessions by status', trend: sessions, series: statusSeries, kind: 'count', format: count, axisFormat: axisCount, integer: true }),
-      trendChart({ id: 'chart-error-rate', title: 'Error rate', caption: state.model ? 'failed calls ÷ calls; a gap: no call' : 'failed sessions ÷ sessions; a gap: no session', trend: errorRate, series: one(errorRate, 'error rate', '#C62828'), kind: 'rate', format: percent }),
+      trendChart({
+        id: 'chart-tokens',
+        title: 'Tokens',
+        trend: tokens,
+        series: one(tokens, 'tokens', PALETTE[4]),
+        kind: 'count',
+        format: count,
+        axisFormat: axisCount,
+      }),
+      trendChart({
+        id: 'chart-sessions',
+        title: 'Sessions by status',
+        trend: sessions,
+        series: statusSeries,
+        kind: 'count',
+        format: count,
+        axisFormat: axisCount,
+        integer: true,
+      }),
+      trendChart({
+        id: 'chart-error-rate',
+        title: 'Error rate',
+        caption: state.model ? 'failed calls ÷ calls; a gap: no call' : 'failed sessions ÷ sessions; a gap: no session',
+        trend: errorRate,
+        series: one(errorRate, 'error rate', '#C62828'),
+        kind: 'rate',
+        format: percent,
+      }),
     ];
-    const bucketWord = bucket === 'hour' ? 'per hour (local time)' : bucket === 'week' ? 'per week (UTC)' : 'per day (UTC)';
-    fill(content,
+    const bucketWord =
+      bucket === 'hour' ? 'per hour (local time)' : bucket === 'week' ? 'per week (UTC)' : 'per day (UTC)';
+    fill(
+      content,
       tiles,
-      unpriced.length ? message('notice', 'Cost leaves out models nobody prices: ', unpriced.join(', '), '. Set prices with --prices to include them.') : null,
+      unpriced.length
+        ? message(
+            'notice',
+            'Cost leaves out models nobody prices: ',
+            unpriced.join(', '),
+            '. Set prices with --prices to include them.',
+          )
+        : null,
       h('h2', { class: 'section-title', text: `Trends ${bucketWord}` }),
       h('div', { class: 'charts' }, charts),
       topAgents(costByAgent),
-      sessionTotal === 0 ? message('notice', 'No sessions in this range. Send traces to /v1/traces, or try `npx sessiongraph demo`.') : null,
+      sessionTotal === 0
+        ? message('notice', 'No sessions in this range. Send traces to /v1/traces, or try `npx sessiongraph demo`.')
+        : null,
     );
     for (const chart of charts) {
       const stop = chart.mount();
@@ -147,7 +236,9 @@ function sumOfGroups(trend) {
       byTime.set(p.time, p.value === null ? sum : (sum ?? 0) + p.value);
     }
   }
-  const points = [...byTime].sort(([a], [b]) => Date.parse(a) - Date.parse(b)).map(([time, value]) => ({ time, value }));
+  const points = [...byTime]
+    .sort(([a], [b]) => Date.parse(a) - Date.parse(b))
+    .map(([time, value]) => ({ time, value }));
   const totals = trend.series.map((s) => s.total).filter((t) => t !== null);
   const total = trend.series.length === 0 ? 0 : totals.length === 0 ? null : totals.reduce((a, b) => a + b, 0);
   return { ...trend, group_by: null, series: [{ group: 'all', points, total }] };
@@ -160,13 +251,21 @@ function rank(status) {
 
 function fillOptions(select, allLabel, values, chosen) {
   const list = chosen && !values.includes(chosen) ? [chosen, ...values] : values;
-  fill(select, h('option', { value: '', text: allLabel }), list.map((v) => h('option', { value: v, text: v, selected: v === chosen })));
+  fill(
+    select,
+    h('option', { value: '', text: allLabel }),
+    list.map((v) => h('option', { value: v, text: v, selected: v === chosen })),
+  );
 }
 
 function tile(id, label, shown, value, note, tone) {
   return h(
     'div',
-    { class: ['tile', tone && `tile-${tone}`], id, dataset: { value: value === null || value === undefined ? '' : value } },
+    {
+      class: ['tile', tone && `tile-${tone}`],
+      id,
+      dataset: { value: value === null || value === undefined ? '' : value },
+    },
     h('div', { class: 'tile-label', text: label }),
     h('div', { class: 'tile-value' }, shown),
     note ? h('div', { class: 'tile-note', text: note }) : null,
@@ -194,8 +293,21 @@ function topAgents(costByAgent) {
             h(
               'li',
               {},
-              h('span', { class: 'bar-name' }, r.name && r.name !== 'all' && r.name !== 'unknown agent' ? link(`/sessions${query({ agent: r.name })}`, r.name) : h('span', { class: 'muted', text: 'unknown agent' })),
-              h('span', { class: 'bar-track', 'aria-hidden': 'true' }, h('span', { class: 'bar-fill', style: { width: `${max > 0 ? Math.max(1, ((r.total ?? 0) / max) * 100) : 0}%` } })),
+              h(
+                'span',
+                { class: 'bar-name' },
+                r.name && r.name !== 'all' && r.name !== 'unknown agent'
+                  ? link(`/sessions${query({ agent: r.name })}`, r.name)
+                  : h('span', { class: 'muted', text: 'unknown agent' }),
+              ),
+              h(
+                'span',
+                { class: 'bar-track', 'aria-hidden': 'true' },
+                h('span', {
+                  class: 'bar-fill',
+                  style: { width: `${max > 0 ? Math.max(1, ((r.total ?? 0) / max) * 100) : 0}%` },
+                }),
+              ),
               h('span', { class: 'bar-value num', text: r.total === null ? 'unpriced' : money(r.total) }),
             ),
           ),

@@ -8,7 +8,11 @@ import { spanDetail, waterfall } from './waterfall.js';
 
 /** `abc…` with dashes or without, any case → the lowercase UUID form, or null. */
 export function normaliseId(text) {
-  const hex = String(text).trim().toLowerCase().replace(/^urn:uuid:/, '').replace(/[{}\s-]/g, '');
+  const hex = String(text)
+    .trim()
+    .toLowerCase()
+    .replace(/^urn:uuid:/, '')
+    .replace(/[{}\s-]/g, '');
   if (!/^[0-9a-f]{32}$/.test(hex)) return null;
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
@@ -33,15 +37,29 @@ export async function sessionPage(ctx) {
     }
     return records.get(entry.span_id);
   };
-  const detail = h('aside', { class: 'panel wf-detail', 'aria-label': 'Selected span' }, h('p', { class: 'muted', text: 'Select a span (click it, or Tab to it and press Enter) to see its attributes, input and output.' }));
+  const detail = h(
+    'aside',
+    { class: 'panel wf-detail', 'aria-label': 'Selected span' },
+    h('p', {
+      class: 'muted',
+      text: 'Select a span (click it, or Tab to it and press Enter) to see its attributes, input and output.',
+    }),
+  );
   const showSpan = (spanId, focus) => {
     const entry = transcript.find((e) => e.span_id === spanId);
     if (!entry) return;
-    fill(detail, spanDetail(entry, decisions, { onSelectSpan: (parentId) => selectSpan(parentId, true), loadRecord: () => record(entry) }));
+    fill(
+      detail,
+      spanDetail(entry, decisions, {
+        onSelectSpan: (parentId) => selectSpan(parentId, true),
+        loadRecord: () => record(entry),
+      }),
+    );
     if (focus) detail.querySelector('h3')?.focus();
   };
   const selectSpan = (spanId, focusDetail = false) => {
-    for (const b of chart.querySelectorAll('.wf-row')) b.setAttribute('aria-pressed', String(b.dataset.spanId === spanId));
+    for (const b of chart.querySelectorAll('.wf-row'))
+      b.setAttribute('aria-pressed', String(b.dataset.spanId === spanId));
     ctx.pushQuery({ span: spanId }, { replace: true });
     showSpan(spanId, focusDetail);
   };
@@ -62,24 +80,41 @@ export async function sessionPage(ctx) {
     s.reasoning_tokens ? `${count(s.reasoning_tokens)} reasoning` : '',
   ].filter(Boolean);
 
-  fill(ctx.main,
-    h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, link('/sessions', 'Sessions'), ' › ', h('span', { class: 'mono', text: s.id })),
-    h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, agentLabel(s.agent_name), ' ', h('span', { class: 'h-sub', text: 'session' })), statusBadge(s.session_status)),
-    h('p', { class: 'muted' }, time(s.session_start), s.session_end ? [' → ', time(s.session_end)] : ' (no end: root span not received)'),
+  fill(
+    ctx.main,
+    h(
+      'nav',
+      { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+      link('/sessions', 'Sessions'),
+      ' › ',
+      h('span', { class: 'mono', text: s.id }),
+    ),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', { tabindex: '-1' }, agentLabel(s.agent_name), ' ', h('span', { class: 'h-sub', text: 'session' })),
+      statusBadge(s.session_status),
+    ),
+    h(
+      'p',
+      { class: 'muted' },
+      time(s.session_start),
+      s.session_end ? [' → ', time(s.session_end)] : ' (no end: root span not received)',
+    ),
     h(
       'div',
       { class: 'tiles' },
-      miniTile('Cost', [money(s.cost), s.unpriced_models?.length ? h('span', { class: 'sub', text: ' + unpriced' }) : null]),
+      miniTile('Cost', [
+        money(s.cost),
+        s.unpriced_models?.length ? h('span', { class: 'sub', text: ' + unpriced' }) : null,
+      ]),
       miniTile('Tokens', count(s.tokens_used)),
       miniTile('Turns', count(s.turns)),
       miniTile('Duration', duration(s.duration_ms)),
       miniTile('Tool calls', count(s.tool_call_count)),
       miniTile('Errors', h('span', { class: s.error_count > 0 ? 'error-count' : '', text: count(s.error_count) })),
     ),
-    section(
-      'Span waterfall',
-      h('div', { class: 'wf-layout' }, chart, detail),
-    ),
+    section('Span waterfall', h('div', { class: 'wf-layout' }, chart, detail)),
     h(
       'div',
       { class: 'two-col' },
@@ -99,7 +134,12 @@ export async function sessionPage(ctx) {
           ['Spans', count(s.span_count)],
           ['Service', s.service_name],
           ['Environment', s.environment],
-          ['Conversation', s.conversation_id ? link(`/sessions${query({ conversation_id: s.conversation_id })}`, s.conversation_id) : ''],
+          [
+            'Conversation',
+            s.conversation_id
+              ? link(`/sessions${query({ conversation_id: s.conversation_id })}`, s.conversation_id)
+              : '',
+          ],
           ['User', s.user_id],
           ['Tags', (s.tags ?? []).join(', ')],
           ['Last span', time(s.last_span_at)],
@@ -112,7 +152,12 @@ export async function sessionPage(ctx) {
           'Agent definition',
           def
             ? dl([
-                ['Agent', def.agent_name ? link(`/sessions${query({ agent: def.agent_name })}`, def.agent_name) : agentLabel('')],
+                [
+                  'Agent',
+                  def.agent_name
+                    ? link(`/sessions${query({ agent: def.agent_name })}`, def.agent_name)
+                    : agentLabel(''),
+                ],
                 ['Version', def.version],
                 ['Key', h('span', { class: 'mono', text: def.agent_key })],
                 ['Service', def.service_name],
@@ -129,7 +174,17 @@ export async function sessionPage(ctx) {
             ? h(
                 'ul',
                 { class: 'decision-list' },
-                decisions.map((d) => h('li', {}, link(`/decisions/${d.id}`, d.title || d.id), ' ', statusBadge(d.status), ' ', time(d.decided_at))),
+                decisions.map((d) =>
+                  h(
+                    'li',
+                    {},
+                    link(`/decisions/${d.id}`, d.title || d.id),
+                    ' ',
+                    statusBadge(d.status),
+                    ' ',
+                    time(d.decided_at),
+                  ),
+                ),
               )
             : h('p', { class: 'muted', text: 'This session made no decision.' }),
         ),
@@ -141,5 +196,10 @@ export async function sessionPage(ctx) {
 }
 
 function miniTile(label, value) {
-  return h('div', { class: 'tile' }, h('div', { class: 'tile-label', text: label }), h('div', { class: 'tile-value' }, value));
+  return h(
+    'div',
+    { class: 'tile' },
+    h('div', { class: 'tile-label', text: label }),
+    h('div', { class: 'tile-value' }, value),
+  );
 }

@@ -38,7 +38,10 @@ export function spanTree(transcript) {
     for (const c of (children.get(e.span_id) ?? []).sort(byStart)) visit(c, depth + 1);
   };
   roots.sort(byStart).forEach((e) => visit(e, 0));
-  transcript.filter((e) => !seen.has(e.span_id)).sort(byStart).forEach((e) => visit(e, 0));
+  transcript
+    .filter((e) => !seen.has(e.span_id))
+    .sort(byStart)
+    .forEach((e) => visit(e, 0));
   return rows;
 }
 
@@ -96,16 +99,29 @@ export function waterfall(transcript, decisions, { onSelect, selected }) {
         kindBadge(kind),
         h('span', { class: 'wf-name', text: entry.name || '(unnamed span)' }),
         entry.error ? h('span', { class: 'wf-error', text: '✕ error' }) : null,
-        orphan ? h('span', { class: 'wf-orphan', title: 'its parent span was not received', text: 'parent missing' }) : null,
+        orphan
+          ? h('span', { class: 'wf-orphan', title: 'its parent span was not received', text: 'parent missing' })
+          : null,
       ),
       h(
         'span',
         { class: 'wf-track' },
         h('span', { class: 'wf-bar', style: { left: `${left}%`, width: `${width}%` } }),
-        h('span', { class: 'wf-time', style: { left: `calc(${left + width}% + 4px)` }, text: duration(entry.duration_ms) }),
+        h('span', {
+          class: 'wf-time',
+          style: { left: `calc(${left + width}% + 4px)` },
+          text: duration(entry.duration_ms),
+        }),
         kind === 'decision'
           ? null
-          : spanDecisions.map((d) => h('span', { class: 'wf-marker', style: { left: `${pct(Date.parse(d.decided_at))}%` }, title: `decision: ${d.title}`, text: '◆' })),
+          : spanDecisions.map((d) =>
+              h('span', {
+                class: 'wf-marker',
+                style: { left: `${pct(Date.parse(d.decided_at))}%` },
+                title: `decision: ${d.title}`,
+                text: '◆',
+              }),
+            ),
       ),
     );
     // A click from Enter or Space has detail 0: keyboard users stay on the rows.
@@ -128,7 +144,13 @@ export function waterfall(transcript, decisions, { onSelect, selected }) {
     'div',
     { class: 'wf-axis', 'aria-hidden': 'true' },
     h('span', { class: 'wf-axis-label', text: `${count(rows.length)} spans · ${duration(total)}` }),
-    h('span', { class: 'wf-axis-track' }, ticks(total).map((t) => h('span', { class: 'wf-tick', style: { left: `${(t / total) * 100}%` }, text: t === 0 ? '0' : duration(t) }))),
+    h(
+      'span',
+      { class: 'wf-axis-track' },
+      ticks(total).map((t) =>
+        h('span', { class: 'wf-tick', style: { left: `${(t / total) * 100}%` }, text: t === 0 ? '0' : duration(t) }),
+      ),
+    ),
   );
   const legend = h(
     'ul',
@@ -146,7 +168,18 @@ function attributeTable(map, label) {
   return h(
     'table',
     { class: 'data attrs', 'aria-label': label },
-    h('tbody', {}, entries.map(([k, v]) => h('tr', {}, h('th', { scope: 'row', class: 'mono', text: k }), h('td', { class: 'mono', text: typeof v === 'string' ? v : JSON.stringify(v) })))),
+    h(
+      'tbody',
+      {},
+      entries.map(([k, v]) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row', class: 'mono', text: k }),
+          h('td', { class: 'mono', text: typeof v === 'string' ? v : JSON.stringify(v) }),
+        ),
+      ),
+    ),
   );
 }
 
@@ -159,10 +192,28 @@ function recordView(record) {
     record.events.length
       ? [
           h('h4', { text: `Events (${record.events.length})` }),
-          h('ol', { class: 'events' }, record.events.map((ev) => h('li', {}, h('strong', { text: ev.name }), ' ', time(ev.time), attributeTable(ev.attributes, `Attributes of event ${ev.name}`)))),
+          h(
+            'ol',
+            { class: 'events' },
+            record.events.map((ev) =>
+              h(
+                'li',
+                {},
+                h('strong', { text: ev.name }),
+                ' ',
+                time(ev.time),
+                attributeTable(ev.attributes, `Attributes of event ${ev.name}`),
+              ),
+            ),
+          ),
         ]
       : null,
-    h('details', {}, h('summary', { text: 'Resource attributes' }), attributeTable(record.resource, 'Resource attributes')),
+    h(
+      'details',
+      {},
+      h('summary', { text: 'Resource attributes' }),
+      attributeTable(record.resource, 'Resource attributes'),
+    ),
   ];
 }
 
@@ -173,8 +224,16 @@ function recordView(record) {
 export function spanDetail(entry, decisions, { onSelectSpan, loadRecord } = {}) {
   const spanDecisions = decisions.filter((d) => d.span_id === entry.span_id);
   const kind = entry.kind === 'span' && spanDecisions.length > 0 ? 'decision' : entry.kind;
-  const attrs = h('div', { class: 'span-attrs', dataset: { state: 'loading' } }, h('p', { class: 'muted', text: 'Loading attributes…' }));
-  Promise.resolve(entry.attributes && typeof entry.attributes === 'object' ? { attributes: entry.attributes, resource: {}, scope: '', span_kind: '', events: [] } : loadRecord?.())
+  const attrs = h(
+    'div',
+    { class: 'span-attrs', dataset: { state: 'loading' } },
+    h('p', { class: 'muted', text: 'Loading attributes…' }),
+  );
+  Promise.resolve(
+    entry.attributes && typeof entry.attributes === 'object'
+      ? { attributes: entry.attributes, resource: {}, scope: '', span_kind: '', events: [] }
+      : loadRecord?.(),
+  )
     .then((record) => {
       fill(attrs, recordView(record ?? null));
       attrs.dataset.state = 'ready';
@@ -186,14 +245,26 @@ export function spanDetail(entry, decisions, { onSelectSpan, loadRecord } = {}) 
     });
   const parent = entry.parent_span_id
     ? onSelectSpan
-      ? h('button', { type: 'button', class: 'link-button mono', on: { click: () => onSelectSpan(entry.parent_span_id) }, text: entry.parent_span_id })
+      ? h('button', {
+          type: 'button',
+          class: 'link-button mono',
+          on: { click: () => onSelectSpan(entry.parent_span_id) },
+          text: entry.parent_span_id,
+        })
       : h('span', { class: 'mono', text: entry.parent_span_id })
     : 'none (trace root)';
   return h(
     'div',
     { class: ['span-detail', entry.error && 'is-error'], id: 'span-detail', dataset: { spanId: entry.span_id } },
     h('h3', { tabindex: '-1' }, kindBadge(kind), ' ', entry.name || '(unnamed span)'),
-    entry.error ? h('p', { class: 'error-text' }, '✕ Error', entry.status_message ? `: ${entry.status_message}` : ` (status ${entry.status_code || 'unset'})`) : null,
+    entry.error
+      ? h(
+          'p',
+          { class: 'error-text' },
+          '✕ Error',
+          entry.status_message ? `: ${entry.status_message}` : ` (status ${entry.status_code || 'unset'})`,
+        )
+      : null,
     dl([
       ['Span id', h('span', { class: 'mono', text: entry.span_id })],
       ['Parent span', parent],
@@ -207,7 +278,16 @@ export function spanDetail(entry, decisions, { onSelectSpan, loadRecord } = {}) 
       entry.output_tokens !== undefined ? ['Output tokens', count(entry.output_tokens)] : null,
     ]),
     spanDecisions.length
-      ? h('div', {}, h('h4', { text: 'Decisions' }), h('ul', {}, spanDecisions.map((d) => h('li', {}, link(`/decisions/${d.id}`, d.title || d.id)))))
+      ? h(
+          'div',
+          {},
+          h('h4', { text: 'Decisions' }),
+          h(
+            'ul',
+            {},
+            spanDecisions.map((d) => h('li', {}, link(`/decisions/${d.id}`, d.title || d.id))),
+          ),
+        )
       : null,
     h('h4', { text: 'Input' }),
     codeBlock(entry.input, 'Input'),

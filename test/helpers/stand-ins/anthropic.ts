@@ -9,7 +9,18 @@
  */
 import type { ServerResponse } from 'node:http';
 import { CALLS, anthropicUsage } from './scenario.ts';
-import { startRecordingServer, withScenarioDefaults, writeJson, writeSse, type AnsweredCall, type AnsweredRequest, type ModelStandIn, type SseEvent, type StandInAnswers, type StandInToolCall } from './http.ts';
+import {
+  startRecordingServer,
+  withScenarioDefaults,
+  writeJson,
+  writeSse,
+  type AnsweredCall,
+  type AnsweredRequest,
+  type ModelStandIn,
+  type SseEvent,
+  type StandInAnswers,
+  type StandInToolCall,
+} from './http.ts';
 
 /** A Messages API request the stand-in answered. */
 export type AnthropicRequest = AnsweredRequest;
@@ -29,7 +40,10 @@ interface MessagesBody {
 
 /** Starts the stand-in on 127.0.0.1:<free port>. */
 export async function startAnthropicStandIn(options: AnthropicStandInOptions = {}): Promise<AnthropicStandIn> {
-  const { toolCalls, finalAnswer, sideText, sideUsage } = withScenarioDefaults(options, { input_tokens: 20, output_tokens: 2 });
+  const { toolCalls, finalAnswer, sideText, sideUsage } = withScenarioDefaults(options, {
+    input_tokens: 20,
+    output_tokens: 2,
+  });
   const requests: AnthropicRequest[] = [];
   let answered = 0;
   const server = await startRecordingServer((req, res) => {
@@ -38,7 +52,10 @@ export async function startAnthropicStandIn(options: AnthropicStandInOptions = {
       return;
     }
     if (req.method !== 'POST' || req.path !== '/v1/messages') {
-      writeJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: `stand-in does not serve ${req.method} ${req.path}` } });
+      writeJson(res, 404, {
+        type: 'error',
+        error: { type: 'not_found_error', message: `stand-in does not serve ${req.method} ${req.path}` },
+      });
       return;
     }
     const body = (req.body ?? {}) as MessagesBody;
@@ -54,7 +71,12 @@ export async function startAnthropicStandIn(options: AnthropicStandInOptions = {
       model,
       stop_sequence: null,
     };
-    if (call === 'side') answerText(res, stream, message, sideText, { ...sideUsage, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 });
+    if (call === 'side')
+      answerText(res, stream, message, sideText, {
+        ...sideUsage,
+        cache_read_input_tokens: 0,
+        cache_creation_input_tokens: 0,
+      });
     else if (call === 1) answerText(res, stream, message, finalAnswer, anthropicUsage(CALLS[1]));
     else answerToolUse(res, stream, message, toolCalls, anthropicUsage(CALLS[0]));
   });
@@ -79,16 +101,31 @@ function answerText(res: ServerResponse, stream: boolean, message: Message, text
   const cut = Math.max(1, text.indexOf('. ') + 2);
   writeSse(res, [
     messageStart(message, usage),
-    { event: 'content_block_start', data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } },
+    {
+      event: 'content_block_start',
+      data: { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+    },
     { event: 'ping', data: { type: 'ping' } },
-    { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: text.slice(0, cut) } } },
-    { event: 'content_block_delta', data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: text.slice(cut) } } },
+    {
+      event: 'content_block_delta',
+      data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: text.slice(0, cut) } },
+    },
+    {
+      event: 'content_block_delta',
+      data: { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: text.slice(cut) } },
+    },
     { event: 'content_block_stop', data: { type: 'content_block_stop', index: 0 } },
     ...messageEnd('end_turn', usage),
   ]);
 }
 
-function answerToolUse(res: ServerResponse, stream: boolean, message: Message, calls: readonly StandInToolCall[], usage: Usage): void {
+function answerToolUse(
+  res: ServerResponse,
+  stream: boolean,
+  message: Message,
+  calls: readonly StandInToolCall[],
+  usage: Usage,
+): void {
   if (!stream) {
     const content = calls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: c.arguments }));
     writeJson(res, 200, { ...message, content, stop_reason: 'tool_use', usage });
@@ -98,9 +135,30 @@ function answerToolUse(res: ServerResponse, stream: boolean, message: Message, c
     const json = JSON.stringify(c.arguments);
     const cut = Math.floor(json.length / 2);
     return [
-      { event: 'content_block_start', data: { type: 'content_block_start', index, content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} } } },
-      { event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(0, cut) } } },
-      { event: 'content_block_delta', data: { type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json.slice(cut) } } },
+      {
+        event: 'content_block_start',
+        data: {
+          type: 'content_block_start',
+          index,
+          content_block: { type: 'tool_use', id: c.id, name: c.name, input: {} },
+        },
+      },
+      {
+        event: 'content_block_delta',
+        data: {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'input_json_delta', partial_json: json.slice(0, cut) },
+        },
+      },
+      {
+        event: 'content_block_delta',
+        data: {
+          type: 'content_block_delta',
+          index,
+          delta: { type: 'input_json_delta', partial_json: json.slice(cut) },
+        },
+      },
       { event: 'content_block_stop', data: { type: 'content_block_stop', index } },
     ];
   });
@@ -110,12 +168,21 @@ function answerToolUse(res: ServerResponse, stream: boolean, message: Message, c
 // As the API streams usage: message_start carries the prompt counts and output_tokens 1;
 // message_delta carries the cumulative final counts.
 function messageStart(message: Message, usage: Usage): SseEvent {
-  return { event: 'message_start', data: { type: 'message_start', message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } } } };
+  return {
+    event: 'message_start',
+    data: {
+      type: 'message_start',
+      message: { ...message, content: [], stop_reason: null, usage: { ...usage, output_tokens: 1 } },
+    },
+  };
 }
 
 function messageEnd(stopReason: string, usage: Usage): SseEvent[] {
   return [
-    { event: 'message_delta', data: { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage } },
+    {
+      event: 'message_delta',
+      data: { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage },
+    },
     { event: 'message_stop', data: { type: 'message_stop' } },
   ];
 }

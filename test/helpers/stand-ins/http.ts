@@ -68,7 +68,10 @@ export interface StandInAnswers<SideUsage> {
 }
 
 /** The options with scenario.ts's answers filled in where not given; side calls answer 'OK' with `sideUsage`. */
-export function withScenarioDefaults<SideUsage>(options: StandInAnswers<SideUsage>, sideUsage: SideUsage): Required<StandInAnswers<SideUsage>> {
+export function withScenarioDefaults<SideUsage>(
+  options: StandInAnswers<SideUsage>,
+  sideUsage: SideUsage,
+): Required<StandInAnswers<SideUsage>> {
   return {
     toolCalls: options.toolCalls ?? TOOL_CALLS,
     finalAnswer: options.finalAnswer ?? FINAL_ANSWER,
@@ -119,7 +122,8 @@ async function readRequest(req: IncomingMessage): Promise<RecordedRequest> {
   const raw = Buffer.concat(chunks);
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
   let body: unknown;
   if ((headers['content-type'] ?? '').includes('json') && raw.length > 0) {
     try {
@@ -128,11 +132,23 @@ async function readRequest(req: IncomingMessage): Promise<RecordedRequest> {
       body = undefined;
     }
   }
-  return { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, raw, body };
+  return {
+    method: req.method ?? 'GET',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers,
+    raw,
+    body,
+  };
 }
 
 /** Writes a JSON response. */
-export function writeJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function writeJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
@@ -152,7 +168,12 @@ export interface SseOptions {
 
 /** Writes a whole server-sent-event stream, one event per write, then ends the response. */
 export function writeSse(res: ServerResponse, events: readonly SseEvent[], options: SseOptions = {}): void {
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...options.headers });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    ...options.headers,
+  });
   for (const e of events) {
     res.write(`${e.event ? `event: ${e.event}\n` : ''}data: ${JSON.stringify(e.data)}\n\n`);
   }
@@ -185,7 +206,12 @@ export async function startOtlpCapture(forwardTo?: string): Promise<OtlpCapture>
   const captured: CapturedOtlpRequest[] = [];
   const server = await startRecordingServer(async (req, res) => {
     const contentType = req.headers['content-type'] ?? '';
-    captured.push({ path: req.path, contentType, contentEncoding: req.headers['content-encoding'] ?? '', raw: req.raw });
+    captured.push({
+      path: req.path,
+      contentType,
+      contentEncoding: req.headers['content-encoding'] ?? '',
+      raw: req.raw,
+    });
     if (forwardTo && req.path === '/v1/traces') {
       const headers: Record<string, string> = { 'content-type': contentType };
       if (req.headers['content-encoding']) headers['content-encoding'] = req.headers['content-encoding'];

@@ -13,14 +13,29 @@
  */
 import type { ServerResponse } from 'node:http';
 import { CALLS, openAiChatUsage, openAiResponsesUsage } from './scenario.ts';
-import { startRecordingServer, withScenarioDefaults, writeJson, writeSse, type AnsweredCall, type AnsweredRequest, type ModelStandIn, type SseEvent, type StandInAnswers, type StandInToolCall } from './http.ts';
+import {
+  startRecordingServer,
+  withScenarioDefaults,
+  writeJson,
+  writeSse,
+  type AnsweredCall,
+  type AnsweredRequest,
+  type ModelStandIn,
+  type SseEvent,
+  type StandInAnswers,
+  type StandInToolCall,
+} from './http.ts';
 
 /** The model the framework fixtures ask for, and the name the stand-in answers as (priced by @pydantic/genai-prices). */
 export const OPENAI_MODEL = 'gpt-4.1-mini';
 export const OPENAI_RESPONSE_MODEL = 'gpt-4.1-mini-2025-04-14';
 
 // OpenAI answers an alias with its current dated snapshot.
-const SNAPSHOTS: Record<string, string> = { [OPENAI_MODEL]: OPENAI_RESPONSE_MODEL, 'gpt-4o-mini': 'gpt-4o-mini-2024-07-18', 'gpt-4o': 'gpt-4o-2024-08-06' };
+const SNAPSHOTS: Record<string, string> = {
+  [OPENAI_MODEL]: OPENAI_RESPONSE_MODEL,
+  'gpt-4o-mini': 'gpt-4o-mini-2024-07-18',
+  'gpt-4o': 'gpt-4o-2024-08-06',
+};
 
 /** A Chat Completions or Responses request the stand-in answered. */
 export interface OpenAiRequest extends AnsweredRequest {
@@ -54,16 +69,29 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
   const requests: OpenAiRequest[] = [];
   let answered = 0;
   const server = await startRecordingServer((req, res) => {
-    const api = req.method === 'POST' && req.path === '/v1/chat/completions' ? 'chat' : req.method === 'POST' && req.path === '/v1/responses' ? 'responses' : undefined;
+    const api =
+      req.method === 'POST' && req.path === '/v1/chat/completions'
+        ? 'chat'
+        : req.method === 'POST' && req.path === '/v1/responses'
+          ? 'responses'
+          : undefined;
     if (!api) {
-      writeJson(res, 404, { error: { message: `stand-in does not serve ${req.method} ${req.path}`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+      writeJson(res, 404, {
+        error: {
+          message: `stand-in does not serve ${req.method} ${req.path}`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'unknown_url',
+        },
+      });
       return;
     }
     const body = (req.body ?? {}) as ApiBody;
     const model = body.model ?? 'unknown';
     const responseModel = SNAPSHOTS[model] ?? model;
     const stream = body.stream === true;
-    const toolResults = api === 'chat' ? (body.messages ?? []).some((m) => m.role === 'tool') : hasFunctionCallOutput(body.input);
+    const toolResults =
+      api === 'chat' ? (body.messages ?? []).some((m) => m.role === 'tool') : hasFunctionCallOutput(body.input);
     const call: AnsweredCall = toolResults ? 1 : (body.tools ?? []).length > 0 ? 0 : 'side';
     requests.push({ ...req, api, model, responseModel, stream, call });
     answered += 1;
@@ -74,10 +102,16 @@ export async function startOpenAiStandIn(options: OpenAiStandInOptions = {}): Pr
       ...(call === 0 ? { toolCalls } : { text: call === 1 ? finalAnswer : sideText }),
     };
     if (api === 'chat') {
-      const usage = call === 'side' ? { prompt_tokens: side.input, completion_tokens: side.output, total_tokens: side.input + side.output } : openAiChatUsage(CALLS[call]);
+      const usage =
+        call === 'side'
+          ? { prompt_tokens: side.input, completion_tokens: side.output, total_tokens: side.input + side.output }
+          : openAiChatUsage(CALLS[call]);
       answerChat(res, stream, body.stream_options?.include_usage === true, answer, usage);
     } else {
-      const usage = call === 'side' ? { input_tokens: side.input, output_tokens: side.output, total_tokens: side.input + side.output } : openAiResponsesUsage(CALLS[call]);
+      const usage =
+        call === 'side'
+          ? { input_tokens: side.input, output_tokens: side.output, total_tokens: side.input + side.output }
+          : openAiResponsesUsage(CALLS[call]);
       answerResponses(res, stream, body, answer, usage);
     }
   });
@@ -95,7 +129,9 @@ interface Answer {
 
 /** True when the Responses input carries a function_call_output item (the tool results are back). */
 function hasFunctionCallOutput(input: unknown): boolean {
-  return Array.isArray(input) && input.some((item) => (item as { type?: unknown } | null)?.type === 'function_call_output');
+  return (
+    Array.isArray(input) && input.some((item) => (item as { type?: unknown } | null)?.type === 'function_call_output')
+  );
 }
 
 /** Splits a text in two pieces, as a stream would deliver it. */
@@ -108,31 +144,53 @@ function halves(text: string): [string, string] {
 // Chat Completions
 
 function answerChat(res: ServerResponse, stream: boolean, includeUsage: boolean, answer: Answer, usage: Json): void {
-  const head = { id: `chatcmpl-standin${String(answer.seq).padStart(4, '0')}`, created: answer.created, model: answer.model, service_tier: 'default', system_fingerprint: 'fp_standin' };
+  const head = {
+    id: `chatcmpl-standin${String(answer.seq).padStart(4, '0')}`,
+    created: answer.created,
+    model: answer.model,
+    service_tier: 'default',
+    system_fingerprint: 'fp_standin',
+  };
   const finish = answer.toolCalls ? 'tool_calls' : 'stop';
   if (!stream) {
     const message = answer.toolCalls
       ? {
           role: 'assistant',
           content: null,
-          tool_calls: answer.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.arguments) } })),
+          tool_calls: answer.toolCalls.map((c) => ({
+            id: c.id,
+            type: 'function',
+            function: { name: c.name, arguments: JSON.stringify(c.arguments) },
+          })),
           refusal: null,
           annotations: [],
         }
       : { role: 'assistant', content: answer.text, refusal: null, annotations: [] };
-    writeJson(res, 200, { ...head, object: 'chat.completion', choices: [{ index: 0, message, logprobs: null, finish_reason: finish }], usage });
+    writeJson(res, 200, {
+      ...head,
+      object: 'chat.completion',
+      choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+      usage,
+    });
     return;
   }
   // Every chunk carries `usage: null` when usage was asked for; a last chunk with no choices carries it.
   const chunk = (delta: Json, finishReason: string | null): SseEvent => ({
-    data: { ...head, object: 'chat.completion.chunk', choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }], ...(includeUsage ? { usage: null } : {}) },
+    data: {
+      ...head,
+      object: 'chat.completion.chunk',
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      ...(includeUsage ? { usage: null } : {}),
+    },
   });
   const events: SseEvent[] = [];
   if (answer.toolCalls) {
     events.push(chunk({ role: 'assistant', content: null, refusal: null }, null));
     answer.toolCalls.forEach((c, index) => {
       const [a, b] = halves(JSON.stringify(c.arguments));
-      events.push(chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }, null));
+      events.push(
+        chunk({ tool_calls: [{ index, id: c.id, type: 'function', function: { name: c.name, arguments: '' } }] }, null),
+      );
       events.push(chunk({ tool_calls: [{ index, function: { arguments: a } }] }, null));
       events.push(chunk({ tool_calls: [{ index, function: { arguments: b } }] }, null));
     });
@@ -203,17 +261,34 @@ function answerResponses(res: ServerResponse, stream: boolean, body: ApiBody, an
     return;
   }
   let sequence = 0;
-  const event = (type: string, data: Json): SseEvent => ({ event: type, data: { type, sequence_number: sequence++, ...data } });
-  const events: SseEvent[] = [event('response.created', { response: response('in_progress', [], false) }), event('response.in_progress', { response: response('in_progress', [], false) })];
+  const event = (type: string, data: Json): SseEvent => ({
+    event: type,
+    data: { type, sequence_number: sequence++, ...data },
+  });
+  const events: SseEvent[] = [
+    event('response.created', { response: response('in_progress', [], false) }),
+    event('response.in_progress', { response: response('in_progress', [], false) }),
+  ];
   output.forEach((item, outputIndex) => {
     const itemId = item.id as string;
     if (item.type === 'function_call') {
       const args = item.arguments as string;
       const [a, b] = halves(args);
-      events.push(event('response.output_item.added', { output_index: outputIndex, item: { ...item, status: 'in_progress', arguments: '' } }));
-      events.push(event('response.function_call_arguments.delta', { item_id: itemId, output_index: outputIndex, delta: a }));
-      events.push(event('response.function_call_arguments.delta', { item_id: itemId, output_index: outputIndex, delta: b }));
-      events.push(event('response.function_call_arguments.done', { item_id: itemId, output_index: outputIndex, arguments: args }));
+      events.push(
+        event('response.output_item.added', {
+          output_index: outputIndex,
+          item: { ...item, status: 'in_progress', arguments: '' },
+        }),
+      );
+      events.push(
+        event('response.function_call_arguments.delta', { item_id: itemId, output_index: outputIndex, delta: a }),
+      );
+      events.push(
+        event('response.function_call_arguments.delta', { item_id: itemId, output_index: outputIndex, delta: b }),
+      );
+      events.push(
+        event('response.function_call_arguments.done', { item_id: itemId, output_index: outputIndex, arguments: args }),
+      );
       events.push(event('response.output_item.done', { output_index: outputIndex, item }));
       return;
     }
@@ -221,7 +296,12 @@ function answerResponses(res: ServerResponse, stream: boolean, body: ApiBody, an
     const [a, b] = halves(text);
     const part = { type: 'output_text', annotations: [], logprobs: [], text: '' };
     const at = { item_id: itemId, output_index: outputIndex, content_index: 0 };
-    events.push(event('response.output_item.added', { output_index: outputIndex, item: { ...item, status: 'in_progress', content: [] } }));
+    events.push(
+      event('response.output_item.added', {
+        output_index: outputIndex,
+        item: { ...item, status: 'in_progress', content: [] },
+      }),
+    );
     events.push(event('response.content_part.added', { ...at, part }));
     events.push(event('response.output_text.delta', { ...at, delta: a, logprobs: [] }));
     events.push(event('response.output_text.delta', { ...at, delta: b, logprobs: [] }));

@@ -41,7 +41,12 @@ export function openAiChatUsage(call: (typeof CALLS)[number]): Record<string, un
     completion_tokens: call.output,
     total_tokens: call.input + call.output,
     prompt_tokens_details: { cached_tokens: call.cacheRead, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: call.reasoning, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: call.reasoning,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
