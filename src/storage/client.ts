@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+import { createRequire } from 'node:module';
 import type { Config } from '../config.ts';
 
 type ChdbAsClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -17,6 +17,8 @@ export interface ClickHouseHandle {
   engine: 'embedded' | 'server';
   /** Where the data lives, for log lines: the data directory or the server URL (no password). */
   location: string;
+  /** The ClickHouse cluster the schema spans (--clickhouse-cluster), if any: see cluster.ts. */
+  cluster?: string | undefined;
   /**
    * A client for reads that must not share the ingest path's engine session: in embedded mode
    * a fresh chDB connection (its own session state and result buffer, run in parallel with
@@ -53,6 +55,11 @@ export function openClickHouse(config: Pick<Config, 'dataDir' | 'clickhouse'>): 
         ...(database ? { database } : {}),
         request_timeout: 30_000,
         application: 'sessiongraph',
+        // On a cluster: an insert answers once the shards have the rows (a 2xx means stored), and a
+        // read filtered by trace id goes only to the shards holding those traces.
+        ...(config.clickhouse.cluster
+          ? { clickhouse_settings: { distributed_foreground_insert: 1, optimize_skip_unused_shards: 1 } }
+          : {}),
         // The collector reports storage failures itself (503s, /readyz, one log line per outage).
         log: { level: ClickHouseLogLevel.OFF },
       });
@@ -64,6 +71,7 @@ export function openClickHouse(config: Pick<Config, 'dataDir' | 'clickhouse'>): 
       client,
       engine: 'server',
       location: shown.toString(),
+      cluster: config.clickhouse.cluster,
       openBackground: () => client,
       async openReader(database, purpose) {
         // A server runs statements of one client concurrently and keeps no result between them.
@@ -88,6 +96,21 @@ export function openClickHouse(config: Pick<Config, 'dataDir' | 'clickhouse'>): 
   const dir = path.resolve(config.dataDir);
   fs.mkdirSync(dir, { recursive: true });
   const readerSlots = new Slots(readersAllowed());
+  // Loaded here, not imported at the top: a collector on a server never loads the engine's
+  // library, so an image for server mode can leave chDB (~540 MB) out.
+  let chdb: typeof import('chdb/connection');
+  try {
+    chdb = createRequire(import.meta.url)('chdb/connection') as typeof import('chdb/connection');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+    throw new Error(
+      'this installation has no embedded engine (the chdb package): set CLICKHOUSE_URL to use a ClickHouse server',
+      {
+        cause: err,
+      },
+    );
+  }
+  const { createChdbConnection } = chdb;
   const chdbClient = (): ClickHouseClient =>
     // chdb ships its own copy of @clickhouse/client-common's Connection type; same shape.
     createClient({ connection: createChdbConnection({ path: dir }) as unknown as ChdbAsClientConnection });
