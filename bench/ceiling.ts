@@ -29,6 +29,7 @@ const storage = createStorage(
       database: 'sessiongraph',
       readUser: undefined,
       readPassword: '',
+      cluster: undefined,
     },
   }),
   'sessiongraph',

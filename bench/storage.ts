@@ -14,7 +14,15 @@ const db = 'sessiongraph';
 const storage = createStorage(
   openClickHouse({
     dataDir,
-    clickhouse: { url: undefined, user: '', password: '', database: db, readUser: undefined, readPassword: '' },
+    clickhouse: {
+      url: undefined,
+      user: '',
+      password: '',
+      database: db,
+      readUser: undefined,
+      readPassword: '',
+      cluster: undefined,
+    },
   }),
   db,
 );

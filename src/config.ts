@@ -22,6 +22,8 @@ export interface Config {
     /** Server user for `/api/sql` (read-only profile, SELECT on the database); unset = the main user. */
     readUser: string | undefined;
     readPassword: string;
+    /** Cluster the schema is created on (`ON CLUSTER`, Replicated + Distributed tables); unset: one server. */
+    cluster: string | undefined;
   };
   /** Largest accepted request body, checked before and after decompression (OTLP: 413). */
   maxBodyBytes: number;
@@ -122,6 +124,12 @@ export const OPTIONS = {
     env: 'CLICKHOUSE_READ_PASSWORD',
     default: '',
     help: 'password of --clickhouse-read-user',
+  },
+  clickhouseCluster: {
+    flag: '--clickhouse-cluster',
+    env: 'CLICKHOUSE_CLUSTER',
+    default: undefined,
+    help: 'ClickHouse cluster (a name in remote_servers) to create the schema on: Replicated tables behind Distributed ones, sharded by trace id; server mode only',
   },
   clickhouseDatabase: {
     flag: '--clickhouse-database',
@@ -441,6 +449,7 @@ export function parseConfig(
       database,
       readUser: raw('clickhouseReadUser').value,
       readPassword: str('clickhouseReadPassword'),
+      cluster: readCluster(raw('clickhouseCluster'), url),
     },
     maxBodyBytes: bytes('maxBodySize'),
     batchMaxSpans: int('batchMaxSpans', 1, 1_000_000),
@@ -471,6 +480,23 @@ export function parseConfig(
     redaction,
     retention,
   };
+}
+
+/** `--clickhouse-cluster`: a cluster name, only with a server (the embedded engine is one process). */
+function readCluster(
+  { value, source }: { value: string | undefined; source: string },
+  url: string | undefined,
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(value))
+    throw new ConfigError(
+      `${source}=${JSON.stringify(value)} is invalid: expected a cluster name from the server's remote_servers`,
+    );
+  if (url === undefined)
+    throw new ConfigError(
+      `${source} needs a ClickHouse server (CLICKHOUSE_URL): the embedded engine is one process, not a cluster`,
+    );
+  return value;
 }
 
 /** The redaction rules of --redact FILE and --redact-defaults; undefined when they redact nothing. */

@@ -107,7 +107,7 @@ export async function erase(
   const params = { traces: sessions.map((s) => s.trace_id), sessions: sessions.map((s) => s.id) };
   const before = await countRows(storage, params);
   const run = (statement: string): Promise<unknown> =>
-    storage.client.command({ query: `${statement} SETTINGS mutations_sync = 2`, query_params: params });
+    storage.command(`${statement} SETTINGS mutations_sync = 2`, params);
   // Edges first: their condition reads the decisions about to go.
   const order = graph === 'remove' ? [...TABLES(db, true)].reverse() : TABLES(db, false);
   for (const { table, where } of order) await run(`ALTER TABLE ${db}.${table} DELETE WHERE ${where}`);

@@ -74,7 +74,7 @@ export async function applyRetention(storage: Storage, config: RetentionConfig):
   const apply = async (name: string, wanted: string, statement: string): Promise<void> => {
     if ((applied.get(name) ?? 'off') === wanted) return;
     // mutations_sync: the TTL is in force (and existing parts re-evaluated) before the collector takes data.
-    await storage.client.command({ query: `${statement} SETTINGS mutations_sync = 2` });
+    await storage.command(`${statement} SETTINGS mutations_sync = 2`);
     await storage.insertJsonLines('retention_settings', JSON.stringify({ name, value: wanted }));
     changes.push(`${name}: ${wanted}`);
   };
@@ -156,16 +156,16 @@ export async function sweepExpiredContent(
   if (until <= from) return from;
   const window = (column: string): string =>
     `${column} >= fromUnixTimestamp64Nano(${from}) AND ${column} < fromUnixTimestamp64Nano(${until})`;
-  await storage.client.command({
-    query: `ALTER TABLE ${db}.otel_traces UPDATE SpanAttributes = ${mapExpired('SpanAttributes')},
+  await storage.command(
+    `ALTER TABLE ${db}.otel_traces UPDATE SpanAttributes = ${mapExpired('SpanAttributes')},
             \`Events.Attributes\` = arrayMap(m -> ${mapExpired('m')}, \`Events.Attributes\`)
             WHERE ${window('Timestamp')} SETTINGS mutations_sync = 2`,
-  });
-  await storage.client.command({
-    query: `ALTER TABLE ${db}.otel_logs UPDATE LogAttributes = ${mapExpired('LogAttributes')},
+  );
+  await storage.command(
+    `ALTER TABLE ${db}.otel_logs UPDATE LogAttributes = ${mapExpired('LogAttributes')},
             Body = if(match(Body, '^[A-Za-z][A-Za-z0-9_.-]{0,99}$') OR Body = '', Body, '${EXPIRED}')
             WHERE ${window('Timestamp')} SETTINGS mutations_sync = 2`,
-  });
+  );
   await storage.insertJsonLines(
     'retention_settings',
     JSON.stringify({ name: 'content_swept_until', value: until.toString() }),

@@ -4,6 +4,7 @@
  * the schema needs, naming the minimum version.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
+import { clusterStatements } from './cluster.ts';
 
 /** Oldest ClickHouse server the schema is known to need (Map columns, DateTime64(9), LIMIT BY, JSON formats as used). */
 export const MIN_SERVER_VERSION = '23.8';
@@ -402,18 +403,23 @@ export function isVersionAtLeast(version: string, minimum: string): boolean {
 }
 
 /** Checks the server version, creates the database and applies pending migrations; returns the schema version. */
-export async function migrate(client: ClickHouseClient, db: string): Promise<number> {
+export async function migrate(client: ClickHouseClient, db: string, cluster?: string): Promise<number> {
+  // On a cluster each statement becomes its ON CLUSTER form (cluster.ts).
+  const run = async (statement: string): Promise<void> => {
+    for (const query of cluster ? clusterStatements(statement, cluster, db) : [statement])
+      await client.command({ query });
+  };
   const rows = await (
     await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
   ).json<{ v: string }>();
   const version = rows[0]?.v ?? '0';
   if (!isVersionAtLeast(version, MIN_SERVER_VERSION)) throw new UnsupportedServerError(version);
 
-  await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${db}` });
-  await client.command({
-    query: `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, description String, applied_at DateTime64(3) DEFAULT now64(3))
+  await run(`CREATE DATABASE IF NOT EXISTS ${db}`);
+  await run(
+    `CREATE TABLE IF NOT EXISTS ${db}.schema_migrations (version UInt32, description String, applied_at DateTime64(3) DEFAULT now64(3))
             ENGINE = ReplacingMergeTree ORDER BY version`,
-  });
+  );
   // The set of applied versions, not their maximum: migrations written in parallel land out of
   // order (5 was applied before 4 existed), and a gap must still be filled.
   const done = await (
@@ -422,7 +428,7 @@ export async function migrate(client: ClickHouseClient, db: string): Promise<num
   const applied = new Set(done.map((r) => Number(r.v)));
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
-    for (const statement of m.statements(db, version)) await client.command({ query: statement });
+    for (const statement of m.statements(db, version)) await run(statement);
     await client.insert({
       table: `${db}.schema_migrations`,
       values: [{ version: m.version, description: m.description }],

@@ -9,6 +9,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { isEngineError } from './clickhouse-error.ts';
 import type { ClickHouseHandle } from './client.ts';
 import { UnsupportedServerError, migrate } from './schema.ts';
+import { clusterStatements } from './cluster.ts';
 
 /** Everything the collector needs from ClickHouse. */
 export interface Storage {
@@ -16,6 +17,8 @@ export interface Storage {
   readonly database: string;
   readonly engine: ClickHouseHandle['engine'];
   readonly location: string;
+  /** The cluster the schema spans, if any (--clickhouse-cluster). */
+  readonly cluster: string | undefined;
   /** Inserts JSONEachRow lines into `<database>.<table>`; resolves once stored. */
   insertJsonLines(table: string, jsonLines: string): Promise<void>;
   /** Runs a query with bound parameters on the ingest connection and returns its rows (64-bit integers as numbers). */
@@ -35,6 +38,11 @@ export interface Storage {
    * per `lane`, opened on first use: the facts inserted beside the raw rows, the roll-up behind the ack.
    */
   beside(lane: 'facts' | 'rollup'): Storage;
+  /**
+   * Runs a DDL or mutation statement written for one server (`ALTER TABLE db.t …`): on a cluster
+   * (--clickhouse-cluster), its ON CLUSTER form against the local tables (cluster.ts).
+   */
+  command(statement: string, params?: Record<string, unknown>): Promise<void>;
   /** True when a trivial query succeeds. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
@@ -70,7 +78,7 @@ async function selectRows<T>(client: ClickHouseClient, query: string, params: Re
 /** Checks the server version and migrates the schema of an opened storage. */
 export async function migrateStorage(storage: Storage): Promise<void> {
   try {
-    await migrate(storage.client, storage.database);
+    await migrate(storage.client, storage.database, storage.cluster);
   } catch (err) {
     if (err instanceof UnsupportedServerError || isEngineError(err)) throw err;
     throw new StorageUnreachableError(storage.location, err);
@@ -93,6 +101,12 @@ export function createStorage(handle: ClickHouseHandle, db: string, client = han
     database: db,
     engine: handle.engine,
     location: handle.location,
+    cluster: handle.cluster,
+    async command(statement, params = {}) {
+      for (const query of handle.cluster ? clusterStatements(statement, handle.cluster, db) : [statement]) {
+        await client.command({ query, query_params: params });
+      }
+    },
     async insertJsonLines(table, jsonLines) {
       // Settings go inside the statement: chDB turns per-call clickhouse_settings into
       // session-wide SETs that leak into later calls (NOTES.md). async_insert=0 so the

@@ -48,6 +48,7 @@ export function openStoppedDataDir(dataDir: string): Storage {
         database: 'sessiongraph',
         readUser: undefined,
         readPassword: '',
+        cluster: undefined,
       },
     }),
     'sessiongraph',
