@@ -5,9 +5,9 @@
  * any server dependency, imports under plain `node`, compiles for a strict TypeScript consumer,
  * and its agent's session reaches a running collector; the collector's tarball holds the built
  * JavaScript, the bin, README and licence — no tests, fixtures or TypeScript sources — and its
- * `sessiongraph` runs with no TypeScript loader installed.
+ * `sessiongraph` (`--help`, and `serve` storing and answering) runs with no TypeScript loader installed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,15 +185,39 @@ describe('the collector package (sessiongraph)', () => {
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
-  it('installed from its tarball, `sessiongraph` runs with no TypeScript loader, and the library imports under plain node', () => {
+  it('installed from its tarball: `npx sessiongraph --help` and `sessiongraph serve` run with no TypeScript loader, and the library imports under plain node', async () => {
     const project = freshProject('operator', [mainTarball]);
     expect(fs.existsSync(path.join(project, 'node_modules/tsx'))).toBe(false);
-    const help = spawnSync(path.join(project, 'node_modules/.bin/sessiongraph'), ['--help'], {
+    const help = spawnSync('npx', ['--offline', '--no-install', 'sessiongraph', '--help'], {
       cwd: project,
       encoding: 'utf8',
     });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('sessiongraph — an OpenTelemetry trace collector for AI agents');
+
+    // The collector itself, started from the installed package: it listens, stores and answers.
+    const bin = path.join(project, 'node_modules/.bin/sessiongraph');
+    const serve = spawn(bin, ['serve', '--port', '0', '--grpc-port', 'off', '--data-dir', path.join(project, 'data')], {
+      cwd: project,
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let output = '';
+        serve.stderr.on('data', (d: Buffer) => {
+          output += d.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(output);
+          if (m?.[1]) resolve(m[1]);
+        });
+        serve.once('exit', (code) => reject(new Error(`sessiongraph serve exited ${code}: ${output}`)));
+      });
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      expect((await fetch(`${url}/`)).headers.get('content-type')).toMatch(/^text\/html/); // the dashboard ships too
+    } finally {
+      serve.kill('SIGTERM');
+      await new Promise((r) => serve.once('exit', r));
+    }
+
     const lib = spawnSync(
       process.execPath,
       [
