@@ -8,9 +8,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { decodeTraceRequestProtobuf } from '../src/otlp/decode-protobuf.ts';
-import { openClickHouse } from '../src/storage/client.ts';
 import { spanInsertLine } from '../src/ingest/insert-rows.ts';
-import { createStorage, migrateStorage } from '../src/storage/storage.ts';
+import { migrateStorage } from '../src/storage/storage.ts';
+import { openStoppedDataDir } from '../test/helpers/collector.ts';
 import { readBodies } from './bodies-file.ts';
 
 const [bodiesFile = '', dataDir = '', perInsertText = '5000'] = process.argv.slice(2);
@@ -19,21 +19,7 @@ const lines = readBodies(bodiesFile).flatMap((body) => decodeTraceRequestProtobu
 const batches: string[] = [];
 for (let i = 0; i < lines.length; i += perInsert) batches.push(lines.slice(i, i + perInsert).join('\n'));
 
-const storage = createStorage(
-  openClickHouse({
-    dataDir,
-    clickhouse: {
-      url: undefined,
-      user: '',
-      password: '',
-      database: 'sessiongraph',
-      readUser: undefined,
-      readPassword: '',
-      cluster: undefined,
-    },
-  }),
-  'sessiongraph',
-);
+const storage = openStoppedDataDir(dataDir);
 await migrateStorage(storage);
 const started = performance.now();
 for (const batch of batches) await storage.insertJsonLines('otel_traces', batch);

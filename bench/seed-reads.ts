@@ -10,8 +10,8 @@
  * `node --import tsx bench/seed-reads.ts <data dir> <spans>`
  */
 import { performance } from 'node:perf_hooks';
-import { openClickHouse } from '../src/storage/client.ts';
-import { createStorage, migrateStorage } from '../src/storage/storage.ts';
+import { migrateStorage } from '../src/storage/storage.ts';
+import { openStoppedDataDir } from '../test/helpers/collector.ts';
 
 const [dataDir = '', spansText = '1000000'] = process.argv.slice(2);
 const SPANS = Number(spansText);
@@ -19,21 +19,7 @@ const PER_SESSION = 33;
 const SESSIONS = Math.floor(SPANS / PER_SESSION);
 const MONTH_SECONDS = 30 * 86_400;
 
-const storage = createStorage(
-  openClickHouse({
-    dataDir,
-    clickhouse: {
-      url: undefined,
-      user: '',
-      password: '',
-      database: 'sessiongraph',
-      readUser: undefined,
-      readPassword: '',
-      cluster: undefined,
-    },
-  }),
-  'sessiongraph',
-);
+const storage = openStoppedDataDir(dataDir);
 await migrateStorage(storage);
 const db = storage.database;
 const exec = async (query: string): Promise<void> => {

@@ -5,27 +5,12 @@
  * With `exporter`, its otel_traces rows are first copied into `exporter_otel_traces`, created with
  * the OpenTelemetry Collector exporter's own DDL (the project's otel_traces differs in one codec).
  */
-import { openClickHouse } from '../src/storage/client.ts';
 import { OTEL_TRACES } from '../src/storage/schema.ts';
-import { createStorage } from '../src/storage/storage.ts';
+import { openStoppedDataDir } from '../test/helpers/collector.ts';
 
 const [dataDir = '', mode = ''] = process.argv.slice(2);
 const db = 'sessiongraph';
-const storage = createStorage(
-  openClickHouse({
-    dataDir,
-    clickhouse: {
-      url: undefined,
-      user: '',
-      password: '',
-      database: db,
-      readUser: undefined,
-      readPassword: '',
-      cluster: undefined,
-    },
-  }),
-  db,
-);
+const storage = openStoppedDataDir(dataDir);
 if (mode === 'exporter') {
   await storage.client.command({ query: OTEL_TRACES(db, 'exporter_otel_traces') });
   await storage.client.command({ query: `INSERT INTO ${db}.exporter_otel_traces SELECT * FROM ${db}.otel_traces` });

@@ -1,20 +1,8 @@
 /**
- * sessiongraph's public API: for agents, startTracing and the span helpers; the node types
- * the API returns; the configuration parser.
+ * sessiongraph's public API: for agents, the SDK (startTracing, the span helpers, the graph's
+ * ids — the same as the sessiongraph-sdk package); the node types the API returns; the
+ * configuration parser.
  */
-export { startTracing, tracesUrl, type Tracing, type TracingOptions } from '../packages/sdk/src/tracing.ts';
-export {
-  agentSession,
-  decision,
-  llmCall,
-  toolCall,
-  type AgentInfo,
-  type AgentSessionOptions,
-  type DecisionInput,
-  type LlmCallReporter,
-  type Usage,
-} from '../packages/sdk/src/helpers.ts';
-export { setClock, type Clock } from '../packages/sdk/src/clock.ts';
-export { sessionIdOf } from './mapping/ids.ts';
+export * from '../packages/sdk/src/index.ts';
 export { parseConfig, type Config } from './config.ts';
 export type { AgentSession, AgentDefinition, Decision, GraphEdge } from './mapping/types.ts';

@@ -16,6 +16,7 @@ import {
 import type { Storage } from '../storage/storage.ts';
 import { readTranscript, type TranscriptEntry } from './transcript.ts';
 import { EXPIRED } from '../retention/retention.ts';
+import type { EvidenceStep } from '../mapping/roll-up.ts';
 
 const ns = (column: string): string => `toString(toUnixTimestamp64Nano(${column}))`;
 
@@ -149,7 +150,7 @@ export function createGraphQueries(storage: Storage) {
       );
       if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
       const { stored_evidence: stored, ...row } = rows[0] as Record<string, unknown> & {
-        stored_evidence: StoredStep[];
+        stored_evidence: EvidenceStep[];
       };
       const decision = toDecision(row);
       const decidedAtNs = String(rows[0].decided_at_ns);
@@ -169,7 +170,7 @@ export function createGraphQueries(storage: Storage) {
           decision,
           session,
           agent_definition: agentDefinition,
-          evidence: stored.map(fromStoredStep),
+          evidence: stored.map(fromEvidenceStep),
           content_expired: true,
         };
       const expired = evidence.some((e) => e.input === EXPIRED || e.output === EXPIRED);
@@ -277,22 +278,8 @@ export function createGraphQueries(storage: Storage) {
   return queries;
 }
 
-/** A step of `decisions.evidence` as read (EvidenceStep of roll-up.ts; times are ns strings, exact). */
-interface StoredStep {
-  span_id: string;
-  kind: 'llm' | 'embedding' | 'tool';
-  name: string;
-  model: string;
-  tool: string;
-  start_ns: string;
-  end_ns: string;
-  error: number;
-  input_tokens: number;
-  output_tokens: number;
-}
-
 /** A stored evidence step as a transcript entry whose spans have expired: structure, no content. */
-function fromStoredStep(step: StoredStep): TranscriptEntry {
+function fromEvidenceStep(step: EvidenceStep): TranscriptEntry {
   const { start_ns: start, end_ns: end } = step;
   return {
     span_id: step.span_id,

@@ -7,7 +7,13 @@
 import { createHash } from 'node:crypto';
 import type { LogRow } from '../otlp/decode-logs-row.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
-import { CONTENT_KEYS, DEFAULT_VALUE_PATTERNS, type RedactionConfig, type RedactionProfile } from './rules.ts';
+import {
+  CONTENT_KEYS,
+  DEFAULT_VALUE_PATTERNS,
+  EVENT_NAME_BODY,
+  type RedactionConfig,
+  type RedactionProfile,
+} from './rules.ts';
 
 /** Who sent a request: the API key it presented (never stored; only its digest is compared). */
 export interface Sender {
@@ -102,7 +108,7 @@ export function createRedactor(config: RedactionConfig): Redactor {
         row.ResourceAttributes = redactMap(row.ResourceAttributes, profile);
         row.ScopeAttributes = redactMap(row.ScopeAttributes, profile);
         // A body that is an event's name (Claude Code's `claude_code.api_request`) is not content.
-        if (profile.content === 'drop' && row.Body !== '' && !EVENT_NAME.test(row.Body)) {
+        if (profile.content === 'drop' && row.Body !== '' && !EVENT_NAME_BODY.test(row.Body)) {
           count('content');
           row.Body = masked('content');
         } else {
@@ -112,8 +118,6 @@ export function createRedactor(config: RedactionConfig): Redactor {
     },
   };
 }
-
-const EVENT_NAME = /^[a-z][\w.-]{0,99}$/i;
 
 /** The SHA-256 of the sender's key, computed once per request and only if an override asks. */
 function lazyDigest(sender: Sender | undefined): () => string | undefined {

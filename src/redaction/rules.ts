@@ -146,6 +146,12 @@ export const CONTENT_KEY_PATTERNS: readonly string[] = [
   'response',
 ];
 
+/**
+ * A log body that is an event's name (Claude Code's `claude_code.api_request`), not content:
+ * redaction's content-off mode and content expiry both leave such a body alone.
+ */
+export const EVENT_NAME_BODY = /^[a-z][\w.-]{0,99}$/i;
+
 /** `*` matches any characters; everything else literally; case-insensitive. */
 export function globRegex(glob: string): RegExp {
   return new RegExp(

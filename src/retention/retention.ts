@@ -16,7 +16,7 @@
  * Settings are applied at start (`ALTER … MODIFY TTL` / `REMOVE TTL`, only where they changed,
  * remembered in `retention_settings`), so changing one changes the tables in place.
  */
-import { CONTENT_KEY_PATTERNS, globRegex } from '../redaction/rules.ts';
+import { CONTENT_KEY_PATTERNS, EVENT_NAME_BODY, globRegex } from '../redaction/rules.ts';
 import type { LogRow } from '../otlp/decode-logs-row.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -123,7 +123,7 @@ export function expireOldLogContent(rows: LogRow[], contentSeconds: number, nowM
   for (const row of rows) {
     if (BigInt(row.Timestamp) >= cutoffNs) continue;
     row.LogAttributes = expireMap(row.LogAttributes);
-    if (row.Body !== '' && !/^[a-z][\w.-]{0,99}$/i.test(row.Body)) row.Body = EXPIRED;
+    if (row.Body !== '' && !EVENT_NAME_BODY.test(row.Body)) row.Body = EXPIRED;
     expired++;
   }
   return expired;
@@ -163,7 +163,7 @@ export async function sweepExpiredContent(
   );
   await storage.command(
     `ALTER TABLE ${db}.otel_logs UPDATE LogAttributes = ${mapExpired('LogAttributes')},
-            Body = if(match(Body, '^[A-Za-z][A-Za-z0-9_.-]{0,99}$') OR Body = '', Body, '${EXPIRED}')
+            Body = if(match(Body, '(?i)${EVENT_NAME_BODY.source.replaceAll('\\', '\\\\')}') OR Body = '', Body, '${EXPIRED}')
             WHERE ${window('Timestamp')} SETTINGS mutations_sync = 2`,
   );
   await storage.insertJsonLines(

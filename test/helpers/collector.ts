@@ -36,7 +36,7 @@ export async function queryRows<T = Record<string, unknown>>(
   return result.json<T>();
 }
 
-/** Opens the embedded engine's data directory of a collector that has stopped (one per process). */
+/** Opens an embedded engine's data directory outside a collector (one per process): a stopped collector's, or a bench's. */
 export function openStoppedDataDir(dataDir: string): Storage {
   return createStorage(
     openClickHouse({
