@@ -265,6 +265,21 @@ describe.skipIf(!haveChromium && !process.env.CI)('dashboard in headless Chromiu
     await page.goto(`${plain.url}/agents`);
     await ready(page, 'agents');
     expect(await page.locator('#agents-table tbody tr').count()).toBeGreaterThan(1);
+    // Sorting by cost: a click on the header sorts by it (the page may start there), another reverses it; the URL keeps it.
+    const costHeader = page.locator('#agents-table th:has-text("Cost")');
+    const costs = async (): Promise<number[]> =>
+      (await page.locator('#agents-table tbody td[data-label="Cost"]').allTextContents()).map((t) =>
+        Number(t.replace(/[$,]/g, '')),
+      );
+    for (let i = 0; i < 2 && (await costHeader.getAttribute('aria-sort')) !== 'descending'; i++)
+      await costHeader.locator('button').click();
+    expect(await costHeader.getAttribute('aria-sort')).toBe('descending');
+    const down = await costs();
+    expect(down).toEqual([...down].sort((a, b) => b - a));
+    await costHeader.locator('button').click();
+    expect(await costHeader.getAttribute('aria-sort')).toBe('ascending');
+    expect(await costs()).toEqual([...down].sort((a, b) => a - b));
+    expect(page.url()).toMatch(/sort=cost&dir=asc/);
 
     await page.fill('#search-input', decisionId!.replaceAll('-', '').toUpperCase());
     await page.press('#search-input', 'Enter');

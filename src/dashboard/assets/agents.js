@@ -1,7 +1,7 @@
 // Agents (`/agents`): each agent definition with its version, sessions, failure rate, cost,
 // tokens, errors and last run, sortable.
 import { api, query } from './api.js';
-import { fill, h, link, message } from './dom.js';
+import { fill, h, link, message, sortableHeader } from './dom.js';
 import { agentLabel, count, money, percent, time } from './format.js';
 
 const failureRate = (a) => (a.session_count > 0 ? a.failed_sessions / a.session_count : null);
@@ -65,44 +65,12 @@ export async function agentsPage(ctx) {
         h(
           'thead',
           {},
-          h(
-            'tr',
-            {},
-            COLUMNS.map((c) => {
-              const active = c.key === sort.key;
-              return h(
-                'th',
-                {
-                  scope: 'col',
-                  class: c.num ? 'num' : '',
-                  'aria-sort': active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none',
-                },
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'sort',
-                    on: {
-                      click: () => {
-                        sort = active
-                          ? { key: c.key, dir: sort.dir === 'asc' ? 'desc' : 'asc' }
-                          : { key: c.key, dir: c.text ? 'asc' : 'desc' };
-                        ctx.pushQuery({ sort: sort.key, dir: sort.dir }, { replace: true });
-                        render();
-                        holder.querySelector('th:not([aria-sort="none"]) button')?.focus();
-                      },
-                    },
-                  },
-                  c.label,
-                  h('span', {
-                    class: 'sort-mark',
-                    'aria-hidden': 'true',
-                    text: active ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ' ↕',
-                  }),
-                ),
-              );
-            }),
-          ),
+          sortableHeader(COLUMNS, sort, (next) => {
+            sort = next;
+            ctx.pushQuery({ sort: sort.key, dir: sort.dir }, { replace: true });
+            render();
+            holder.querySelector('th:not([aria-sort="none"]) button')?.focus();
+          }),
         ),
         h(
           'tbody',

@@ -92,3 +92,47 @@ export function codeBlock(text, label) {
 export function message(kind, ...children) {
   return h('div', { class: `message message-${kind}`, role: kind === 'error' ? 'alert' : 'status' }, ...children);
 }
+
+/**
+ * The header row of a sortable table: each column a button (keyboard-reachable) that sorts by it
+ * — again to reverse — with `aria-sort` on the active column. `onSort(next)` gets the new
+ * `{ key, dir }`; text columns start ascending, numbers descending.
+ */
+export function sortableHeader(columns, sort, onSort) {
+  return h(
+    'tr',
+    {},
+    columns.map((c) => {
+      const active = c.key === sort.key;
+      return h(
+        'th',
+        {
+          scope: 'col',
+          class: c.num ? 'num' : '',
+          'aria-sort': active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none',
+        },
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'sort',
+            on: {
+              click: () =>
+                onSort(
+                  active
+                    ? { key: c.key, dir: sort.dir === 'asc' ? 'desc' : 'asc' }
+                    : { key: c.key, dir: c.text ? 'asc' : 'desc' },
+                ),
+            },
+          },
+          c.label,
+          h('span', {
+            class: 'sort-mark',
+            'aria-hidden': 'true',
+            text: active ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ' ↕',
+          }),
+        ),
+      );
+    }),
+  );
+}

@@ -1,7 +1,7 @@
 // Sessions (`/sessions`): the API's filters (agent, status, from, to, conversation id, page
 // size, cursor) live in the URL, so a view can be shared; sorting is over the loaded page.
 import { api, query } from './api.js';
-import { fill, h, link, message } from './dom.js';
+import { fill, h, link, message, sortableHeader } from './dom.js';
 import { agentLabel, count, money, statusBadge, time } from './format.js';
 
 const STATUSES = ['completed', 'failed', 'abandoned', 'active'];
@@ -151,44 +151,12 @@ export async function sessionsPage(ctx) {
   let page = { sessions: [], next_cursor: null };
   const renderTable = () => {
     const rows = sorted(page.sessions, sort);
-    const head = h(
-      'tr',
-      {},
-      COLUMNS.map((c) => {
-        const active = sort.key === c.key;
-        return h(
-          'th',
-          {
-            scope: 'col',
-            class: c.num ? 'num' : '',
-            'aria-sort': active ? (sort.dir === 'asc' ? 'ascending' : 'descending') : 'none',
-          },
-          h(
-            'button',
-            {
-              type: 'button',
-              class: 'sort',
-              on: {
-                click: () => {
-                  sort = active
-                    ? { key: c.key, dir: sort.dir === 'asc' ? 'desc' : 'asc' }
-                    : { key: c.key, dir: c.text ? 'asc' : 'desc' };
-                  pushUrl(true);
-                  renderTable();
-                  results.querySelector(`th[aria-sort]:not([aria-sort="none"]) button`)?.focus();
-                },
-              },
-            },
-            c.label,
-            h('span', {
-              class: 'sort-mark',
-              'aria-hidden': 'true',
-              text: active ? (sort.dir === 'asc' ? ' ▲' : ' ▼') : ' ↕',
-            }),
-          ),
-        );
-      }),
-    );
+    const head = sortableHeader(COLUMNS, sort, (next) => {
+      sort = next;
+      pushUrl(true);
+      renderTable();
+      results.querySelector(`th[aria-sort]:not([aria-sort="none"]) button`)?.focus();
+    });
     const body = rows.map((s) =>
       h(
         'tr',
