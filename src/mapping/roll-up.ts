@@ -209,7 +209,8 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
         .map((d) => [d.id, d] as const),
     ).values(),
   ];
-  for (const d of decisions) d.evidence = evidenceOf(fromSpans, d.decided_at);
+  const evidence = evidenceOf(fromSpans);
+  for (const d of decisions) d.evidence = evidence(d.decided_at);
   decisions.sort((a, b) =>
     BigInt(a.decided_at) < BigInt(b.decided_at)
       ? -1
@@ -368,14 +369,20 @@ function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
   }));
 }
 
-/** SPEC §5: the session's tool and model calls that ended before the decision, in order of their end. */
-function evidenceOf(members: readonly SpanFacts[], decidedAtNs: string): EvidenceStep[] {
-  return members
-    .filter(
-      (s) => (s.is_tool === 1 || s.is_llm === 1 || s.is_embedding === 1) && compareNs(s.end_time, decidedAtNs) < 0,
-    )
+/** Evidence steps kept with each decision: the calls just before it (the transcript has all while the spans live). */
+export const EVIDENCE_KEPT = 200;
+
+/**
+ * SPEC §5: for a decision time, the session's tool and model calls that ended before it, in order
+ * of their end — the last EVIDENCE_KEPT of them. The calls are sorted once per roll-up and each
+ * decision takes its slice by binary search: a long session with many decisions stays
+ * O(calls log calls + decisions × EVIDENCE_KEPT), on disk and in the roll-up.
+ */
+function evidenceOf(members: readonly SpanFacts[]): (decidedAtNs: string) => EvidenceStep[] {
+  const calls = members
+    .filter((s) => s.is_tool === 1 || s.is_llm === 1 || s.is_embedding === 1)
     .sort((a, b) => compareNs(a.end_time, b.end_time) || (a.span_id < b.span_id ? -1 : 1))
-    .map((s) => ({
+    .map((s): EvidenceStep => ({
       span_id: s.span_id,
       kind: s.is_tool === 1 ? 'tool' : s.is_llm === 1 ? 'llm' : 'embedding',
       name: s.span_name,
@@ -387,6 +394,16 @@ function evidenceOf(members: readonly SpanFacts[], decidedAtNs: string): Evidenc
       input_tokens: s.input_tokens,
       output_tokens: s.output_tokens,
     }));
+  return (decidedAtNs) => {
+    let lo = 0;
+    let hi = calls.length; // first call not ending before the decision
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareNs(calls[mid]?.end_ns ?? '0', decidedAtNs) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return calls.slice(Math.max(0, lo - EVIDENCE_KEPT), lo);
+  };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifySpan } from '../../src/conventions/classify.ts';
 import { finalOutput, firstInput, tokenUsage } from '../../src/conventions/fields.ts';
-import { rollUpTrace } from '../../src/mapping/roll-up.ts';
+import { EVIDENCE_KEPT, rollUpTrace } from '../../src/mapping/roll-up.ts';
 import { keepSummaryTexts, toSpanFacts } from '../../src/mapping/span-facts.ts';
 import type { SpanRow } from '../../src/otlp/span-row.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
@@ -118,6 +118,36 @@ describe("each model's share of a session (model_usage, for trends by model)", (
     expect(session.model_usage.reduce((n, m) => n + Number(m.cost), 0)).toBeCloseTo(Number(session.cost), 9);
     expect(session.unpriced_models).toEqual(['acme-llm-7b']);
     expect(session.llm_call_count).toBe(session.model_usage.reduce((n, m) => n + m.calls, 0));
+  });
+});
+
+describe('the evidence kept with a decision (decisions.evidence)', () => {
+  it('is the structure of the calls that ended before it, in order, at most the last EVIDENCE_KEPT', () => {
+    const ROOT = '0000000000000001';
+    const calls = Array.from({ length: 300 }, (_, i) =>
+      span(
+        (i + 16).toString(16).padStart(16, '0'),
+        ROOT,
+        { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': `tool-${i}` },
+        i * 10,
+        i * 10 + 5,
+      ),
+    );
+    const rows = [
+      span(ROOT, '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' }, 0, 10_000),
+      ...calls,
+      span('00000000000fff01', ROOT, { 'decision.title': 'early' }, 1, 2), // before every call ended
+      span('00000000000fff02', ROOT, { 'decision.title': 'late' }, 2500, 2501), // after 250 calls ended
+    ];
+    const { decisions } = rollUp(rows);
+    const byTitle = new Map(decisions.map((d) => [d.title, d.evidence]));
+    expect(byTitle.get('early')).toEqual([]);
+    const late = byTitle.get('late') ?? [];
+    expect(late).toHaveLength(EVIDENCE_KEPT);
+    expect(late.map((e) => e.tool)).toEqual(
+      Array.from({ length: EVIDENCE_KEPT }, (_, i) => `tool-${250 - EVIDENCE_KEPT + i}`),
+    );
+    expect(late.at(-1)).toMatchObject({ kind: 'tool', name: 'span', error: 0 });
   });
 });
 
