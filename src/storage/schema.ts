@@ -350,7 +350,7 @@ export const MIGRATIONS: readonly Migration[] = [
       "agent_sessions.model_usage (each model's calls, errors, tokens and cost, for trends by model); agent_definitions.latest_version (the version of the newest session seen, not the largest string)",
     statements: (db) => [
       `ALTER TABLE ${db}.agent_sessions ADD COLUMN IF NOT EXISTS model_usage
-         Array(Tuple(model LowCardinality(String), calls UInt32, errors UInt32, tokens UInt64, cost Decimal(18, 9), priced UInt8)) AFTER models`,
+         Array(Tuple(model LowCardinality(String), calls UInt32, errors UInt32, tokens UInt64, cost Decimal(18, 9), priced UInt8)) CODEC(ZSTD(3)) AFTER models`,
       `ALTER TABLE ${db}.agent_definitions ADD COLUMN IF NOT EXISTS latest_version
          SimpleAggregateFunction(max, Tuple(DateTime64(9, 'UTC'), String)) AFTER version`,
     ],
@@ -363,7 +363,8 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${db}.retention_settings (name String, value String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
        ENGINE = MergeTree ORDER BY (name, applied_at)`,
       `ALTER TABLE ${db}.decisions ADD COLUMN IF NOT EXISTS evidence Array(Tuple(span_id String, kind LowCardinality(String), name String,
-         model LowCardinality(String), tool LowCardinality(String), start_ns String, end_ns String, error UInt8, input_tokens UInt64, output_tokens UInt64))`,
+         model LowCardinality(String), tool LowCardinality(String), start_ns String, end_ns String, error UInt8, input_tokens UInt64, output_tokens UInt64))
+         CODEC(ZSTD(3))`,
     ],
   },
   {
