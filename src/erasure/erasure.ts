@@ -70,6 +70,7 @@ const TABLES = (db: string, graph: boolean): Array<{ table: string; where: strin
     ? [
         { table: 'agent_sessions', where: 'id IN {sessions:Array(UUID)}' },
         { table: 'decisions', where: 'session_id IN {sessions:Array(UUID)}' },
+        { table: 'session_calls', where: 'session_id IN {sessions:Array(UUID)}' },
         {
           table: 'graph_edges',
           // Definition → session, and session → decision: every edge touching the sessions.

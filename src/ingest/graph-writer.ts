@@ -322,4 +322,9 @@ async function writeRollUps(storage: Storage, results: readonly TraceRollUp[]): 
     results.flatMap((r) => r.edges),
     ['created_at'],
   );
+  await write(
+    'session_calls',
+    results.flatMap((r) => (r.calls ? [{ session_id: r.session.id, calls: r.calls }] : [])),
+    [],
+  );
 }

@@ -40,12 +40,13 @@ export interface ModelUsage {
   priced: 0 | 1;
 }
 export type DefinitionRecord = AgentDefinition;
-export type DecisionRecord = Decision & { evidence: EvidenceStep[] };
+export type DecisionRecord = Decision;
 
 /**
- * The structure of one step of a decision's evidence, stored with the decision (not in the API's
- * decision) so the auditor's trail — which tools and models, in which order, when, failed or not,
- * how many tokens — outlives the raw spans under `--retain-spans`. No text: content lives in the spans.
+ * One tool or model call of a session, structure only (no text): kept with the graph in
+ * `session_calls` so a decision's evidence — which tools and models, in which order, when, failed
+ * or not, how many tokens — outlives the raw spans under `--retain-spans`. Once per session, not
+ * per decision: a decision's evidence is the calls that ended before it.
  */
 export interface EvidenceStep {
   span_id: string;
@@ -68,6 +69,11 @@ export interface TraceRollUp {
   definition: DefinitionRecord | undefined;
   decisions: DecisionRecord[];
   edges: EdgeRecord[];
+  /**
+   * The session's calls (session_calls), once it is over and made decisions: not while it is
+   * active, so a long session's roll-up every second does not rewrite them.
+   */
+  calls: EvidenceStep[] | undefined;
 }
 
 /** Clock and configuration of a roll-up. */
@@ -209,8 +215,6 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
         .map((d) => [d.id, d] as const),
     ).values(),
   ];
-  const evidence = evidenceOf(fromSpans);
-  for (const d of decisions) d.evidence = evidence(d.decided_at);
   decisions.sort((a, b) =>
     BigInt(a.decided_at) < BigInt(b.decided_at)
       ? -1
@@ -255,7 +259,8 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
       created_at: start,
     });
   }
-  return { session, definition, decisions, edges };
+  const calls = status !== 'active' && decisions.length > 0 ? callsOf(fromSpans) : undefined;
+  return { session, definition, decisions, edges, calls };
 }
 
 /**
@@ -365,21 +370,12 @@ function decisionsOf(span: SpanFacts, sessionId: string): DecisionRecord[] {
     trace_id: span.trace_id,
     // A log event's decision points at the span it was emitted under (Claude Code's tool span), when there is one.
     span_id: span.origin === 'log' && span.parent_span_id !== '' ? span.parent_span_id : span.span_id,
-    evidence: [],
   }));
 }
 
-/** Evidence steps kept with each decision: the calls just before it (the transcript has all while the spans live). */
-export const EVIDENCE_KEPT = 200;
-
-/**
- * SPEC §5: for a decision time, the session's tool and model calls that ended before it, in order
- * of their end — the last EVIDENCE_KEPT of them. The calls are sorted once per roll-up and each
- * decision takes its slice by binary search: a long session with many decisions stays
- * O(calls log calls + decisions × EVIDENCE_KEPT), on disk and in the roll-up.
- */
-function evidenceOf(members: readonly SpanFacts[]): (decidedAtNs: string) => EvidenceStep[] {
-  const calls = members
+/** The session's tool and model calls in order of their end (session_calls): structure only. */
+function callsOf(members: readonly SpanFacts[]): EvidenceStep[] {
+  return members
     .filter((s) => s.is_tool === 1 || s.is_llm === 1 || s.is_embedding === 1)
     .sort((a, b) => compareNs(a.end_time, b.end_time) || (a.span_id < b.span_id ? -1 : 1))
     .map((s): EvidenceStep => ({
@@ -394,16 +390,6 @@ function evidenceOf(members: readonly SpanFacts[]): (decidedAtNs: string) => Evi
       input_tokens: s.input_tokens,
       output_tokens: s.output_tokens,
     }));
-  return (decidedAtNs) => {
-    let lo = 0;
-    let hi = calls.length; // first call not ending before the decision
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareNs(calls[mid]?.end_ns ?? '0', decidedAtNs) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return calls.slice(Math.max(0, lo - EVIDENCE_KEPT), lo);
-  };
 }
 
 /**

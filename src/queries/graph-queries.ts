@@ -30,7 +30,7 @@ const SESSION_COLUMNS = `* EXCEPT (version, model_usage) REPLACE (toFloat64(cost
 const DEFINITION_COLUMNS = `* EXCEPT (latest_version)
   REPLACE (if(toUnixTimestamp64Nano(latest_version.1) = 0, version, latest_version.2) AS version),
   ${ns('first_seen')} AS first_seen_ns, ${ns('last_seen')} AS last_seen_ns`;
-const DECISION_COLUMNS = `* EXCEPT (evidence), ${ns('decided_at')} AS decided_at_ns`;
+const DECISION_COLUMNS = `*, ${ns('decided_at')} AS decided_at_ns`;
 
 type Row = Record<string, unknown>;
 
@@ -145,14 +145,11 @@ export function createGraphQueries(storage: Storage) {
     }> {
       requireUuid(id, 'decision');
       const rows = await storage.read<Record<string, unknown>>(
-        `SELECT ${DECISION_COLUMNS}, evidence AS stored_evidence FROM ${db}.decisions FINAL WHERE id = {id:UUID}`,
+        `SELECT ${DECISION_COLUMNS} FROM ${db}.decisions FINAL WHERE id = {id:UUID}`,
         { id: id.toLowerCase() },
       );
       if (!rows[0]) throw new NotFoundError(`no decision with id ${id}`);
-      const { stored_evidence: stored, ...row } = rows[0] as Record<string, unknown> & {
-        stored_evidence: EvidenceStep[];
-      };
-      const decision = toDecision(row);
+      const decision = toDecision(rows[0]);
       const decidedAtNs = String(rows[0].decided_at_ns);
       const [{ session: found, agentDefinition }, spans] = await Promise.all([
         sessionWithDefinition(decision.session_id),
@@ -164,15 +161,25 @@ export function createGraphQueries(storage: Storage) {
       const evidence = transcript
         .filter((e) => (e.kind === 'tool' || e.kind === 'llm') && BigInt(e.end_ns) < BigInt(decidedAtNs))
         .sort((a, b) => (BigInt(a.end_ns) < BigInt(b.end_ns) ? -1 : BigInt(a.end_ns) > BigInt(b.end_ns) ? 1 : 0));
-      // Spans gone (--retain-spans shorter than --retain-graph): the structure kept with the decision.
-      if (spans.length === 0 && stored.length > 0)
-        return {
-          decision,
-          session,
-          agent_definition: agentDefinition,
-          evidence: stored.map(fromEvidenceStep),
-          content_expired: true,
-        };
+      // Spans gone (--retain-spans shorter than --retain-graph): the calls kept with the graph.
+      if (spans.length === 0) {
+        const [kept] = await storage.read<{ calls: EvidenceStep[] }>(
+          `SELECT calls FROM ${db}.session_calls FINAL WHERE session_id = {id:UUID}`,
+          { id: decision.session_id },
+        );
+        const before = (kept?.calls ?? []).filter(
+          (c) => BigInt(c.end_ns) < BigInt(decidedAtNs) && c.kind !== 'embedding',
+        );
+        if (before.length > 0) {
+          return {
+            decision,
+            session,
+            agent_definition: agentDefinition,
+            evidence: before.map(fromEvidenceStep),
+            content_expired: true,
+          };
+        }
+      }
       const expired = evidence.some((e) => e.input === EXPIRED || e.output === EXPIRED);
       return {
         decision,

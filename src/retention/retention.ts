@@ -41,6 +41,7 @@ const TABLE_TTLS: Array<{ table: string; kind: Kind; time: string }> = [
   { table: 'agent_definitions', kind: 'graph', time: 'toDateTime(last_seen)' },
   { table: 'decisions', kind: 'graph', time: 'toDateTime(decided_at)' },
   { table: 'graph_edges', kind: 'graph', time: 'toDateTime(created_at)' },
+  { table: 'session_calls', kind: 'graph', time: 'toDateTime(updated_at)' },
 ];
 /** Columns holding copies of content, with the time they age by. */
 const CONTENT_COLUMNS: Array<{ table: string; column: string; time: string }> = [

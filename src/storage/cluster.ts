@@ -25,6 +25,7 @@ export const SHARDING_KEYS: Record<string, string> = {
   // written back as the 32 hex digits of the trace id.
   graph_edges:
     "cityHash64(replaceAll(toString(if(edge_type = 'agent_definition_runs_agent_session', target_id, source_id)), '-', ''))",
+  session_calls: "cityHash64(replaceAll(toString(session_id), '-', ''))",
   agent_definitions: 'cityHash64(id)',
 };
 

@@ -358,13 +358,16 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 12,
     description:
-      'retention_settings: the retention TTLs applied (--retain-*) and how far expired content is swept; decisions.evidence: the structure of the evidence, kept with the graph',
+      "retention_settings: the retention TTLs applied (--retain-*) and how far expired content is swept; session_calls: each ended session's calls (structure, no text), kept with the graph for decisions' evidence",
     statements: (db) => [
       `CREATE TABLE IF NOT EXISTS ${db}.retention_settings (name String, value String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
        ENGINE = MergeTree ORDER BY (name, applied_at)`,
-      `ALTER TABLE ${db}.decisions ADD COLUMN IF NOT EXISTS evidence Array(Tuple(span_id String, kind LowCardinality(String), name String,
-         model LowCardinality(String), tool LowCardinality(String), start_ns String, end_ns String, error UInt8, input_tokens UInt64, output_tokens UInt64))
-         CODEC(ZSTD(3))`,
+      `CREATE TABLE IF NOT EXISTS ${db}.session_calls (
+         session_id UUID,
+         calls Array(Tuple(span_id String, kind LowCardinality(String), name String, model LowCardinality(String),
+           tool LowCardinality(String), start_ns String, end_ns String, error UInt8, input_tokens UInt64, output_tokens UInt64)) CODEC(ZSTD(3)),
+         updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
+       ) ENGINE = ReplacingMergeTree(updated_at) ORDER BY session_id`,
     ],
   },
   {

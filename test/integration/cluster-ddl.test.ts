@@ -62,6 +62,7 @@ describe('cluster DDL', () => {
         ?.sql.match(/'(\w+)_local', (.+)\)\s*$/)?.[2];
     // Everything a roll-up of one trace reads and writes is on that trace's shard.
     for (const table of [
+      'session_calls',
       'otel_traces',
       'otel_traces_trace_id_ts',
       'otel_logs',

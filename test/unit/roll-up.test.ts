@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifySpan } from '../../src/conventions/classify.ts';
 import { finalOutput, firstInput, tokenUsage } from '../../src/conventions/fields.ts';
-import { EVIDENCE_KEPT, rollUpTrace } from '../../src/mapping/roll-up.ts';
+import { rollUpTrace } from '../../src/mapping/roll-up.ts';
 import { keepSummaryTexts, toSpanFacts } from '../../src/mapping/span-facts.ts';
 import type { SpanRow } from '../../src/otlp/span-row.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
@@ -121,33 +121,33 @@ describe("each model's share of a session (model_usage, for trends by model)", (
   });
 });
 
-describe('the evidence kept with a decision (decisions.evidence)', () => {
-  it('is the structure of the calls that ended before it, in order, at most the last EVIDENCE_KEPT', () => {
+describe("the calls kept with the graph (session_calls), for decisions' evidence", () => {
+  it('are the structure of every tool and model call in order of their end, once the session is over', () => {
     const ROOT = '0000000000000001';
     const calls = Array.from({ length: 300 }, (_, i) =>
       span(
         (i + 16).toString(16).padStart(16, '0'),
         ROOT,
         { 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': `tool-${i}` },
-        i * 10,
-        i * 10 + 5,
+        3000 - i * 10, // started in reverse order: kept in order of their end
+        3000 - i * 10 + 5,
       ),
     );
-    const rows = [
-      span(ROOT, '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' }, 0, 10_000),
-      ...calls,
-      span('00000000000fff01', ROOT, { 'decision.title': 'early' }, 1, 2), // before every call ended
-      span('00000000000fff02', ROOT, { 'decision.title': 'late' }, 2500, 2501), // after 250 calls ended
-    ];
-    const { decisions } = rollUp(rows);
-    const byTitle = new Map(decisions.map((d) => [d.title, d.evidence]));
-    expect(byTitle.get('early')).toEqual([]);
-    const late = byTitle.get('late') ?? [];
-    expect(late).toHaveLength(EVIDENCE_KEPT);
-    expect(late.map((e) => e.tool)).toEqual(
-      Array.from({ length: EVIDENCE_KEPT }, (_, i) => `tool-${250 - EVIDENCE_KEPT + i}`),
-    );
-    expect(late.at(-1)).toMatchObject({ kind: 'tool', name: 'span', error: 0 });
+    const decisionSpan = span('00000000000fff01', ROOT, { 'decision.title': 'late' }, 2500, 2501);
+    const root = span(ROOT, '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' }, 0, 10_000);
+    const over = rollUp([root, ...calls, decisionSpan]);
+    expect(over.calls).toHaveLength(300);
+    expect(over.calls?.map((c) => c.tool)).toEqual(Array.from({ length: 300 }, (_, i) => `tool-${299 - i}`));
+    expect(over.calls?.[0]).toMatchObject({
+      kind: 'tool',
+      error: 0,
+      start_ns: String(START + 10_000_000n),
+      end_ns: String(START + 15_000_000n),
+    });
+    // While the session is active (no root yet), nothing is written: its roll-ups run every second.
+    expect(rollUp([...calls, decisionSpan]).calls).toBeUndefined();
+    // Without decisions there is no evidence to keep.
+    expect(rollUp([root, ...calls]).calls).toBeUndefined();
   });
 });
 
