@@ -13,7 +13,7 @@ import { createGraphWriter, type GraphWriter } from '../src/ingest/graph-writer.
 import { SpanWriter } from '../src/ingest/span-writer.ts';
 import { openClickHouse } from '../src/storage/client.ts';
 import { createStorage, migrateStorage, StorageUnreachableError, type Storage } from '../src/storage/storage.ts';
-import { applyRetention, sweepExpiredContent } from '../src/retention/retention.ts';
+import { applyRetention, spansOutliveGraph, sweepExpiredContent } from '../src/retention/retention.ts';
 import { createApp, createReceivers, type Receivers } from './app.ts';
 import { startGrpcReceiver, type GrpcReceiver } from './grpc/grpc-server.ts';
 import { logsExportService } from './grpc/logs-service.ts';
@@ -59,6 +59,7 @@ export async function startCollector(config: Config, logger: Logger): Promise<Ru
   const graph = createGraphWriter(storage, {
     pricer,
     sessionTimeoutMs: config.sessionTimeoutMs,
+    keepSessionCalls: spansOutliveGraph(config.retention) === false,
     observeLag: (seconds) => histograms.rollUpLag.observe(seconds),
     onRollUpError: onceEvery(60_000, (err) =>
       logger.warn('session roll-up failed; retrying every second', { error: String(err) }),

@@ -24,6 +24,8 @@ export interface GraphOptions {
   pricer: Pricer;
   /** A session without its root is abandoned this long after its newest span ended. */
   sessionTimeoutMs: number;
+  /** Keep each ended session's calls in session_calls: only when spans expire before the graph (--retain-*). */
+  keepSessionCalls?: boolean;
   /** Receives each roll-up lag (seconds from a span's ack to its session reflecting it), for /metrics. */
   observeLag?: (seconds: number) => void;
   /** Reports a failed roll-up pass (retried a second later). */
@@ -152,7 +154,12 @@ export function createGraphWriter(storage: Storage, options: GraphOptions): Grap
       if (list) list.push(f);
       else byTrace.set(f.trace_id, [f]);
     }
-    const ctx: RollUpContext = { nowNs, abandonAfterNs, pricer: options.pricer };
+    const ctx: RollUpContext = {
+      nowNs,
+      abandonAfterNs,
+      pricer: options.pricer,
+      keepCalls: options.keepSessionCalls ?? false,
+    };
     const results = [...byTrace.values()].map((spans) => rollUpTrace(spans, ctx));
     await writeRollUps(via, results);
     return results;

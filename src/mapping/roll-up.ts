@@ -83,6 +83,12 @@ export interface RollUpContext {
   /** A rootless session with no span ending within this many ns before now is abandoned. */
   abandonAfterNs: bigint;
   pricer: Pricer;
+  /**
+   * Keep the session's calls (TraceRollUp.calls) once it is over: only worth their bytes when the
+   * raw spans expire before the graph does (--retain-spans shorter than --retain-graph); while the
+   * spans live, a decision's evidence comes from them.
+   */
+  keepCalls?: boolean;
 }
 
 /** `agent_definition_id` of a session whose agent is not known (the nil UUID). */
@@ -259,7 +265,7 @@ export function rollUpTrace(facts: readonly SpanFacts[], ctx: RollUpContext): Tr
       created_at: start,
     });
   }
-  const calls = status !== 'active' && decisions.length > 0 ? callsOf(fromSpans) : undefined;
+  const calls = ctx.keepCalls && status !== 'active' && decisions.length > 0 ? callsOf(fromSpans) : undefined;
   return { session, definition, decisions, edges, calls };
 }
 

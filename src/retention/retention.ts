@@ -30,6 +30,14 @@ export interface RetentionConfig {
 
 export const EXPIRED = '[expired]';
 
+/** False when the raw spans expire before the graph: then decisions need their sessions' calls kept (session_calls). */
+export function spansOutliveGraph(config: RetentionConfig): boolean {
+  return (
+    config.spansSeconds === undefined ||
+    (config.graphSeconds !== undefined && config.graphSeconds <= config.spansSeconds)
+  );
+}
+
 type Kind = 'spans' | 'graph';
 /** Table → the time its rows age by, for each table TTL. */
 const TABLE_TTLS: Array<{ table: string; kind: Kind; time: string }> = [

@@ -1,6 +1,6 @@
 /**
  * Retention on the real engine. Runs timestamped 40 days, 10 days and a moment ago are stored
- * with everything kept; then the collector restarts with `--retain-spans 30d --retain-content 7d
+ * with spans kept 60 days and the graph 7 years; then the collector restarts with `--retain-spans 30d --retain-content 7d
  * --retain-graph 7y` (the tables are altered in place), the content sweep runs and the TTL merges
  * are forced (OPTIMIZE FINAL), as time would do. The 40-day run's spans are gone but its session,
  * agent definition and decision stay, the decision's evidence keeping its structure (tools and
@@ -120,7 +120,8 @@ async function send(trace: string, start: number): Promise<void> {
 
 beforeAll(async () => {
   dataDir = tempDir();
-  collector = await startTestCollector(dataDir);
+  // Spans kept 60 days at first (the 40-day run is stored), the graph 7 years: sessions keep their calls.
+  collector = await startTestCollector(dataDir, { SESSIONGRAPH_RETAIN_SPANS: '60d', SESSIONGRAPH_RETAIN_GRAPH: '7y' });
   for (const { trace, start } of [RUNS.old, RUNS.tenDays, RUNS.recent]) await send(trace, start);
   await collector.close();
   collector = await startTestCollector(dataDir, RETAIN);

@@ -135,7 +135,8 @@ describe("the calls kept with the graph (session_calls), for decisions' evidence
     );
     const decisionSpan = span('00000000000fff01', ROOT, { 'decision.title': 'late' }, 2500, 2501);
     const root = span(ROOT, '', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'a' }, 0, 10_000);
-    const over = rollUp([root, ...calls, decisionSpan]);
+    const keep = { ...ctx, keepCalls: true };
+    const over = rollUp([root, ...calls, decisionSpan], keep);
     expect(over.calls).toHaveLength(300);
     expect(over.calls?.map((c) => c.tool)).toEqual(Array.from({ length: 300 }, (_, i) => `tool-${299 - i}`));
     expect(over.calls?.[0]).toMatchObject({
@@ -145,9 +146,10 @@ describe("the calls kept with the graph (session_calls), for decisions' evidence
       end_ns: String(START + 15_000_000n),
     });
     // While the session is active (no root yet), nothing is written: its roll-ups run every second.
-    expect(rollUp([...calls, decisionSpan]).calls).toBeUndefined();
-    // Without decisions there is no evidence to keep.
-    expect(rollUp([root, ...calls]).calls).toBeUndefined();
+    expect(rollUp([...calls, decisionSpan], keep).calls).toBeUndefined();
+    // Without decisions there is no evidence to keep; while spans outlive the graph, none is needed.
+    expect(rollUp([root, ...calls], keep).calls).toBeUndefined();
+    expect(rollUp([root, ...calls, decisionSpan]).calls).toBeUndefined();
   });
 });
 
