@@ -49,10 +49,7 @@ export function createRedactor(config: RedactionConfig): Redactor {
   const redactValue = (value: string, profile: RedactionProfile): string => {
     let out = value;
     for (const pattern of profile.defaults ? [...DEFAULT_VALUE_PATTERNS, ...profile.values] : profile.values) {
-      pattern.regex.lastIndex = 0;
-      if (!pattern.regex.test(out)) continue;
-      out = out.replace(pattern.regex, (match) => {
-        if (pattern.accept && !pattern.accept(match)) return match;
+      out = pattern.replace(out, () => {
         count(pattern.name);
         return masked(pattern.name);
       });
