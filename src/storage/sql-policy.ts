@@ -129,6 +129,12 @@ const SAFE_TABLE_FUNCTIONS = [
   'primes',
 ];
 
+/**
+ * Tables of the collector's database that read-only SQL may not read: the erasure records need
+ * the `admin` scope (`GET /api/erasures`), and `/api/sql` only the `read` one.
+ */
+export const ADMIN_TABLES = new Set(['erasures']);
+
 /** System tables an SRE reads for storage figures; the rest (query_log, processes, users…) stay closed. */
 export const READABLE_SYSTEM_TABLES = new Set(['one', 'numbers', 'parts', 'columns', 'tables']);
 
@@ -253,6 +259,10 @@ export function refusalOf(ast: string, policy: SqlPolicy, database: string): str
 
 function identifierRefusal(kind: string, name: string, policy: SqlPolicy, database: string): string | undefined {
   const parts = name.split('.');
+  const ownTable =
+    kind === 'TableIdentifier' && (parts.length === 1 || parts[0] === database) ? parts.at(-1) : undefined;
+  if (ownTable !== undefined && ADMIN_TABLES.has(ownTable))
+    return `${ownTable} holds the erasure records, which need the admin scope: GET /api/erasures`;
   if (parts.length < 2) return undefined; // unqualified: the collector's database, or a WITH name
   const [db = '', table = ''] = parts;
   if (db === database) return undefined;

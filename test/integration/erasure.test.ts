@@ -241,6 +241,20 @@ describe('erasure', () => {
     expect(Number(/^sessiongraph_erased_rows_dropped_total (\d+)$/m.exec(metrics)?.[1])).toBe(4); // 3 spans + 1 log record
   });
 
+  it('a read key cannot reach the records through SQL, however the table is named', async () => {
+    for (const query of [
+      'SELECT * FROM erasures',
+      'SELECT trace_ids FROM sessiongraph.erasures',
+      'SELECT count() FROM (SELECT criterion_sha256 FROM erasures)',
+      'WITH e AS (SELECT * FROM `erasures`) SELECT * FROM e',
+      'SELECT 1 FROM agent_sessions AS s JOIN erasures AS e ON 1 = 1',
+    ]) {
+      const res = await fetch(`${collector.url}/api/sql`, { method: 'POST', body: query, headers: headers(READ) });
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message, query).toMatch(/admin scope/);
+    }
+  });
+
   it('keeps an erasure record of each, newest first', async () => {
     const { erasures } = (await (await fetch(`${collector.url}/api/erasures`, { headers: headers(ADMIN) })).json()) as {
       erasures: Array<Record<string, any>>;
