@@ -24,6 +24,9 @@ export class ApiKeyError extends Error {
 
 const digestOf = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
+/** A key's SHA-256 in hex: how redaction rules and erasure records name a key without holding it. */
+export const keyDigestHex = (key: string): string => digestOf(key).toString('hex');
+
 /** Parses `k1=ingest,k2=read+ingest` (or the lines of a keys file) naming `source` in errors. */
 export function parseApiKeys(text: string, source: string, separator: RegExp = /,/): ApiKey[] {
   const unit = separator.source.includes('n') ? 'line' : 'entry';

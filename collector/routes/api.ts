@@ -18,9 +18,8 @@ import { readTrends } from '../../src/queries/trends.ts';
 import { readSpan } from '../../src/queries/transcript.ts';
 import { retentionReport } from '../../src/retention/retention.ts';
 import { erase, erasureCriterion, erasureRecords, type ErasedTraces } from '../../src/erasure/erasure.ts';
-import { isLoopbackHost, presentedKey } from '../../src/auth.ts';
+import { isLoopbackHost, keyDigestHex, presentedKey } from '../../src/auth.ts';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
 import { runReadOnlyQuery, type SqlResult } from '../../src/storage/read-only-sql.ts';
 import type { AppDeps } from '../app.ts';
@@ -64,7 +63,7 @@ export function apiRoutes(deps: AppDeps, erased: ErasedTraces): Hono {
   const requester = (c: Context): string => {
     if (deps.config.apiKeys.length > 0) {
       const key = presentedKey(c.req.header('authorization'), c.req.header('x-api-key')) ?? '';
-      return `api key sha256:${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
+      return `api key sha256:${keyDigestHex(key).slice(0, 16)}`;
     }
     let address: string | undefined;
     try {

@@ -4,7 +4,7 @@
  * facts derived from them and every graph node see only what is left. A masked value says what
  * was masked (`[redacted:email]`), never how it looked; a dropped key is gone.
  */
-import { createHash } from 'node:crypto';
+import { keyDigestHex } from '../auth.ts';
 import type { LogRow } from '../otlp/decode-logs-row.ts';
 import type { SpanRow } from '../otlp/span-row.ts';
 import {
@@ -122,7 +122,7 @@ function lazyDigest(sender: Sender | undefined): () => string | undefined {
   let done = false;
   return () => {
     if (!done) {
-      digest = sender?.apiKey ? createHash('sha256').update(sender.apiKey, 'utf8').digest('hex') : undefined;
+      digest = sender?.apiKey ? keyDigestHex(sender.apiKey) : undefined;
       done = true;
     }
     return digest;

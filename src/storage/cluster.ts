@@ -13,6 +13,8 @@
  * through `clusterStatements`: written once for a single server, rewritten here for a cluster.
  */
 
+import type { ClickHouseClient } from '@clickhouse/client';
+
 /** The sharding key of each table's Distributed table. */
 export const SHARDING_KEYS: Record<string, string> = {
   otel_traces: 'cityHash64(TraceId)',
@@ -33,6 +35,19 @@ export const SHARDING_KEYS: Record<string, string> = {
 const DEFAULT_SHARDING_KEY = 'rand()';
 
 const quote = (text: string): string => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** Runs a statement written for one server: as is, or on a cluster as its cluster form. */
+export async function runStatement(
+  client: ClickHouseClient,
+  statement: string,
+  db: string,
+  cluster: string | undefined,
+  params: Record<string, unknown> = {},
+): Promise<void> {
+  for (const query of cluster ? clusterStatements(statement, cluster, db) : [statement]) {
+    await client.command({ query, query_params: params });
+  }
+}
 
 /** The statements that do on a cluster what `statement` does on one server. */
 export function clusterStatements(statement: string, cluster: string, db: string): string[] {

@@ -4,7 +4,7 @@
  * the schema needs, naming the minimum version.
  */
 import type { ClickHouseClient } from '@clickhouse/client';
-import { clusterStatements } from './cluster.ts';
+import { runStatement } from './cluster.ts';
 
 /** Oldest ClickHouse server the schema is known to need (Map columns, DateTime64(9), LIMIT BY, JSON formats as used). */
 export const MIN_SERVER_VERSION = '23.8';
@@ -409,10 +409,7 @@ export function isVersionAtLeast(version: string, minimum: string): boolean {
 /** Checks the server version, creates the database and applies pending migrations; returns the schema version. */
 export async function migrate(client: ClickHouseClient, db: string, cluster?: string): Promise<number> {
   // On a cluster each statement becomes its ON CLUSTER form (cluster.ts).
-  const run = async (statement: string): Promise<void> => {
-    for (const query of cluster ? clusterStatements(statement, cluster, db) : [statement])
-      await client.command({ query });
-  };
+  const run = (statement: string): Promise<void> => runStatement(client, statement, db, cluster);
   const rows = await (
     await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })
   ).json<{ v: string }>();

@@ -9,7 +9,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { isEngineError } from './clickhouse-error.ts';
 import type { ClickHouseHandle } from './client.ts';
 import { UnsupportedServerError, migrate } from './schema.ts';
-import { clusterStatements } from './cluster.ts';
+import { runStatement } from './cluster.ts';
 
 /** Everything the collector needs from ClickHouse. */
 export interface Storage {
@@ -103,9 +103,7 @@ export function createStorage(handle: ClickHouseHandle, db: string, client = han
     location: handle.location,
     cluster: handle.cluster,
     async command(statement, params = {}) {
-      for (const query of handle.cluster ? clusterStatements(statement, handle.cluster, db) : [statement]) {
-        await client.command({ query, query_params: params });
-      }
+      await runStatement(client, statement, db, handle.cluster, params);
     },
     async insertJsonLines(table, jsonLines) {
       // Settings go inside the statement: chDB turns per-call clickhouse_settings into
