@@ -162,30 +162,30 @@ export async function readTrends(storage: Storage, params: TrendParams, nowMs = 
   const group = groupBy ? GROUP_SQL[groupBy] : "'all'";
   const from = `${storage.database}.agent_sessions FINAL${byModel ? ' ARRAY JOIN model_usage AS u' : ''} WHERE ${where.join(' AND ')}`;
   type Row = { grp: string; time?: number; value: number | null; unpriced: string[] };
-  const [points, totals] = await Promise.all([
-    storage.read<Row>(
-      `SELECT ${group} AS grp, ${BUCKET_SQL[bucket]} AS time, ${value} AS value, ${unpriced} AS unpriced FROM ${from} GROUP BY grp, time ORDER BY grp, time`,
-      query,
-    ),
-    storage.read<Row>(
-      `SELECT ${group} AS grp, ${value} AS value, ${unpriced} AS unpriced FROM ${from} GROUP BY grp`,
-      query,
-    ),
-  ]);
+  // One scan: each group's buckets and, as a grouping set of its own, the group over the whole
+  // range (error_rate and p95_duration are not sums of their buckets). grouping(time) is 1 on those.
+  const rows = await storage.read<Row & { total: number }>(
+    `SELECT ${group} AS grp, ${BUCKET_SQL[bucket]} AS time, ${value} AS value, ${unpriced} AS unpriced, grouping(time) AS total
+     FROM ${from} GROUP BY GROUPING SETS ((grp, time), (grp)) ORDER BY grp, time`,
+    query,
+  );
   const number = (v: unknown): number | null =>
     v === null || v === undefined || Number.isNaN(Number(v)) ? null : Number(v);
+  const totals = rows.filter((r) => Number(r.total) === 1);
+  const points = new Map<string, TrendPoint[]>();
+  for (const p of rows) {
+    if (Number(p.total) === 1) continue;
+    const point = {
+      time: new Date(Number(p.time) * 1000).toISOString(),
+      value: number(p.value),
+      unpriced_models: p.unpriced,
+    };
+    const list = points.get(String(p.grp));
+    if (list) list.push(point);
+    else points.set(String(p.grp), [point]);
+  }
   const series = totals
-    .map((t) => ({
-      group: String(t.grp),
-      points: points
-        .filter((p) => p.grp === t.grp)
-        .map((p) => ({
-          time: new Date(Number(p.time) * 1000).toISOString(),
-          value: number(p.value),
-          unpriced_models: p.unpriced,
-        })),
-      total: number(t.value),
-    }))
+    .map((t) => ({ group: String(t.grp), points: points.get(String(t.grp)) ?? [], total: number(t.value) }))
     .sort(
       (a, b) => (b.total ?? -Infinity) - (a.total ?? -Infinity) || (a.group < b.group ? -1 : a.group > b.group ? 1 : 0),
     );
