@@ -4,7 +4,7 @@
  * into the engine with SQL (`INSERT … SELECT … FROM numbers()`), shaped as the collector stores
  * them — `otel_traces` rows with an `invoke_agent` root, `chat` spans with usage and a 400-byte
  * answer, `execute_tool` spans with arguments and results; one `agent_sessions` row per session
- * over 12 agents; a decision in every tenth session. Then it times the 30-day cost-by-agent trend
+ * over 12 agents, with a prose-like description and output summary; a decision in every tenth session. Then it times the 30-day cost-by-agent trend
  * in the engine (`use_query_condition_cache = 0`, so repeats are not flattered) and prints one
  * JSON line: sample session and decision ids for the HTTP reads, and the trend's latencies.
  * `node --import tsx bench/seed-reads.ts <data dir> <spans>`
@@ -29,6 +29,11 @@ const exec = async (query: string): Promise<void> => {
 const traceHex = (s: string): string =>
   `lower(concat(leftPad(hex(cityHash64(${s})), 16, '0'), leftPad(hex(cityHash64(${s}, 1)), 16, '0')))`;
 const start = (s: string): string => `now64(9) - toIntervalSecond(intDiv(${s} * ${MONTH_SECONDS}, ${SESSIONS}))`;
+// Prose-like text of `chars` characters drawn from the bench traffic's words (traffic.ts), so the
+// sessions' description and output summary compress as real text would, not as one letter repeated.
+const WORDS = `['the','agent','reads','ticket','checks','invoice','compares','totals','and','decides','whether','to','refund','escalate','or','close','it','with','a','note','customer']`;
+const prose = (seed: string, chars: number): string =>
+  `substring(arrayStringConcat(arrayMap(k -> ${WORDS}[1 + cityHash64(${seed}, k) % 21], range(${Math.ceil(chars / 4)})), ' '), 1, ${chars})`;
 const asUuid = (hex: string): string =>
   `toUUID(concat(substr(${hex}, 1, 8), '-', substr(${hex}, 9, 4), '-', substr(${hex}, 13, 4), '-', substr(${hex}, 17, 4), '-', substr(${hex}, 21, 12)))`;
 
@@ -45,10 +50,10 @@ await exec(`INSERT INTO ${db}.otel_traces (Timestamp, TraceId, SpanId, ParentSpa
       map('gen_ai.operation.name', 'execute_tool', 'gen_ai.tool.name', 'lookup_invoice', 'gen_ai.tool.call.arguments', repeat('a', 120), 'gen_ai.tool.call.result', repeat('r', 200))),
     if(i = 0, 1650000000, 50000000), if(number % 41 = 0, 'Error', 'Unset')
   FROM (SELECT number, intDiv(number, ${PER_SESSION}) AS s, number % ${PER_SESSION} AS i FROM numbers(${SESSIONS * PER_SESSION}))`);
-await exec(`INSERT INTO ${db}.agent_sessions (id, type, title, status, session_start, session_end, turns, tokens_used, cost, tools_invoked, tool_call_count,
+await exec(`INSERT INTO ${db}.agent_sessions (id, type, title, description, output_summary, status, session_start, session_end, turns, tokens_used, cost, tools_invoked, tool_call_count,
     error_count, session_status, trace_id, root_span_id, agent_definition_id, agent_name, service_name, input_tokens, output_tokens, models, llm_call_count,
     span_count, duration_ms, last_span_at, version)
-  SELECT ${asUuid(traceHex('s'))}, 'agent_session', concat('agent-', toString(s % 12)), 'completed', ${start('s')}, ${start('s')} + toIntervalSecond(2),
+  SELECT ${asUuid(traceHex('s'))}, 'agent_session', concat('agent-', toString(s % 12)), ${prose('s', 160)}, ${prose('s + 1', 400)}, 'completed', ${start('s')}, ${start('s')} + toIntervalSecond(2),
     11, 11 * 2300, toDecimal64(0.0123 + (s % 7) / 1000, 9), ['lookup_invoice'], 21, s % 3, 'completed', ${traceHex('s')},
     lower(leftPad(hex(cityHash64(s * ${PER_SESSION})), 16, '0')), ${asUuid(`lower(hex(MD5(concat('agent-', toString(s % 12)))))`)},
     concat('agent-', toString(s % 12)), 'bench-agents', 11 * 2000, 11 * 300, ['gpt-4.1-mini'], 11, ${PER_SESSION}, 1650, ${start('s')} + toIntervalSecond(2), ${PER_SESSION * 2}
