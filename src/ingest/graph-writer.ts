@@ -110,9 +110,16 @@ const FACT_FIELDS = Object.keys({
   origin: 1,
 } satisfies Record<keyof SpanFacts, 1>) as Array<keyof SpanFacts>;
 
-/** The SELECT list of FACT_FIELDS, times as ns strings. */
+/**
+ * The SELECT list of FACT_FIELDS, times as ns strings. total_tokens is stored only where it
+ * exceeds input + output (factsInsertLine); rows written before migration 18 hold it always.
+ */
 const FACT_COLUMNS = FACT_FIELDS.map((f) =>
-  f === 'start_time' || f === 'end_time' ? `toString(toUnixTimestamp64Nano(${f})) AS ${f}` : f,
+  f === 'start_time' || f === 'end_time'
+    ? `toString(toUnixTimestamp64Nano(${f})) AS ${f}`
+    : f === 'total_tokens'
+      ? 'greatest(total_tokens, input_tokens + output_tokens) AS total_tokens'
+      : f,
 ).join(', ');
 
 /**

@@ -42,11 +42,16 @@ const NULLABLE_FACTS = new Set<string>(['turns', 'precomputed_cost']);
  * One `session_spans` row, without the fields holding their column's default ('' / 0 / [], or
  * NULL where nullable): most facts of most spans are empty, and the engine fills omitted fields
  * itself (input_format_defaults_for_omitted_fields, on by default), which halves the line.
+ * Two facts are stored as what the others do not already tell (migrations 16–18, for bytes on
+ * disk): the end as `duration_ns` after the start (`end_time` is an ALIAS), and total_tokens only
+ * where it exceeds input + output (readers take the greater of the two, see FACT_COLUMNS).
  */
 export function factsInsertLine(facts: SpanFacts): string {
-  let line = `{"start_time":"${nsToInsertTime(facts.start_time)}","end_time":"${nsToInsertTime(facts.end_time)}"`;
+  const duration = BigInt(facts.end_time) - BigInt(facts.start_time);
+  let line = `{"start_time":"${nsToInsertTime(facts.start_time)}","duration_ns":${duration > 0n ? duration : 0n}`;
   for (const key in facts) {
     if (key === 'start_time' || key === 'end_time') continue;
+    if (key === 'total_tokens' && facts.total_tokens === facts.input_tokens + facts.output_tokens) continue;
     const value = facts[key as keyof SpanFacts];
     const isDefault = NULLABLE_FACTS.has(key)
       ? value === null

@@ -88,9 +88,17 @@ export function clusterStatements(statement: string, cluster: string, db: string
   if (m) {
     const [, verb, tableDb, table, rest = ''] = m;
     const out = [`${verb} ${tableDb}.${table}_local ${on} ${rest}`];
-    // A column added to the local tables is added to the Distributed table too, or it cannot be read.
-    if (/^ALTER/i.test(verb ?? '') && /^ADD COLUMN/i.test(rest))
-      out.push(`ALTER TABLE ${tableDb}.${table} ${on} ${rest.replace(/\s+AFTER\s+\w+\s*$/i, '')}`);
+    // A column added, dropped or given another default or alias on the local tables changes on the
+    // Distributed table too, or it cannot be read (added) or written (dropped: an insert would still
+    // send it). Codecs and settings are the local tables' business: a Distributed table stores nothing.
+    const columns = /^(ADD|DROP) COLUMN/i.test(rest) || (/^MODIFY COLUMN/i.test(rest) && !/\bCODEC\(/i.test(rest));
+    if (/^ALTER/i.test(verb ?? '') && columns)
+      out.push(
+        `ALTER TABLE ${tableDb}.${table} ${on} ${rest
+          .replace(/\s+SETTINGS mutations_sync = 2\s*$/i, '')
+          .replace(/\s+AFTER\s+\w+\s*$/i, '')
+          .replace(/\s+CODEC\((?:[^()]|\([^()]*\))*\)/gi, '')}`,
+      );
     return out;
   }
   throw new Error(`cluster mode: no cluster form for the statement ${text.slice(0, 60)}…`);

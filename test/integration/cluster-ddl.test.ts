@@ -91,7 +91,7 @@ describe('cluster DDL', () => {
     expect(row?.creates).toBe(row?.trace);
   });
 
-  it('views, TTLs, mutations and optimizations act on the local tables; added columns reach the Distributed table', () => {
+  it('views, TTLs, mutations and optimizations act on the local tables; added, dropped and re-aliased columns reach the Distributed table', () => {
     const mv = clustered.find(({ sql }) => /MATERIALIZED VIEW/.test(sql))?.sql ?? '';
     expect(mv).toMatch(
       /TO sessiongraph\.otel_traces_trace_id_ts_local\s+AS SELECT[\s\S]*FROM sessiongraph\.otel_traces_local/,
@@ -121,6 +121,23 @@ describe('cluster DDL', () => {
       "ALTER TABLE sessiongraph.decisions_local ON CLUSTER 'agents' ADD COLUMN IF NOT EXISTS x String AFTER span_id",
       "ALTER TABLE sessiongraph.decisions ON CLUSTER 'agents' ADD COLUMN IF NOT EXISTS x String",
     ]);
+    // A column that becomes an ALIAS (session_spans.end_time, migration 18) is dropped and added
+    // again on the Distributed table too, or inserts through it would still send the column.
+    const changed = MIGRATIONS.find((m) => m.version === 18)?.statements(DB, '25.8') ?? [];
+    const onDistributed = changed
+      .flatMap((sql) => clusterStatements(sql, CLUSTER, DB))
+      .filter((sql) => sql.startsWith('ALTER TABLE sessiongraph.session_spans ON CLUSTER'));
+    expect(
+      onDistributed.map((sql) => /ON CLUSTER 'agents' (\w+ COLUMN (?:IF (?:NOT )?EXISTS )?\w+)/.exec(sql)?.[1]),
+    ).toEqual(['MODIFY COLUMN duration_ns', 'DROP COLUMN IF EXISTS end_time', 'ADD COLUMN IF NOT EXISTS end_time']);
+    for (const sql of onDistributed) expect(sql).not.toMatch(/CODEC|mutations_sync|AFTER/);
+    expect(
+      clusterStatements(
+        'ALTER TABLE sessiongraph.agent_sessions MODIFY COLUMN title String CODEC(ZSTD(3)) SETTINGS mutations_sync = 2',
+        CLUSTER,
+        DB,
+      ),
+    ).toHaveLength(1);
     expect(() => clusterStatements('DROP TABLE sessiongraph.otel_traces', CLUSTER, DB)).toThrow(/no cluster form/);
   });
 
