@@ -7,15 +7,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphWriter } from '../../src/ingest/graph-writer.ts';
 import { factsInsertLine } from '../../src/ingest/insert-rows.ts';
-import type { SpanFacts } from '../../src/mapping/span-facts.ts';
+import { toSpanFacts } from '../../src/mapping/span-facts.ts';
 import { createPricer } from '../../src/pricing/pricer.ts';
 import { openClickHouse } from '../../src/storage/client.ts';
 import { MIGRATIONS, migrate } from '../../src/storage/schema.ts';
 import { createStorage, type Storage } from '../../src/storage/storage.ts';
 import { testConfig, tempDir } from '../helpers/collector.ts';
+import { testSpan } from '../helpers/span-row.ts';
 
 const DB = 'sessiongraph';
-const TRACE = 'aa'.repeat(16);
+const TRACE = 'e'.repeat(32); // testSpan's trace
 const ROOT = '00'.repeat(8);
 let storage: Storage;
 beforeAll(() => {
@@ -30,53 +31,6 @@ const run = async (version: number): Promise<void> => {
     await storage.client.command({ query: statement });
 };
 
-/** A facts row as a span's facts (span-facts.ts) make it, with the fields this test reads. */
-function facts(spanId: string, start: string, end: string, tokens: [number, number, number]): SpanFacts {
-  const [input, output, total] = tokens;
-  return {
-    trace_id: TRACE,
-    span_id: spanId,
-    parent_span_id: ROOT,
-    span_name: 'chat',
-    start_time: start,
-    end_time: end,
-    service_name: 'svc',
-    environment: '',
-    status_code: 'Unset',
-    is_llm: 1,
-    is_embedding: 0,
-    is_tool: 0,
-    is_agent: 0,
-    is_aggregate: 0,
-    agent_name: '',
-    agent_id: '',
-    agent_version: '',
-    agent_description: '',
-    conversation_id: '',
-    user_id: '',
-    tags: [],
-    model: 'm',
-    provider: '',
-    reports_usage: 1,
-    input_tokens: input,
-    output_tokens: output,
-    cache_read_tokens: 0,
-    cache_write_tokens: 0,
-    reasoning_tokens: 0,
-    total_tokens: total,
-    precomputed_cost: null,
-    tool_name: '',
-    tool_call_id: '',
-    requested_tools: '',
-    has_error: 0,
-    input_text: '',
-    output_text: '',
-    turns: null,
-    decisions: '',
-    origin: '',
-  };
-}
-
 describe('session_spans after migrations 16–18', () => {
   it('facts stored before keep their end and total; new facts store a duration and only a total above input + output', async () => {
     await storage.client.command({ query: `CREATE DATABASE IF NOT EXISTS ${DB}` });
@@ -90,15 +44,15 @@ describe('session_spans after migrations 16–18', () => {
           span_id: ROOT,
           span_name: 'invoke_agent',
           is_agent: 1,
-          start_time: '2025-11-30 10:00:00.000000000',
-          end_time: '2025-11-30 10:00:05.000000000',
+          start_time: '2026-11-18 11:06:40.000000000',
+          end_time: '2026-11-18 11:06:45.000000000',
         },
         {
           trace_id: TRACE,
           span_id: '01'.repeat(8),
           parent_span_id: ROOT,
-          start_time: '2025-11-30 10:00:00.000000001',
-          end_time: '2025-11-30 10:00:02.500000009',
+          start_time: '2026-11-18 11:06:40.000000001',
+          end_time: '2026-11-18 11:06:42.500000009',
           is_llm: 1,
           reports_usage: 1,
           input_tokens: 100,
@@ -109,8 +63,8 @@ describe('session_spans after migrations 16–18', () => {
           trace_id: TRACE,
           span_id: '02'.repeat(8),
           parent_span_id: ROOT,
-          start_time: '2025-11-30 10:00:03.000000000',
-          end_time: '2025-11-30 10:00:03.000000000',
+          start_time: '2026-11-18 11:06:43.000000000',
+          end_time: '2026-11-18 11:06:43.000000000',
           is_llm: 1,
           reports_usage: 1,
           input_tokens: 100,
@@ -132,29 +86,37 @@ describe('session_spans after migrations 16–18', () => {
     });
     await migrate(storage.client, DB); // nothing left to apply, nothing fails
 
+    // After it: facts as the collector makes them, from spans (testSpan starts at 11:06:40).
+    const chat = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.usage.input_tokens': '10',
+      'gen_ai.usage.output_tokens': '5',
+    };
     await storage.insertJsonLines(
       'session_spans',
       [
-        factsInsertLine(facts('03'.repeat(8), '1764496804000000000', '1764496805123456789', [10, 5, 15])),
-        factsInsertLine(facts('04'.repeat(8), '1764496806000000000', '1764496806000000000', [10, 5, 99])),
-      ].join('\n'),
+        testSpan('03'.repeat(8), ROOT, chat, { startMs: 4000, endMs: 5123 }),
+        testSpan('04'.repeat(8), ROOT, { ...chat, 'gen_ai.usage.total_tokens': '99' }, { startMs: 6000, endMs: 6000 }),
+      ]
+        .map((span) => factsInsertLine(toSpanFacts(span)))
+        .join('\n'),
     );
     const rows = await storage.select<{ span: string; end: string; stored: string }>(
       `SELECT span_id AS span, toString(toUnixTimestamp64Nano(end_time)) AS end, toString(total_tokens) AS stored
        FROM ${DB}.session_spans ORDER BY span_id`,
     );
     expect(rows).toEqual([
-      { span: ROOT, end: '1764496805000000000', stored: '0' },
-      { span: '01'.repeat(8), end: '1764496802500000009', stored: '150' },
-      { span: '02'.repeat(8), end: '1764496803000000000', stored: '400' },
-      { span: '03'.repeat(8), end: '1764496805123456789', stored: '0' },
-      { span: '04'.repeat(8), end: '1764496806000000000', stored: '99' },
+      { span: ROOT, end: '1795000005000000000', stored: '0' },
+      { span: '01'.repeat(8), end: '1795000002500000009', stored: '150' },
+      { span: '02'.repeat(8), end: '1795000003000000000', stored: '400' },
+      { span: '03'.repeat(8), end: '1795000005123000000', stored: '0' },
+      { span: '04'.repeat(8), end: '1795000006000000000', stored: '99' },
     ]);
     // The roll-up reads old and new rows alike: every model call's total, the root's end.
     const graph = createGraphWriter(storage, { pricer: createPricer(), sessionTimeoutMs: 60_000 });
     const [rolled] = await graph.rollUp([TRACE]);
     expect(rolled?.session.tokens_used).toBe(150 + 400 + 15 + 99);
-    expect(rolled?.session.last_span_at).toBe('1764496806000000000');
+    expect(rolled?.session.last_span_at).toBe('1795000006000000000');
     expect(rolled?.session.duration_ms).toBe(5000);
     const [column] = await storage.select<{ kind: string }>(
       `SELECT default_kind AS kind FROM system.columns WHERE database = '${DB}' AND table = 'session_spans' AND name = 'end_time'`,
