@@ -17,7 +17,7 @@ interface Migration {
   statements: (db: string, serverVersion: string) => string[];
 }
 
-/** The `otel_traces` table exactly as the OpenTelemetry Collector ClickHouse exporter creates it (migrations 10 and 15 then change one codec and the compression block sizes). */
+/** The `otel_traces` table exactly as the OpenTelemetry Collector ClickHouse exporter creates it (migrations 10 and 15 then change one column's codec). */
 export const OTEL_TRACES = (db: string, table = 'otel_traces'): string => `
 CREATE TABLE IF NOT EXISTS ${db}.${table} (
   Timestamp DateTime64(9) CODEC(Delta, ZSTD(1)),
@@ -421,8 +421,9 @@ export const MIGRATIONS: readonly Migration[] = [
       'otel_traces.SpanAttributes with ZSTD(7) in blocks of up to 4 MiB; the graph tables in wide parts from 4 MiB (measured in bench/storage.ts)',
     // SpanAttributes is four fifths of the store. Bench traffic, 198k spans after merges, per span:
     // ZSTD(3) 84.8 bytes, ZSTD(6) 81.0, ZSTD(7) 78.7, ZSTD(9) 78.3 (4 MiB blocks: −0.2 at any
-    // level). Insert, one thread: 2.9–3.7 µs per span at ZSTD(3), 7.1 at ZSTD(6), 8.6 at ZSTD(7),
-    // 11.7 at ZSTD(9); each merge recompresses at about the same cost. ZSTD(7) is the knee: 6 of
+    // level; migration 19 returns to the default blocks, which read a trace twice as fast).
+    // Insert, one thread: 2.9–3.7 µs per span at ZSTD(3), 7.1 at ZSTD(6), 8.6 at ZSTD(7), 11.7
+    // at ZSTD(9); each merge recompresses at about the same cost. ZSTD(7) is the knee: 6 of
     // the 7 bytes ZSTD(9) saves, at half its extra CPU. Reading is as fast at any level.
     // A compact part compresses each column granule by granule (1,024 facts rows: a few KiB per
     // block); session_spans' merged parts under the default 10 MiB threshold took 30.4 bytes per
@@ -463,6 +464,17 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE ${db}.session_spans DROP COLUMN IF EXISTS end_time SETTINGS mutations_sync = 2`,
       `ALTER TABLE ${db}.session_spans ADD COLUMN IF NOT EXISTS end_time DateTime64(9, 'UTC')
          ALIAS fromUnixTimestamp64Nano(toInt64(toUnixTimestamp64Nano(start_time) + duration_ns), 'UTC') AFTER duration_ns`,
+    ],
+  },
+  // Migration 15's 4 MiB compression blocks saved 0.2 bytes per span and doubled a transcript
+  // read: `SELECT * FROM otel_traces WHERE TraceId = …` decompresses whole blocks of
+  // SpanAttributes to return one trace (200 traces on the bench's 198k spans: 48.7–53.6 ms each,
+  // against 25.6–27.3 ms with the default blocks). Parts written before keep theirs until merged.
+  {
+    version: 19,
+    description: 'otel_traces back to the default compression block sizes (transcript reads)',
+    statements: (db) => [
+      `ALTER TABLE ${db}.otel_traces RESET SETTING min_compress_block_size, max_compress_block_size`,
     ],
   },
 ];
